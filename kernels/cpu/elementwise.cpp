@@ -1,0 +1,31 @@
+#include "kernels/cpu/elementwise.h"
+
+#include <cmath>
+
+#include "kernels/cpu/convert.h"
+
+namespace infilld::kernels {
+
+void add_bias(float* y, int64_t n_rows, int64_t n, const float* bias) {
+  for (int64_t r = 0; r < n_rows; ++r)
+    for (int64_t i = 0; i < n; ++i) y[r * n + i] += bias[i];
+}
+
+void add_inplace(float* x, const float* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) x[i] += y[i];
+}
+
+void swiglu(const float* gate, const float* up, float* out, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float g = gate[i];
+    out[i] = g / (1.0f + std::exp(-g)) * up[i];
+  }
+}
+
+void embedding(const Weight& table, const int32_t* ids, int64_t n_ids, float* out) {
+  const auto* base = static_cast<const std::byte*>(table.data);
+  const int64_t row_bytes = table.cols * static_cast<int64_t>(dtype_size(table.dtype));
+  for (int64_t i = 0; i < n_ids; ++i) to_f32(table.dtype, base + ids[i] * row_bytes, table.cols, out + i * table.cols);
+}
+
+}  // namespace infilld::kernels

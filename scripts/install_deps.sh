@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs everything infilld needs on Debian 12: the build toolchain and libraries from
+# Debian's packages, and the tree-sitter sources from npm (pinned by third_party/package-lock.json).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+packages=(
+  build-essential cmake ninja-build ccache pkg-config git
+  nlohmann-json3-dev libuv1-dev doctest-dev libpcre2-dev libutf8proc-dev
+  libopenblas-dev libopenblas0-pthread
+  python3 python3-numpy
+  nodejs npm
+  clang libclang-rt-14-dev
+)
+# Tests and benchmarks: the PyTorch comparison and (later) the real LSP client.
+if [ "${INFILLD_MINIMAL:-0}" != "1" ]; then
+  packages+=(python3-torch neovim libdnnl-dev)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# Only the C sources of tree-sitter are used: --ignore-scripts skips the Node addon builds.
+if [ ! -f third_party/node_modules/.package-lock.json ] ||
+   ! cmp -s third_party/package-lock.json third_party/node_modules/.package-lock.json 2>/dev/null; then
+  (cd third_party && npm ci --ignore-scripts --no-audit --no-fund)
+fi

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# The README's second command: build and run the whole test suite.
+#   1. Release build: unit tests, parity with the NumPy reference, CLI error contract (ctest).
+#   2. AddressSanitizer + UndefinedBehaviorSanitizer build: the same tests.
+#   3. libFuzzer targets (clang): each fuzzed for a short, bounded time.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+FUZZ_SECONDS="${FUZZ_SECONDS:-20}"
+
+echo "== release build and tests"
+scripts/build.sh
+ctest --test-dir build --output-on-failure -j 2
+
+echo "== sanitizer build (ASan + UBSan) and tests"
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DINFILLD_SANITIZE=ON -DINFILLD_CUDA=OFF
+cmake --build build-asan -j "$(nproc)"
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  ctest --test-dir build-asan --output-on-failure -j 2
+
+echo "== fuzz targets (${FUZZ_SECONDS}s each)"
+CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DINFILLD_FUZZ=ON \
+  -DINFILLD_TESTS=OFF -DINFILLD_CUDA=OFF -DINFILLD_TREE_SITTER=OFF
+cmake --build build-fuzz -j "$(nproc)"
+# Seeds: the files of generated tiny checkpoints (nothing from ../shared is copied).
+seed_dir=build-fuzz/seed-checkpoint
+/usr/bin/python3 tools/tiny_checkpoint.py --arch dream --dtype bf16 --out "$seed_dir" >/dev/null
+mkdir -p build-fuzz/corpus/fuzz_safetensors build-fuzz/corpus/fuzz_config build-fuzz/corpus/fuzz_tokenizer
+cp "$seed_dir/model.safetensors" build-fuzz/corpus/fuzz_safetensors/seed
+cp "$seed_dir/config.json" build-fuzz/corpus/fuzz_config/seed
+{ cat "$seed_dir/tokenizer.json"; printf '\0def f(x):\n    return x + 1\n'; } > build-fuzz/corpus/fuzz_tokenizer/seed
+for target in build-fuzz/tests/fuzz/fuzz_*; do
+  [ -x "$target" ] || continue
+  name=$(basename "$target")
+  corpus="build-fuzz/corpus/$name"
+  echo "-- $name"
+  "$target" "$corpus" -max_total_time="$FUZZ_SECONDS" -max_len=65536 -rss_limit_mb=2048 -print_final_stats=1 2>&1 \
+    | tail -n 3
+done
+echo "fuzzing: every target ran ${FUZZ_SECONDS}s without a crash"

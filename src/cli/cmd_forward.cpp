@@ -1,0 +1,66 @@
+// infilld forward --model DIR --tokens 1,2,3 --out logits.npy: one forward pass, its float32
+// logits [T, vocab] written as a NumPy file for comparison with other implementations.
+#include <charconv>
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "cli/commands.h"
+#include "cli/flags.h"
+#include "cli/model_dir.h"
+#include "common/npy.h"
+#include "engine/model.h"
+
+namespace infilld::cli {
+
+namespace {
+
+Expected<std::vector<int32_t>> parse_ids(std::string_view text) {
+  std::vector<int32_t> ids;
+  size_t i = 0;
+  while (i < text.size()) {
+    if (text[i] == ',' || text[i] == ' ') {
+      ++i;
+      continue;
+    }
+    int32_t id = 0;
+    auto [end, ec] = std::from_chars(text.data() + i, text.data() + text.size(), id);
+    if (ec != std::errc() || id < 0)
+      return error("--tokens: expected non-negative ids separated by commas, found \"", text.substr(i, 16), "\"");
+    ids.push_back(id);
+    i = static_cast<size_t>(end - text.data());
+  }
+  if (ids.empty()) return error("--tokens: no token ids given");
+  return ids;
+}
+
+}  // namespace
+
+int cmd_forward(Args args) {
+  auto flags = Flags::parse(args, {.with_value = {"model", "tokens", "out"}, .boolean = {"quiet"}});
+  if (!flags) return fail(flags.message());
+  auto dir = resolve_model_dir(*flags);
+  if (!dir) return fail(dir.message());
+  auto tokens_text = flags->get("tokens");
+  auto out = flags->get("out");
+  if (!tokens_text) return fail("forward needs --tokens 1,2,3");
+  if (!out) return fail("forward needs --out logits.npy");
+  auto ids = parse_ids(*tokens_text);
+  if (!ids) return fail(ids.message());
+
+  auto model = engine::Model::load(*dir);
+  if (!model) return fail(model.message());
+  std::vector<float> logits;
+  const auto start = std::chrono::steady_clock::now();
+  if (Status s = model->forward(*ids, logits); !s) return fail(s.message());
+  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  const int64_t shape[2] = {static_cast<int64_t>(ids->size()), model->config().n_vocab};
+  if (Status s = write_npy_f32(*out, logits, shape); !s) return fail(s.message());
+  if (!flags->has("quiet"))
+    std::fprintf(stderr, "forward: %zu positions in %.1f ms, logits [%lld, %lld] -> %s\n", ids->size(), ms,
+                 static_cast<long long>(shape[0]), static_cast<long long>(shape[1]), out->c_str());
+  return 0;
+}
+
+}  // namespace infilld::cli

@@ -1,0 +1,35 @@
+// A small parser for subcommand flags: "--name value", "--name=value", boolean "--name",
+// and positional arguments. Unknown flags are errors a user can act on.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cli/commands.h"
+#include "common/status.h"
+
+namespace infilld::cli {
+
+struct FlagSpec {
+  std::set<std::string, std::less<>> with_value;  // e.g. "model", "tokens"
+  std::set<std::string, std::less<>> boolean;     // e.g. "verbose"
+};
+
+class Flags {
+ public:
+  static Expected<Flags> parse(Args args, const FlagSpec& spec);
+
+  std::optional<std::string> get(std::string_view name) const;
+  bool has(std::string_view name) const;
+  const std::vector<std::string>& positional() const { return positional_; }
+
+ private:
+  std::map<std::string, std::string, std::less<>> values_;
+  std::vector<std::string> positional_;
+};
+
+}  // namespace infilld::cli

@@ -1,0 +1,60 @@
+// infilld: one binary, several faces (DESIGN.md section 1).
+#include <cstdio>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cli/commands.h"
+
+namespace infilld::cli {
+
+int fail(std::string_view message) {
+  std::fprintf(stderr, "infilld: error: %.*s\n", static_cast<int>(message.size()), message.data());
+  return 2;
+}
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: infilld <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  info --model DIR                       architecture, size, dtype, mask id, shift convention\n"
+    "  forward --model DIR --tokens 1,2,3 --out logits.npy\n"
+    "                                         run one forward pass, write float32 logits [T, vocab]\n"
+    "  tokenize --model DIR [--verbose] TEXT  print token ids (needs only the tokenizer files)\n"
+    "  tokenize --model DIR --decode IDS      print the text of ids (comma or space separated)\n"
+    "  bench forward --model DIR [--positions 32,512] [--repeat 5]\n"
+    "                                         time the forward pass, one JSON line per count\n"
+    "\n"
+    "The model folder is a Hugging Face checkpoint folder (config.json, tokenizer files,\n"
+    "model.safetensors or shards with model.safetensors.index.json).\n";
+
+struct Command {
+  std::string_view name;
+  int (*run)(Args);
+};
+
+constexpr Command kCommands[] = {
+    {"info", cmd_info},
+    {"forward", cmd_forward},
+    {"tokenize", cmd_tokenize},
+    {"bench", cmd_bench},
+};
+
+}  // namespace
+}  // namespace infilld::cli
+
+int main(int argc, char** argv) {
+  using namespace infilld::cli;
+  std::vector<std::string_view> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+    std::fputs(kUsage, args.empty() ? stderr : stdout);
+    return args.empty() ? 2 : 0;
+  }
+  for (const Command& command : kCommands) {
+    if (args[0] == command.name) return command.run(Args(args).subspan(1));
+  }
+  std::fputs(kUsage, stderr);
+  return fail("unknown command '" + std::string(args[0]) + "'");
+}

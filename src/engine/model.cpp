@@ -1,0 +1,70 @@
+#include "engine/model.h"
+
+#include "engine/models/architecture.h"
+#include "engine/tokenizer/tokenizer.h"
+
+namespace infilld::engine {
+
+namespace fs = std::filesystem;
+
+Model::Model(Model&&) noexcept = default;
+Model& Model::operator=(Model&&) noexcept = default;
+Model::~Model() = default;
+
+namespace {
+
+bool has_tokenizer_files(const fs::path& dir) {
+  std::error_code ec;
+  return fs::exists(dir / "tokenizer.json", ec) || fs::exists(dir / "vocab.json", ec);
+}
+
+}  // namespace
+
+Expected<Model> Model::load(const fs::path& dir, LoadOptions options) {
+  Model m;
+  auto checkpoint = options.weights ? Checkpoint::open(dir) : Checkpoint::open_config_only(dir);
+  if (!checkpoint) return checkpoint.error();
+  m.checkpoint_ = std::move(*checkpoint);
+
+  // The tokenizer is optional for the forward pass, but a broken one is an error.
+  if (has_tokenizer_files(dir)) {
+    auto tokenizer = Tokenizer::load(dir);
+    if (!tokenizer) return tokenizer.error();
+    m.tokenizer_ = std::make_unique<Tokenizer>(std::move(*tokenizer));
+  }
+  TokenLookup lookup;
+  if (m.tokenizer_) lookup = [t = m.tokenizer_.get()](std::string_view s) { return t->token_to_id(s); };
+
+  auto config = read_model_config(m.checkpoint_.config(), m.checkpoint_.generation_config(), lookup);
+  if (!config) return config.error();
+  m.config_ = std::move(*config);
+
+  if (options.weights) {
+    auto weights = bind_weights(m.checkpoint_, m.config_);
+    if (!weights) return weights.error();
+    m.weights_ = std::move(*weights);
+    m.has_weights_ = true;
+  }
+  return m;
+}
+
+Status Model::forward(std::span<const int32_t> tokens, std::vector<float>& logits) const {
+  if (!has_weights_) return error("the model was loaded without its weights");
+  kernels::AttentionMask mask;
+  mask.kind = config_.attention;
+  return engine::forward(config_, weights_, tokens, mask, logits);
+}
+
+int64_t Model::n_parameters() const {
+  int64_t n = 0;
+  for (const auto& [name, t] : checkpoint_.tensors()) n += t->n_elements();
+  return n;
+}
+
+int64_t Model::n_weight_bytes() const {
+  int64_t n = 0;
+  for (const auto& [name, t] : checkpoint_.tensors()) n += static_cast<int64_t>(t->n_bytes);
+  return n;
+}
+
+}  // namespace infilld::engine

@@ -1,0 +1,56 @@
+// A loaded model: its checkpoint (mapped), hyper-parameters, bound weights and tokenizer.
+//
+// Which thread may call what: load() anywhere; forward() only from the engine worker
+// thread that owns the model (DESIGN.md section 3).
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "common/status.h"
+#include "engine/checkpoint/checkpoint.h"
+#include "engine/models/model_config.h"
+#include "engine/models/transformer.h"
+
+namespace infilld::engine {
+
+class Tokenizer;
+
+struct LoadOptions {
+  bool weights = true;  // false: config and tokenizer only (tokenize, and info without a weight check)
+};
+
+class Model {
+ public:
+  static Expected<Model> load(const std::filesystem::path& dir, LoadOptions options = {});
+
+  Model(Model&&) noexcept;
+  Model& operator=(Model&&) noexcept;
+  ~Model();
+
+  const ModelConfig& config() const { return config_; }
+  const Checkpoint& checkpoint() const { return checkpoint_; }
+  // nullptr when the folder has no tokenizer files.
+  const Tokenizer* tokenizer() const { return tokenizer_.get(); }
+  bool has_weights() const { return has_weights_; }
+
+  // logits [T, n_vocab] for `tokens` at positions 0..T-1 with the model's own mask kind.
+  Status forward(std::span<const int32_t> tokens, std::vector<float>& logits) const;
+
+  // Parameters and bytes of the stored tensors (0 without weights).
+  int64_t n_parameters() const;
+  int64_t n_weight_bytes() const;
+
+ private:
+  Model() = default;
+
+  Checkpoint checkpoint_;
+  ModelConfig config_;
+  TransformerWeights weights_;
+  std::unique_ptr<Tokenizer> tokenizer_;
+  bool has_weights_ = false;
+};
+
+}  // namespace infilld::engine

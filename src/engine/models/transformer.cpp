@@ -1,0 +1,133 @@
+#include "engine/models/transformer.h"
+
+#include "engine/models/tensor_names.h"
+#include "kernels/cpu/convert.h"
+#include "kernels/cpu/elementwise.h"
+#include "kernels/cpu/matmul.h"
+#include "kernels/cpu/norm.h"
+#include "kernels/cpu/rope.h"
+
+namespace infilld::engine {
+
+namespace {
+
+class Binder {
+ public:
+  Binder(const Checkpoint& checkpoint, Architecture arch) : checkpoint_(checkpoint), arch_(arch) {}
+
+  Expected<kernels::Weight> matrix(TensorRole role, int64_t layer, int64_t rows, int64_t cols) {
+    auto t = find(role, layer, {rows, cols});
+    if (!t) return t.error();
+    return kernels::Weight{(*t)->dtype, (*t)->data, rows, cols};
+  }
+
+  // Vectors (norms, biases) are tiny: keep a float32 copy for the kernels.
+  Expected<std::vector<float>> vector(TensorRole role, int64_t layer, int64_t n) {
+    auto t = find(role, layer, {n});
+    if (!t) return t.error();
+    std::vector<float> v(static_cast<size_t>(n));
+    kernels::to_f32((*t)->dtype, (*t)->data, n, v.data());
+    return v;
+  }
+
+ private:
+  Expected<const TensorView*> find(TensorRole role, int64_t layer, std::vector<int64_t> shape) {
+    const std::string name = tensor_name(arch_, role, layer);
+    const TensorView* t = checkpoint_.find(name);
+    if (t == nullptr) return error("missing tensor ", name, " (expected shape ", shape_text(shape), ")");
+    if (t->shape != shape)
+      return error("tensor ", name, ": expected shape ", shape_text(shape), ", found ", shape_text(t->shape));
+    return t;
+  }
+
+  const Checkpoint& checkpoint_;
+  Architecture arch_;
+};
+
+#define INFILLD_BIND(target, expr) \
+  do {                             \
+    auto bound_ = (expr);          \
+    if (!bound_) return bound_.error(); \
+    target = std::move(*bound_);   \
+  } while (0)
+
+}  // namespace
+
+Expected<TransformerWeights> bind_weights(const Checkpoint& checkpoint, const ModelConfig& c) {
+  Binder b(checkpoint, c.arch);
+  const int64_t H = c.n_embd, V = c.n_vocab, F = c.n_ff;
+  const int64_t QD = c.n_heads * c.head_dim, KD = c.n_kv_heads * c.head_dim;
+  TransformerWeights w;
+  INFILLD_BIND(w.embed, b.matrix(TensorRole::TokenEmbedding, 0, V, H));
+  w.layers.resize(static_cast<size_t>(c.n_layers));
+  for (int64_t l = 0; l < c.n_layers; ++l) {
+    LayerWeights& L = w.layers[l];
+    INFILLD_BIND(L.attn_norm, b.vector(TensorRole::AttnNorm, l, H));
+    INFILLD_BIND(L.wq, b.matrix(TensorRole::Q, l, QD, H));
+    INFILLD_BIND(L.wk, b.matrix(TensorRole::K, l, KD, H));
+    INFILLD_BIND(L.wv, b.matrix(TensorRole::V, l, KD, H));
+    if (c.qkv_bias) {
+      INFILLD_BIND(L.bq, b.vector(TensorRole::QBias, l, QD));
+      INFILLD_BIND(L.bk, b.vector(TensorRole::KBias, l, KD));
+      INFILLD_BIND(L.bv, b.vector(TensorRole::VBias, l, KD));
+    }
+    INFILLD_BIND(L.wo, b.matrix(TensorRole::AttnOut, l, H, QD));
+    INFILLD_BIND(L.ffn_norm, b.vector(TensorRole::FfnNorm, l, H));
+    INFILLD_BIND(L.w_gate, b.matrix(TensorRole::Gate, l, F, H));
+    INFILLD_BIND(L.w_up, b.matrix(TensorRole::Up, l, F, H));
+    INFILLD_BIND(L.w_down, b.matrix(TensorRole::Down, l, H, F));
+  }
+  INFILLD_BIND(w.final_norm, b.vector(TensorRole::FinalNorm, 0, H));
+  if (c.tied_embeddings) {
+    w.lm_head = w.embed;
+  } else {
+    INFILLD_BIND(w.lm_head, b.matrix(TensorRole::LmHead, 0, V, H));
+  }
+  return w;
+}
+
+Status forward(const ModelConfig& c, const TransformerWeights& w, std::span<const int32_t> tokens,
+               const kernels::AttentionMask& mask, std::vector<float>& logits) {
+  using namespace kernels;
+  const int64_t T = static_cast<int64_t>(tokens.size());
+  const int64_t H = c.n_embd, F = c.n_ff, V = c.n_vocab;
+  const int64_t QD = c.n_heads * c.head_dim, KD = c.n_kv_heads * c.head_dim;
+  if (T == 0) return error("forward: no tokens");
+  for (int32_t id : tokens)
+    if (id < 0 || id >= V) return error("token id ", id, " is outside the vocabulary [0, ", V, ")");
+
+  std::vector<int32_t> positions(static_cast<size_t>(T));
+  for (int64_t t = 0; t < T; ++t) positions[t] = static_cast<int32_t>(t);
+  std::vector<float> x(T * H), h(T * H), q(T * QD), k(T * KD), v(T * KD), att(T * QD), gate(T * F), up(T * F);
+  const AttentionShape shape{T, T, 0, c.n_heads, c.n_kv_heads, c.head_dim};
+
+  embedding(w.embed, tokens.data(), T, x.data());                       // x [T, H]
+  for (const LayerWeights& L : w.layers) {
+    rmsnorm(x.data(), T, H, L.attn_norm.data(), float(c.norm_eps), h.data());  // h [T, H]
+    matmul(h.data(), T, L.wq, q.data());                                // q [T, A*D]
+    matmul(h.data(), T, L.wk, k.data());                                // k [T, K*D]
+    matmul(h.data(), T, L.wv, v.data());                                // v [T, K*D]
+    if (c.qkv_bias) {
+      add_bias(q.data(), T, QD, L.bq.data());
+      add_bias(k.data(), T, KD, L.bk.data());
+      add_bias(v.data(), T, KD, L.bv.data());
+    }
+    rope(q.data(), T, c.n_heads, c.head_dim, positions.data(), c.rope_theta);
+    rope(k.data(), T, c.n_kv_heads, c.head_dim, positions.data(), c.rope_theta);
+    attention(q.data(), k.data(), v.data(), shape, mask, att.data());   // att [T, A*D]
+    matmul(att.data(), T, L.wo, h.data());                              // h [T, H]
+    add_inplace(x.data(), h.data(), T * H);
+    rmsnorm(x.data(), T, H, L.ffn_norm.data(), float(c.norm_eps), h.data());
+    matmul(h.data(), T, L.w_gate, gate.data());                         // gate [T, F]
+    matmul(h.data(), T, L.w_up, up.data());                             // up [T, F]
+    swiglu(gate.data(), up.data(), gate.data(), T * F);
+    matmul(gate.data(), T, L.w_down, h.data());                         // h [T, H]
+    add_inplace(x.data(), h.data(), T * H);
+  }
+  rmsnorm(x.data(), T, H, w.final_norm.data(), float(c.norm_eps), h.data());
+  logits.resize(static_cast<size_t>(T * V));
+  matmul(h.data(), T, w.lm_head, logits.data());                        // logits [T, V]
+  return Status::ok();
+}
+
+}  // namespace infilld::engine

@@ -1,0 +1,48 @@
+// The decoder stack shared by Dream, Qwen2 masked-diffusion models and LLaDA: pre-norm
+// blocks of grouped-query attention with rotate-half RoPE and a SwiGLU MLP, a final RMSNorm
+// and an LM head. Weights are bound by role through the name table and validated by shape;
+// matrices stay in the checkpoint's mapped file in their stored dtype.
+#pragma once
+
+#include <span>
+#include <vector>
+
+#include "common/status.h"
+#include "engine/checkpoint/checkpoint.h"
+#include "engine/models/model_config.h"
+#include "kernels/cpu/attention.h"
+#include "kernels/cpu/weight.h"
+
+namespace infilld::engine {
+
+struct LayerWeights {
+  std::vector<float> attn_norm;  // [H]
+  kernels::Weight wq;            // [A*D, H]
+  kernels::Weight wk;            // [K*D, H]
+  kernels::Weight wv;            // [K*D, H]
+  std::vector<float> bq, bk, bv; // [A*D], [K*D], [K*D]; empty without biases
+  kernels::Weight wo;            // [H, A*D]
+  std::vector<float> ffn_norm;   // [H]
+  kernels::Weight w_gate;        // [F, H]
+  kernels::Weight w_up;          // [F, H]
+  kernels::Weight w_down;        // [H, F]
+};
+
+struct TransformerWeights {
+  kernels::Weight embed;          // [V, H]
+  std::vector<LayerWeights> layers;
+  std::vector<float> final_norm;  // [H]
+  kernels::Weight lm_head;        // [V, H]; the embedding when tied
+};
+
+// Finds every tensor the config needs, checks its shape, and points at it.
+// Errors: "missing tensor NAME (expected shape [..])", "tensor NAME: expected shape [..], found [..]".
+Expected<TransformerWeights> bind_weights(const Checkpoint& checkpoint, const ModelConfig& config);
+
+// logits [T, V] (float32, row-major) of one forward pass over `tokens` at positions 0..T-1.
+// Unshifted: row i holds what the network outputs at position i; the shift is a decoding
+// convention applied by the denoiser.
+Status forward(const ModelConfig& config, const TransformerWeights& weights, std::span<const int32_t> tokens,
+               const kernels::AttentionMask& mask, std::vector<float>& logits);
+
+}  // namespace infilld::engine

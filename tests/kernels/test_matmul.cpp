@@ -1,0 +1,90 @@
+// The matmul paths against a double-precision reference and against each other.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "kernels/cpu/convert.h"
+#include "kernels/cpu/matmul.h"
+
+using namespace infilld;
+using namespace infilld::kernels;
+
+namespace {
+
+struct Case {
+  int64_t t, n, k;
+};
+
+// Reference y = x . W^T in double, W given as float32 (already rounded to the stored dtype).
+std::vector<double> reference(const std::vector<float>& x, const std::vector<float>& w, const Case& c) {
+  std::vector<double> y(c.t * c.n, 0.0);
+  for (int64_t i = 0; i < c.t; ++i)
+    for (int64_t j = 0; j < c.n; ++j) {
+      double s = 0;
+      for (int64_t p = 0; p < c.k; ++p) s += double(x[i * c.k + p]) * w[j * c.k + p];
+      y[i * c.n + j] = s;
+    }
+  return y;
+}
+
+double max_rel_error(const std::vector<float>& y, const std::vector<double>& ref) {
+  double max_ref = 0, max_err = 0;
+  for (size_t i = 0; i < y.size(); ++i) {
+    max_ref = std::max(max_ref, std::fabs(ref[i]));
+    max_err = std::max(max_err, std::fabs(y[i] - ref[i]));
+  }
+  return max_err / max_ref;
+}
+
+}  // namespace
+
+TEST_CASE("matmul: every path matches the reference on odd shapes") {
+  std::mt19937 rng(7);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  for (Case c : {Case{1, 1, 1}, Case{3, 5, 7}, Case{5, 9, 33}, Case{17, 70, 96}, Case{4, 300, 130}}) {
+    CAPTURE(c.t);
+    CAPTURE(c.n);
+    CAPTURE(c.k);
+    std::vector<float> x(c.t * c.k), w32(c.n * c.k);
+    for (float& v : x) v = normal(rng);
+    for (float& v : w32) v = normal(rng);
+    std::vector<uint16_t> wbf(w32.size()), wf16(w32.size());
+    std::vector<float> w_bf_as_f32(w32.size());
+    for (size_t i = 0; i < w32.size(); ++i) {
+      wbf[i] = f32_to_bf16(w32[i]);
+      w_bf_as_f32[i] = bf16_to_f32(wbf[i]);
+    }
+    std::vector<float> y(c.t * c.n);
+
+    matmul(x.data(), c.t, Weight{DType::F32, w32.data(), c.n, c.k}, y.data());
+    CHECK(max_rel_error(y, reference(x, w32, c)) < 1e-5);
+
+    const Weight wb{DType::BF16, wbf.data(), c.n, c.k};
+    const auto ref_bf = reference(x, w_bf_as_f32, c);
+    matmul_converted_panels(x.data(), c.t, wb, y.data());
+    CHECK(max_rel_error(y, ref_bf) < 1e-5);
+    if (cpu_has_avx512_bf16()) {
+      // Activations are rounded to BF16 too: relative error of order 2^-8 / sqrt(k).
+      matmul_bf16_avx512(x.data(), c.t, wb, y.data());
+      CHECK(max_rel_error(y, ref_bf) < 1e-2);
+    } else {
+      MESSAGE("AVX-512 BF16 path not tested: this CPU lacks it");
+    }
+  }
+}
+
+TEST_CASE("convert: bf16 and f16 round trips and special values") {
+  CHECK(bf16_to_f32(f32_to_bf16(1.0f)) == 1.0f);
+  CHECK(bf16_to_f32(f32_to_bf16(-2.5f)) == -2.5f);
+  CHECK(std::isnan(bf16_to_f32(f32_to_bf16(NAN))));
+  CHECK(std::isinf(bf16_to_f32(f32_to_bf16(INFINITY))));
+  // Round to nearest even: 1 + 2^-8 is halfway between 1 and 1 + 2^-7 and goes to 1.
+  CHECK(bf16_to_f32(f32_to_bf16(1.0f + 1.0f / 256)) == 1.0f);
+  CHECK(f16_to_f32(0x3c00) == 1.0f);
+  CHECK(f16_to_f32(0xc000) == -2.0f);
+  CHECK(f16_to_f32(0x0001) == doctest::Approx(5.960464477539063e-08));  // smallest subnormal
+  CHECK(std::isinf(f16_to_f32(0x7c00)));
+  CHECK(std::isnan(f16_to_f32(0x7e00)));
+}

@@ -1,0 +1,195 @@
+#!/usr/bin/env python3
+"""Parity of `infilld forward` with the NumPy reference (tools/reference_forward.py).
+
+For each family (dream, qwen2_mdm, llada) x dtype (f32, bf16) x shards (1, 3) it writes a
+seeded tiny checkpoint (tools/tiny_checkpoint.py), runs
+
+    infilld info --model DIR
+    infilld forward --model DIR --tokens 5,17,... --out OUT.npy
+
+and compares OUT.npy (float32 [T, vocab_size]) with the reference logits:
+f32: max |ours - ref| <= 1e-4; bf16: max |ours - ref| / max |ref| <= 2e-2.
+It does the same for a tiny look-alike of every real checkpoint folder in
+shared/data/checkpoints that has a model.safetensors.index.json (skipped when absent).
+
+    test_parity.py --infilld PATH [--workdir DIR] [--only SUBSTRING] [--checkpoints DIR]
+
+One line per case (`ok <case> maxdiff=...` / `FAIL <case> ...` / `skipped <case> ...`),
+then the last line `N passed, M failed[, K skipped]`; exit status 1 if any failed.
+"""
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(REPO, "tools"))
+import reference_forward  # noqa: E402
+import tiny_checkpoint  # noqa: E402
+
+F32_ABS_TOL = 1e-4
+BF16_REL_TOL = 2e-2
+NUM_TOKENS = 24
+# Expected look-alike cases, reported as skipped when the shared folder is absent.
+KNOWN_REAL = ("dream-v0-base-7b", "dream-v0-instruct-7b", "llada-8b-instruct")
+
+
+class CaseFailure(Exception):
+    pass
+
+
+def pick_tokens(info, seed):
+    """~24 ids: BOS first, random tokenizer ids, the mask id (3 times), the last row."""
+    rng = np.random.default_rng(1000 + seed)
+    ids = [int(t) for t in rng.integers(0, info["tokenizer_size"], NUM_TOKENS)]
+    ids[0] = info["bos_token_id"]
+    for pos in (5, 6, 15):
+        ids[pos] = info["mask_token_id"]
+    ids[11] = info["vocab_size"] - 1  # a padding row beyond the tokenizer
+    ids[-1] = info["eos_token_id"]
+    return ids
+
+
+def run(cmd, timeout):
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    except FileNotFoundError:
+        raise CaseFailure("cannot run %s" % cmd[0])
+    except subprocess.TimeoutExpired:
+        raise CaseFailure("timed out after %ds: %s" % (timeout, " ".join(cmd[1:3])))
+
+
+def describe(proc):
+    err = " | ".join(proc.stderr.strip().splitlines()[-2:])
+    return "exit %d%s" % (proc.returncode, (": " + err[:300]) if err else "")
+
+
+def check_info(binary, model_dir, info, timeout):
+    proc = run([binary, "info", "--model", model_dir], timeout)
+    if proc.returncode != 0:
+        raise CaseFailure("info: " + describe(proc))
+    out = proc.stdout.lower()
+    arch_word = str(info["config"]["model_type"]).lower()  # dream / qwen2 / llada
+    if arch_word not in out:
+        raise CaseFailure("info: stdout does not mention %r" % arch_word)
+    if not re.search(r"(?<!\d)%d(?!\d)" % info["mask_token_id"], proc.stdout):
+        raise CaseFailure("info: stdout does not mention mask id %d" % info["mask_token_id"])
+
+
+def check_forward(binary, model_dir, info, tokens, out_path, timeout):
+    """Runs forward and compares; returns a description, raises CaseFailure when off."""
+    proc = run([binary, "forward", "--model", model_dir,
+                "--tokens", ",".join(map(str, tokens)), "--out", out_path], timeout)
+    if proc.returncode != 0:
+        raise CaseFailure("forward: " + describe(proc))
+    try:
+        ours = np.load(out_path, allow_pickle=False)
+    except Exception as e:  # noqa: BLE001 - any unreadable file is a failure
+        raise CaseFailure("forward: cannot read %s: %s" % (out_path, e))
+    want_shape = (len(tokens), info["vocab_size"])
+    if ours.dtype != np.float32 or ours.shape != want_shape:
+        raise CaseFailure("forward: got %s %s, expected float32 %s"
+                          % (ours.dtype, ours.shape, want_shape))
+    if not np.all(np.isfinite(ours)):
+        raise CaseFailure("forward: non-finite logits")
+    ref = reference_forward.forward(model_dir, tokens, "full")
+    diff = np.abs(ours.astype(np.float64) - ref)
+    worst = np.unravel_index(int(np.argmax(diff)), diff.shape)
+    if info["dtype"] == "F32":
+        metric, tol = diff.max(), F32_ABS_TOL
+        text = "maxdiff=%.3g (tol %g)" % (metric, tol)
+    else:
+        metric, tol = diff.max() / np.abs(ref).max(), BF16_REL_TOL
+        text = "maxdiff=%.3g rel=%.3g (tol %g)" % (diff.max(), metric, tol)
+    if not metric <= tol:
+        raise CaseFailure("%s at [pos %d, id %d]: ours %.6g ref %.6g"
+                          % (text, worst[0], worst[1], ours[worst], ref[worst]))
+    return text
+
+
+def build_cases(checkpoints_dir):
+    """[(name, kwargs for write_checkpoint or None when skipped, skip reason)]."""
+    cases, seed = [], 0
+    for arch in tiny_checkpoint.ARCHS:
+        for dtype in ("f32", "bf16"):
+            for shards in (1, 3):
+                seed += 1
+                cases.append(("%s-%s-shards%d" % (arch, dtype, shards),
+                              dict(arch=arch, dtype=dtype, shards=shards, seed=seed), None))
+    if checkpoints_dir and os.path.isdir(checkpoints_dir):
+        for name in sorted(os.listdir(checkpoints_dir)):
+            real = os.path.join(checkpoints_dir, name)
+            if os.path.exists(os.path.join(real, "model.safetensors.index.json")):
+                seed += 1
+                cases.append(("like-" + name, dict(arch=None, dtype="bf16", shards=None,
+                                                   seed=seed, like=real), None))
+    else:
+        for name in KNOWN_REAL:
+            cases.append(("like-" + name, None, "%s absent" % checkpoints_dir))
+    return cases
+
+
+def run_case(binary, workdir, name, kwargs, timeout):
+    model_dir = os.path.join(workdir, name)
+    info = tiny_checkpoint.write_checkpoint(model_dir, **kwargs)
+    tokens = pick_tokens(info, kwargs["seed"])
+    check_info(binary, model_dir, info, timeout)
+    return check_forward(binary, model_dir, info, tokens,
+                         os.path.join(workdir, name + ".logits.npy"), timeout)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--infilld", required=True, help="path to the infilld binary")
+    p.add_argument("--workdir", help="keep checkpoints and outputs here (default: a temp dir)")
+    p.add_argument("--checkpoints", default=os.path.join(os.path.dirname(REPO), "shared",
+                                                         "data", "checkpoints"),
+                   help="real checkpoint folders for the look-alike cases")
+    p.add_argument("--only", help="run only the cases whose name contains this")
+    p.add_argument("--timeout", type=int, default=120, help="seconds per infilld run")
+    a = p.parse_args(argv)
+    binary = os.path.abspath(a.infilld) if os.sep in a.infilld else a.infilld
+
+    tmp = None
+    if a.workdir:
+        os.makedirs(a.workdir, exist_ok=True)
+        workdir = a.workdir
+    else:
+        tmp = tempfile.TemporaryDirectory(prefix="infilld-parity-")
+        workdir = tmp.name
+    passed = failed = skipped = 0
+    try:
+        for name, kwargs, skip in build_cases(a.checkpoints):
+            if a.only and a.only not in name:
+                continue
+            if kwargs is None:
+                print("skipped %s (%s)" % (name, skip), flush=True)
+                skipped += 1
+                continue
+            try:
+                text = run_case(binary, workdir, name, kwargs, a.timeout)
+                print("ok %s %s" % (name, text), flush=True)
+                passed += 1
+            except CaseFailure as e:
+                print("FAIL %s %s" % (name, e), flush=True)
+                failed += 1
+            except (SystemExit, Exception) as e:  # noqa: BLE001 - generator/reference bugs
+                print("FAIL %s harness error: %s: %s" % (name, type(e).__name__, e),
+                      flush=True)
+                failed += 1
+    finally:
+        if tmp is not None:
+            tmp.cleanup()
+    summary = "%d passed, %d failed" % (passed, failed)
+    if skipped:
+        summary += ", %d skipped" % skipped
+    print(summary)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
