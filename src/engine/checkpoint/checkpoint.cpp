@@ -91,11 +91,16 @@ Status Checkpoint::load_weights() {
         return error(path.filename().string(), ": tensor ", t.name, " is also stored in another shard");
     }
   }
+  // Each indexed tensor must be in the very shard the index names.
+  std::map<std::string, std::string> stored_in;
+  for (size_t i = 0; i < files_.size(); ++i)
+    for (const TensorView& t : files_[i]->tensors()) stored_in[t.name] = weight_files_[i].filename().string();
   for (const auto& [tensor, file] : weight_map) {
-    auto it = by_name_.find(tensor);
-    if (it == by_name_.end())
+    auto it = stored_in.find(tensor);
+    if (it == stored_in.end() || it->second != file)
       return error(index_path.filename().string(), ": tensor ", tensor, " is mapped to ", file,
-                   ", which does not contain it");
+                   ", which does not contain it",
+                   it == stored_in.end() ? std::string() : " (it is in " + it->second + ")");
   }
   return Status::ok();
 }
