@@ -5,8 +5,15 @@ find_package(PkgConfig REQUIRED)
 pkg_check_modules(PCRE2 REQUIRED IMPORTED_TARGET libpcre2-8)
 pkg_check_modules(UTF8PROC REQUIRED IMPORTED_TARGET libutf8proc)
 pkg_check_modules(LIBUV REQUIRED IMPORTED_TARGET libuv)
-# CPU BLAS: OpenBLAS (see docs/decisions.md and bench/results/blas_shapes.json for why).
-pkg_check_modules(OPENBLAS REQUIRED IMPORTED_TARGET openblas)
+# CPU BLAS: oneDNN (docs/decisions.md, bench/results/blas_shapes.json). Found by header and
+# library rather than find_package(dnnl): Debian's dnnl-config.cmake requires the OpenCL
+# headers, which we do not use. OpenBLAS is only for the BLAS comparison benchmark.
+find_path(INFILLD_DNNL_INCLUDE_DIR oneapi/dnnl/dnnl.hpp REQUIRED)
+find_library(INFILLD_DNNL_LIBRARY dnnl REQUIRED)
+add_library(infilld_dnnl INTERFACE)
+target_include_directories(infilld_dnnl SYSTEM INTERFACE ${INFILLD_DNNL_INCLUDE_DIR})
+target_link_libraries(infilld_dnnl INTERFACE ${INFILLD_DNNL_LIBRARY})
+pkg_check_modules(OPENBLAS IMPORTED_TARGET openblas)
 if(INFILLD_TESTS)
   find_package(doctest REQUIRED)
 endif()

@@ -1,11 +1,11 @@
 #include "kernels/cpu/attention.h"
 
-#include <cblas.h>
-
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <vector>
+
+#include "kernels/cpu/onednn.h"
 
 namespace infilld::kernels {
 
@@ -26,13 +26,13 @@ int64_t AttentionMask::visible_end(int64_t q, int64_t n_keys) const {
 
 namespace {
 
-// Softmax over the first `visible` entries of a row; the rest become exact zeros.
-void softmax_prefix(float* row, int64_t visible, int64_t n) {
+// Softmax of scale * row over its first `visible` entries; the rest become exact zeros.
+void softmax_prefix(float* row, int64_t visible, int64_t n, float scale) {
   float max_score = -std::numeric_limits<float>::infinity();
   for (int64_t j = 0; j < visible; ++j) max_score = std::max(max_score, row[j]);
   double sum = 0.0;
   for (int64_t j = 0; j < visible; ++j) {
-    row[j] = std::exp(row[j] - max_score);
+    row[j] = std::exp((row[j] - max_score) * scale);
     sum += row[j];
   }
   const float inv = static_cast<float>(1.0 / sum);
@@ -46,22 +46,29 @@ void attention(const float* q, const float* k, const float* v, const AttentionSh
                const AttentionMask& mask, float* out) {
   const int64_t T = s.n_queries, S = s.n_keys, D = s.head_dim;
   const int64_t group = s.n_heads / s.n_kv_heads;
-  const int q_stride = static_cast<int>(s.n_heads * D);
-  const int kv_stride = static_cast<int>(s.n_kv_heads * D);
+  const int64_t q_stride = s.n_heads * D;
+  const int64_t kv_stride = s.n_kv_heads * D;
   const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(D)));
-  std::vector<float> scores(static_cast<size_t>(T * S));
+  // Heads are packed into dense [rows, D] buffers first: oneDNN's fast kernels want
+  // unit-stride rows, and strided views fall back to its slow reference code.
+  std::vector<float> scores(static_cast<size_t>(T * S)), q_h(T * D), o_h(T * D), k_g(S * D), v_g(S * D);
+  auto pack = [D](const float* src, int64_t rows, int64_t stride, float* dst) {
+    for (int64_t r = 0; r < rows; ++r) std::copy(src + r * stride, src + r * stride + D, dst + r * D);
+  };
   for (int64_t h = 0; h < s.n_heads; ++h) {
     const int64_t g = h / group;
-    // scores[T, S] = scale * q_h[T, D] . k_g[S, D]^T
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(T), static_cast<int>(S),
-                static_cast<int>(D), scale, q + h * D, q_stride, k + g * D, kv_stride, 0.0f, scores.data(),
-                static_cast<int>(S));
+    if (h % group == 0) {
+      pack(k + g * D, S, kv_stride, k_g.data());
+      pack(v + g * D, S, kv_stride, v_g.data());
+    }
+    pack(q + h * D, T, q_stride, q_h.data());
+    // scores[T, S] = q_h[T, D] . k_g[S, D]^T (scaled inside the softmax)
+    onednn::gemm_f32(/*b_transposed=*/true, T, S, D, q_h.data(), D, k_g.data(), D, scores.data(), S);
     for (int64_t t = 0; t < T; ++t)
-      softmax_prefix(scores.data() + t * S, mask.visible_end(s.query_offset + t, S), S);
-    // out_h[T, D] = scores[T, S] . v_g[S, D]
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(T), static_cast<int>(D),
-                static_cast<int>(S), 1.0f, scores.data(), static_cast<int>(S), v + g * D, kv_stride, 0.0f,
-                out + h * D, q_stride);
+      softmax_prefix(scores.data() + t * S, mask.visible_end(s.query_offset + t, S), S, scale);
+    // o_h[T, D] = scores[T, S] . v_g[S, D]
+    onednn::gemm_f32(/*b_transposed=*/false, T, D, S, scores.data(), S, v_g.data(), D, o_h.data(), D);
+    for (int64_t t = 0; t < T; ++t) std::copy(o_h.data() + t * D, o_h.data() + (t + 1) * D, out + t * q_stride + h * D);
   }
 }
 

@@ -1,19 +1,12 @@
 #include "kernels/cpu/matmul.h"
 
-#include <cblas.h>
-
 #include <algorithm>
 #include <vector>
 
 #include "kernels/cpu/convert.h"
+#include "kernels/cpu/onednn.h"
 
 namespace infilld::kernels {
-
-void matmul_f32_blas(const float* x, int64_t n_rows, const Weight& w, float* y) {
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(n_rows), static_cast<int>(w.rows),
-              static_cast<int>(w.cols), 1.0f, x, static_cast<int>(w.cols), static_cast<const float*>(w.data),
-              static_cast<int>(w.cols), 0.0f, y, static_cast<int>(w.rows));
-}
 
 void matmul_converted_panels(const float* x, int64_t n_rows, const Weight& w, float* y) {
   // Panels of 256 rows: large enough for sgemm to be efficient, small enough to stay in L2.
@@ -24,15 +17,13 @@ void matmul_converted_panels(const float* x, int64_t n_rows, const Weight& w, fl
   for (int64_t n0 = 0; n0 < w.rows; n0 += kPanel) {
     const int64_t nb = std::min(kPanel, w.rows - n0);
     to_f32(w.dtype, base + n0 * k * static_cast<int64_t>(dtype_size(w.dtype)), nb * k, panel.data());
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(n_rows), static_cast<int>(nb),
-                static_cast<int>(k), 1.0f, x, static_cast<int>(k), panel.data(), static_cast<int>(k), 0.0f,
-                y + n0, static_cast<int>(w.rows));
+    onednn::gemm_f32(/*b_transposed=*/true, n_rows, nb, k, x, k, panel.data(), k, y + n0, w.rows);
   }
 }
 
 void matmul(const float* x, int64_t n_rows, const Weight& w, float* y) {
   if (n_rows <= 0 || w.rows <= 0) return;
-  if (w.dtype == DType::F32) return matmul_f32_blas(x, n_rows, w, y);
+  if (onednn::linear(x, n_rows, w, y)) return;
   if (w.dtype == DType::BF16 && cpu_has_avx512_bf16()) return matmul_bf16_avx512(x, n_rows, w, y);
   matmul_converted_panels(x, n_rows, w, y);
 }

@@ -1,9 +1,10 @@
 // y[T, N] = x[T, K] . W[N, K]^T, the one matrix product of the forward pass.
 //
-// x and y are float32 row-major; W is a checkpoint weight in its stored dtype.
-// F32 weights go to the BLAS (OpenBLAS sgemm, both cores); BF16 weights use our AVX-512 BF16
-// kernel where the CPU has it; everything else converts panels of W to float32 on the fly
-// (a few rows at a time, never the whole matrix) and calls sgemm.
+// x and y are float32 row-major; W is a checkpoint weight in its stored dtype, used in place.
+// F32 and BF16 weights go to oneDNN (AMX or AVX-512 BF16 where the CPU has them; see
+// onednn.h). Where oneDNN cannot run BF16, our AVX-512 BF16 kernel does; everything else
+// (F16, BF16 on older CPUs) converts panels of W to float32 on the fly (256 rows at a time,
+// never the whole matrix) for a float32 matmul.
 #pragma once
 
 #include <cstdint>
@@ -15,7 +16,6 @@ namespace infilld::kernels {
 void matmul(const float* x, int64_t n_rows, const Weight& w, float* y);
 
 // The paths behind matmul, exposed so that tests can compare them with each other.
-void matmul_f32_blas(const float* x, int64_t n_rows, const Weight& w, float* y);
 void matmul_converted_panels(const float* x, int64_t n_rows, const Weight& w, float* y);
 bool cpu_has_avx512_bf16();
 void matmul_bf16_avx512(const float* x, int64_t n_rows, const Weight& w, float* y);

@@ -1,0 +1,113 @@
+#include "kernels/cpu/onednn.h"
+
+#include <oneapi/dnnl/dnnl.hpp>
+
+#include <map>
+#include <mutex>
+#include <optional>
+#include <tuple>
+#include <vector>
+
+#include "kernels/cpu/convert.h"
+
+namespace infilld::kernels::onednn {
+
+namespace {
+
+using dnnl::memory;
+using Key = std::tuple<int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, bool, int, int>;
+
+struct Context {
+  dnnl::engine engine{dnnl::engine::kind::cpu, 0};
+  dnnl::stream stream{engine};
+  std::mutex mutex;
+  // nullopt: oneDNN has no implementation for that key on this CPU.
+  std::map<Key, std::optional<dnnl::matmul>> primitives;
+};
+
+Context& context() {
+  static Context c;
+  return c;
+}
+
+memory::data_type dnnl_type(DType t) {
+  switch (t) {
+    case DType::F32: return memory::data_type::f32;
+    case DType::F16: return memory::data_type::f16;
+    case DType::BF16: return memory::data_type::bf16;
+  }
+  return memory::data_type::f32;
+}
+
+// Descriptors of C[M, N] = A[M, K] . B with explicit strides (B as [K, N]).
+struct Descs {
+  memory::desc a, b, c;
+};
+
+Descs descs(int64_t m, int64_t n, int64_t k, int64_t lda, int64_t ldb, int64_t ldc, bool b_transposed,
+            memory::data_type ab_type) {
+  const memory::dims b_strides = b_transposed ? memory::dims{1, ldb} : memory::dims{ldb, 1};
+  return {memory::desc({m, k}, ab_type, {lda, 1}), memory::desc({k, n}, ab_type, b_strides),
+          memory::desc({m, n}, memory::data_type::f32, {ldc, 1})};
+}
+
+// The cached primitive for a shape, created on first use; nullptr when unsupported.
+const dnnl::matmul* primitive(Context& ctx, const Key& key, const Descs& d) {
+  auto it = ctx.primitives.find(key);
+  if (it == ctx.primitives.end()) {
+    // Shapes repeat (layers, steps); a flood of new ones (many canvas sizes) starts afresh.
+    if (ctx.primitives.size() >= 512) ctx.primitives.clear();
+    std::optional<dnnl::matmul> made;
+    try {
+      dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(d.a, d.b, d.c), ctx.engine);
+      made.emplace(pd);
+    } catch (const dnnl::error&) {
+      // unimplemented for this dtype/CPU: remembered, the caller falls back
+    }
+    it = ctx.primitives.emplace(key, std::move(made)).first;
+  }
+  return it->second ? &*it->second : nullptr;
+}
+
+bool run(int64_t m, int64_t n, int64_t k, const void* a, int64_t lda, const void* b, int64_t ldb, float* c,
+         int64_t ldc, bool b_transposed, DType ab_type) {
+  Context& ctx = context();
+  std::lock_guard lock(ctx.mutex);
+  const Descs d = descs(m, n, k, lda, ldb, ldc, b_transposed, dnnl_type(ab_type));
+  const Key key{m, n, k, lda, ldb, ldc, b_transposed, static_cast<int>(ab_type), 0};
+  const dnnl::matmul* prim = primitive(ctx, key, d);
+  if (prim == nullptr) return false;
+  memory a_mem(d.a, ctx.engine, const_cast<void*>(a));
+  memory b_mem(d.b, ctx.engine, const_cast<void*>(b));
+  memory c_mem(d.c, ctx.engine, c);
+  prim->execute(ctx.stream, {{DNNL_ARG_SRC, a_mem}, {DNNL_ARG_WEIGHTS, b_mem}, {DNNL_ARG_DST, c_mem}});
+  ctx.stream.wait();
+  return true;
+}
+
+}  // namespace
+
+bool linear(const float* x, int64_t m, const Weight& w, float* y) {
+  const int64_t k = w.cols, n = w.rows;
+  if (w.dtype == DType::F32) return run(m, n, k, x, k, w.data, k, y, n, /*b_transposed=*/true, DType::F32);
+  if (w.dtype != DType::BF16) return false;  // F16: oneDNN 2.6 has no CPU f16 matmul to rely on
+  // BF16 weights take BF16 activations, rounded once here.
+  thread_local std::vector<uint16_t> x16;
+  x16.resize(static_cast<size_t>(m * k));
+  for (int64_t i = 0; i < m * k; ++i) x16[i] = f32_to_bf16(x[i]);
+  return run(m, n, k, x16.data(), k, w.data, k, y, n, /*b_transposed=*/true, DType::BF16);
+}
+
+void gemm_f32(bool b_transposed, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
+              int64_t ldb, float* c, int64_t ldc) {
+  if (run(m, n, k, a, lda, b, ldb, c, ldc, b_transposed, DType::F32)) return;
+  // Portable fallback, should a CPU lack every oneDNN float32 implementation.
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      float sum = 0.0f;
+      for (int64_t p = 0; p < k; ++p) sum += a[i * lda + p] * (b_transposed ? b[j * ldb + p] : b[p * ldb + j]);
+      c[i * ldc + j] = sum;
+    }
+}
+
+}  // namespace infilld::kernels::onednn
