@@ -10,14 +10,14 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 packages=(
   build-essential cmake ninja-build ccache pkg-config git
   nlohmann-json3-dev libuv1-dev doctest-dev libpcre2-dev libutf8proc-dev
-  libopenblas-dev libopenblas0-pthread
+  libdnnl-dev libopenblas-dev libopenblas0-pthread
   python3 python3-numpy
   nodejs npm
   clang libclang-rt-14-dev
 )
 # Tests and benchmarks: the PyTorch comparison and (later) the real LSP client.
 if [ "${INFILLD_MINIMAL:-0}" != "1" ]; then
-  packages+=(python3-torch neovim libdnnl-dev)
+  packages+=(python3-torch neovim)
 fi
 
 missing=()
