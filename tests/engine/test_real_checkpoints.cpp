@@ -113,3 +113,34 @@ TEST_CASE("real checkpoints: an autoregressive Qwen2 folder is refused with the 
   REQUIRE_FALSE(c.is_ok());
   CHECK(c.message().find("autoregressive") != std::string::npos);
 }
+
+TEST_CASE("real checkpoints: Qwen2.5-Coder's config with a mask token reads as Open-dCoder") {
+  // Open-dCoder is Qwen2.5-Coder-0.5B trained for masked diffusion: the same config.json
+  // plus a mask token added to the tokenizer.
+  const fs::path dir = real_dir("qwen2.5-coder-0.5b-instruct");
+  if (skip_without(dir)) return;
+  auto checkpoint = Checkpoint::open_config_only(dir);
+  REQUIRE(checkpoint.is_ok());
+  auto tokenizer = Tokenizer::load(dir);
+  REQUIRE(tokenizer.is_ok());
+  const int32_t mask_id = tokenizer->vocab_size();  // the next free id, as adding <M> gives
+  TokenLookup lookup = [&](std::string_view s) -> std::optional<int32_t> {
+    if (s == "<M>") return mask_id;
+    return tokenizer->token_to_id(s);
+  };
+  auto c = read_model_config(checkpoint->config(), checkpoint->generation_config(), lookup);
+  REQUIRE_MESSAGE(c.is_ok(), (c.is_ok() ? "" : c.message()));
+  CHECK(c->arch == Architecture::Qwen2Mdm);
+  CHECK(c->n_embd == 896);
+  CHECK(c->n_layers == 24);
+  CHECK(c->n_heads == 14);
+  CHECK(c->n_kv_heads == 2);
+  CHECK(c->head_dim == 64);
+  CHECK(c->n_ff == 4864);
+  CHECK(c->n_vocab == 151936);
+  CHECK(c->tied_embeddings);
+  CHECK(c->shifted_logits);
+  CHECK(c->tokens.mask == mask_id);
+  CHECK(c->tokens.bos == 151643);
+  CHECK(c->tokens.eos == 151645);
+}
