@@ -26,18 +26,16 @@ int64_t AttentionMask::visible_end(int64_t q, int64_t n_keys) const {
 
 namespace {
 
-// Softmax of scale * row over its first `visible` entries; the rest become exact zeros.
-void softmax_prefix(float* row, int64_t visible, int64_t n, float scale) {
-  float max_score = -std::numeric_limits<float>::infinity();
-  for (int64_t j = 0; j < visible; ++j) max_score = std::max(max_score, row[j]);
-  double sum = 0.0;
-  for (int64_t j = 0; j < visible; ++j) {
-    row[j] = std::exp((row[j] - max_score) * scale);
-    sum += row[j];
+// Scales the visible prefix of each score row and masks the rest with -inf, ready for
+// the softmax (which turns -inf into exact zeros).
+void scale_and_mask(float* scores, int64_t rows, int64_t n_keys, int64_t query_offset, const AttentionMask& mask,
+                    float scale) {
+  for (int64_t t = 0; t < rows; ++t) {
+    float* row = scores + t * n_keys;
+    const int64_t visible = mask.visible_end(query_offset + t, n_keys);
+    for (int64_t j = 0; j < visible; ++j) row[j] *= scale;
+    std::fill(row + visible, row + n_keys, -std::numeric_limits<float>::infinity());
   }
-  const float inv = static_cast<float>(1.0 / sum);
-  for (int64_t j = 0; j < visible; ++j) row[j] *= inv;
-  std::fill(row + visible, row + n, 0.0f);
 }
 
 }  // namespace
@@ -62,10 +60,10 @@ void attention(const float* q, const float* k, const float* v, const AttentionSh
       pack(v + g * D, S, kv_stride, v_g.data());
     }
     pack(q + h * D, T, q_stride, q_h.data());
-    // scores[T, S] = q_h[T, D] . k_g[S, D]^T (scaled inside the softmax)
+    // scores[T, S] = q_h[T, D] . k_g[S, D]^T
     onednn::gemm_f32(/*b_transposed=*/true, T, S, D, q_h.data(), D, k_g.data(), D, scores.data(), S);
-    for (int64_t t = 0; t < T; ++t)
-      softmax_prefix(scores.data() + t * S, mask.visible_end(s.query_offset + t, S), S, scale);
+    scale_and_mask(scores.data(), T, S, s.query_offset, mask, scale);
+    onednn::softmax_rows(scores.data(), T, S);
     // o_h[T, D] = scores[T, S] . v_g[S, D]
     onednn::gemm_f32(/*b_transposed=*/false, T, D, S, scores.data(), S, v_g.data(), D, o_h.data(), D);
     for (int64_t t = 0; t < T; ++t) std::copy(o_h.data() + t * D, o_h.data() + (t + 1) * D, out + t * q_stride + h * D);

@@ -2,7 +2,10 @@
 
 #include <cmath>
 
+#include <algorithm>
+
 #include "kernels/cpu/convert.h"
+#include "kernels/cpu/onednn.h"
 
 namespace infilld::kernels {
 
@@ -16,10 +19,9 @@ void add_inplace(float* x, const float* y, int64_t n) {
 }
 
 void swiglu(const float* gate, const float* up, float* out, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) {
-    const float g = gate[i];
-    out[i] = g / (1.0f + std::exp(-g)) * up[i];
-  }
+  if (out != gate) std::copy(gate, gate + n, out);
+  onednn::silu(out, n);
+  for (int64_t i = 0; i < n; ++i) out[i] *= up[i];
 }
 
 void embedding(const Weight& table, const int32_t* ids, int64_t n_ids, float* out) {

@@ -23,7 +23,22 @@ struct Context {
   std::mutex mutex;
   // nullopt: oneDNN has no implementation for that key on this CPU.
   std::map<Key, std::optional<dnnl::matmul>> primitives;
+  std::map<std::pair<int64_t, int64_t>, dnnl::softmax_forward> softmaxes;
+  std::map<int64_t, dnnl::eltwise_forward> silus;
+  std::map<int64_t, dnnl::reorder> to_bf16s;
 };
+
+// The cached primitive of `cache` for `key`, made by `make` on first use.
+template <class Map, class K, class Make>
+auto& cached(Map& cache, const K& key, Make make) {
+  auto it = cache.find(key);
+  if (it == cache.end()) {
+    // Shapes repeat (layers, steps); a flood of new ones (many canvas sizes) starts afresh.
+    if (cache.size() >= 512) cache.clear();
+    it = cache.emplace(key, make()).first;
+  }
+  return it->second;
+}
 
 Context& context() {
   static Context c;
@@ -53,20 +68,16 @@ Descs descs(int64_t m, int64_t n, int64_t k, int64_t lda, int64_t ldb, int64_t l
 
 // The cached primitive for a shape, created on first use; nullptr when unsupported.
 const dnnl::matmul* primitive(Context& ctx, const Key& key, const Descs& d) {
-  auto it = ctx.primitives.find(key);
-  if (it == ctx.primitives.end()) {
-    // Shapes repeat (layers, steps); a flood of new ones (many canvas sizes) starts afresh.
-    if (ctx.primitives.size() >= 512) ctx.primitives.clear();
-    std::optional<dnnl::matmul> made;
+  auto& made = cached(ctx.primitives, key, [&] {
+    std::optional<dnnl::matmul> prim;
     try {
-      dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(d.a, d.b, d.c), ctx.engine);
-      made.emplace(pd);
+      prim.emplace(dnnl::matmul::primitive_desc(dnnl::matmul::desc(d.a, d.b, d.c), ctx.engine));
     } catch (const dnnl::error&) {
       // unimplemented for this dtype/CPU: remembered, the caller falls back
     }
-    it = ctx.primitives.emplace(key, std::move(made)).first;
-  }
-  return it->second ? &*it->second : nullptr;
+    return prim;
+  });
+  return made ? &*made : nullptr;
 }
 
 bool run(int64_t m, int64_t n, int64_t k, const void* a, int64_t lda, const void* b, int64_t ldb, float* c,
@@ -87,6 +98,48 @@ bool run(int64_t m, int64_t n, int64_t k, const void* a, int64_t lda, const void
 
 }  // namespace
 
+void softmax_rows(float* x, int64_t rows, int64_t cols) {
+  Context& ctx = context();
+  std::lock_guard lock(ctx.mutex);
+  const memory::desc md({rows, cols}, memory::data_type::f32, memory::format_tag::ab);
+  auto& prim = cached(ctx.softmaxes, std::make_pair(rows, cols), [&] {
+    return dnnl::softmax_forward(dnnl::softmax_forward::primitive_desc(
+        dnnl::softmax_forward::desc(dnnl::prop_kind::forward_inference, md, /*axis=*/1), ctx.engine));
+  });
+  memory mem(md, ctx.engine, x);
+  prim.execute(ctx.stream, {{DNNL_ARG_SRC, mem}, {DNNL_ARG_DST, mem}});
+  ctx.stream.wait();
+}
+
+void silu(float* x, int64_t n) {
+  Context& ctx = context();
+  std::lock_guard lock(ctx.mutex);
+  const memory::desc md({n}, memory::data_type::f32, memory::format_tag::a);
+  auto& prim = cached(ctx.silus, n, [&] {
+    return dnnl::eltwise_forward(dnnl::eltwise_forward::primitive_desc(
+        dnnl::eltwise_forward::desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::eltwise_swish, md,
+                                    /*alpha=*/1.0f),
+        ctx.engine));
+  });
+  memory mem(md, ctx.engine, x);
+  prim.execute(ctx.stream, {{DNNL_ARG_SRC, mem}, {DNNL_ARG_DST, mem}});
+  ctx.stream.wait();
+}
+
+void to_bf16(const float* src, int64_t n, uint16_t* dst) {
+  Context& ctx = context();
+  std::lock_guard lock(ctx.mutex);
+  const memory::desc from({n}, memory::data_type::f32, memory::format_tag::a);
+  const memory::desc to({n}, memory::data_type::bf16, memory::format_tag::a);
+  auto& prim = cached(ctx.to_bf16s, n, [&] {
+    return dnnl::reorder(dnnl::reorder::primitive_desc(ctx.engine, from, ctx.engine, to));
+  });
+  memory src_mem(from, ctx.engine, const_cast<float*>(src));
+  memory dst_mem(to, ctx.engine, dst);
+  prim.execute(ctx.stream, src_mem, dst_mem);
+  ctx.stream.wait();
+}
+
 bool linear(const float* x, int64_t m, const Weight& w, float* y) {
   const int64_t k = w.cols, n = w.rows;
   if (w.dtype == DType::F32) return run(m, n, k, x, k, w.data, k, y, n, /*b_transposed=*/true, DType::F32);
@@ -94,7 +147,7 @@ bool linear(const float* x, int64_t m, const Weight& w, float* y) {
   // BF16 weights take BF16 activations, rounded once here.
   thread_local std::vector<uint16_t> x16;
   x16.resize(static_cast<size_t>(m * k));
-  for (int64_t i = 0; i < m * k; ++i) x16[i] = f32_to_bf16(x[i]);
+  to_bf16(x, m * k, x16.data());
   return run(m, n, k, x16.data(), k, w.data, k, y, n, /*b_transposed=*/true, DType::BF16);
 }
 

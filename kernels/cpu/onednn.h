@@ -24,4 +24,14 @@ bool linear(const float* x, int64_t m, const Weight& w, float* y);
 void gemm_f32(bool b_transposed, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
               int64_t ldb, float* c, int64_t ldc);
 
+// In place over each of `rows` rows of `cols` floats: x = softmax(x) (entries of -inf
+// become exact zeros).
+void softmax_rows(float* x, int64_t rows, int64_t cols);
+
+// In place over n floats: x = x * sigmoid(x) (SiLU, the gate of SwiGLU).
+void silu(float* x, int64_t n);
+
+// dst[i] = bf16(src[i]) with round to nearest even, for n floats.
+void to_bf16(const float* src, int64_t n, uint16_t* dst);
+
 }  // namespace infilld::kernels::onednn

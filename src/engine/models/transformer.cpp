@@ -100,6 +100,7 @@ Status forward(const ModelConfig& c, const TransformerWeights& w, std::span<cons
   for (int64_t t = 0; t < T; ++t) positions[t] = static_cast<int32_t>(t);
   std::vector<float> x(T * H), h(T * H), q(T * QD), k(T * KD), v(T * KD), att(T * QD), gate(T * F), up(T * F);
   const AttentionShape shape{T, T, 0, c.n_heads, c.n_kv_heads, c.head_dim};
+  const RopeTable rope_cs = rope_table(positions.data(), T, c.head_dim, c.rope_theta);
 
   embedding(w.embed, tokens.data(), T, x.data());                       // x [T, H]
   for (const LayerWeights& L : w.layers) {
@@ -112,8 +113,8 @@ Status forward(const ModelConfig& c, const TransformerWeights& w, std::span<cons
       add_bias(k.data(), T, KD, L.bk.data());
       add_bias(v.data(), T, KD, L.bv.data());
     }
-    rope(q.data(), T, c.n_heads, c.head_dim, positions.data(), c.rope_theta);
-    rope(k.data(), T, c.n_kv_heads, c.head_dim, positions.data(), c.rope_theta);
+    rope(q.data(), T, c.n_heads, rope_cs);
+    rope(k.data(), T, c.n_kv_heads, rope_cs);
     attention(q.data(), k.data(), v.data(), shape, mask, att.data());   // att [T, A*D]
     matmul(att.data(), T, L.wo, h.data());                              // h [T, H]
     add_inplace(x.data(), h.data(), T * H);
