@@ -34,6 +34,6 @@ for target in build-fuzz/tests/fuzz/fuzz_*; do
   corpus="build-fuzz/corpus/$name"
   echo "-- $name"
   "$target" "$corpus" -max_total_time="$FUZZ_SECONDS" -max_len=65536 -rss_limit_mb=2048 -print_final_stats=1 2>&1 \
-    | tail -n 3
+    | grep -E "^stat::(number_of_executed_units|new_units_added|peak_rss_mb)|ERROR|SUMMARY"
 done
 echo "fuzzing: every target ran ${FUZZ_SECONDS}s without a crash"
