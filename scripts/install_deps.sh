@@ -12,9 +12,13 @@ packages=(
   nlohmann-json3-dev libuv1-dev doctest-dev libpcre2-dev libutf8proc-dev
   libdnnl-dev libopenblas-dev libopenblas0-pthread
   python3 python3-numpy
-  nodejs npm
   clang libclang-rt-14-dev
 )
+# Node.js and npm for the tree-sitter sources: Debian's, unless the machine already has
+# them (our base image ships newer ones that conflict with Debian's packages).
+if ! command -v npm >/dev/null 2>&1; then
+  packages+=(nodejs npm)
+fi
 # Tests and benchmarks: the PyTorch comparison and (later) the real LSP client.
 if [ "${INFILLD_MINIMAL:-0}" != "1" ]; then
   packages+=(python3-torch neovim)
@@ -25,6 +29,7 @@ for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ "${#missing[@]}" -gt 0 ]; then
+  echo "installing: ${missing[*]}"
   $SUDO apt-get update -q
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
