@@ -1,5 +1,6 @@
 # Dependencies from Debian's packages (README lists them; .ci/run installs them).
 find_package(Threads REQUIRED)
+find_package(OpenMP REQUIRED)  # oneDNN's threading runtime in Debian; we size its team per op
 find_package(nlohmann_json 3.10 REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(PCRE2 REQUIRED IMPORTED_TARGET libpcre2-8)

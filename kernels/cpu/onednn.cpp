@@ -1,5 +1,6 @@
 #include "kernels/cpu/onednn.h"
 
+#include <omp.h>
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include <map>
@@ -45,6 +46,15 @@ Context& context() {
   return c;
 }
 
+// oneDNN runs on OpenMP's team. Small ops run on one thread: below about a tenth of a
+// millisecond of work, waking the second core costs more than it saves, and when that core
+// is busy (an editor, a compiler) a parallel region waits a whole scheduler slice for it.
+void set_threads_for(double work) {
+  static const int max_threads = omp_get_max_threads();
+  constexpr double kParallelWork = 4e6;  // multiply-adds (or elements x 8 for cheap ops)
+  omp_set_num_threads(work >= kParallelWork ? max_threads : 1);
+}
+
 memory::data_type dnnl_type(DType t) {
   switch (t) {
     case DType::F32: return memory::data_type::f32;
@@ -88,6 +98,7 @@ bool run(int64_t m, int64_t n, int64_t k, const void* a, int64_t lda, const void
   const Key key{m, n, k, lda, ldb, ldc, b_transposed, static_cast<int>(ab_type), 0};
   const dnnl::matmul* prim = primitive(ctx, key, d);
   if (prim == nullptr) return false;
+  set_threads_for(static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k));
   memory a_mem(d.a, ctx.engine, const_cast<void*>(a));
   memory b_mem(d.b, ctx.engine, const_cast<void*>(b));
   memory c_mem(d.c, ctx.engine, c);
@@ -106,6 +117,7 @@ void softmax_rows(float* x, int64_t rows, int64_t cols) {
     return dnnl::softmax_forward(dnnl::softmax_forward::primitive_desc(
         dnnl::softmax_forward::desc(dnnl::prop_kind::forward_inference, md, /*axis=*/1), ctx.engine));
   });
+  set_threads_for(8.0 * static_cast<double>(rows) * static_cast<double>(cols));
   memory mem(md, ctx.engine, x);
   prim.execute(ctx.stream, {{DNNL_ARG_SRC, mem}, {DNNL_ARG_DST, mem}});
   ctx.stream.wait();
@@ -121,6 +133,7 @@ void silu(float* x, int64_t n) {
                                     /*alpha=*/1.0f),
         ctx.engine));
   });
+  set_threads_for(8.0 * static_cast<double>(n));
   memory mem(md, ctx.engine, x);
   prim.execute(ctx.stream, {{DNNL_ARG_SRC, mem}, {DNNL_ARG_DST, mem}});
   ctx.stream.wait();
@@ -134,6 +147,7 @@ void to_bf16(const float* src, int64_t n, uint16_t* dst) {
   auto& prim = cached(ctx.to_bf16s, n, [&] {
     return dnnl::reorder(dnnl::reorder::primitive_desc(ctx.engine, from, ctx.engine, to));
   });
+  set_threads_for(2.0 * static_cast<double>(n));
   memory src_mem(from, ctx.engine, const_cast<float*>(src));
   memory dst_mem(to, ctx.engine, dst);
   prim.execute(ctx.stream, src_mem, dst_mem);

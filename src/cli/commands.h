@@ -17,6 +17,7 @@ int cmd_info(Args args);
 int cmd_forward(Args args);
 int cmd_tokenize(Args args);
 int cmd_bench(Args args);
+int cmd_complete(Args args);
 
 // Prints "infilld: error: <message>" on stderr and returns exit status 2.
 int fail(std::string_view message);

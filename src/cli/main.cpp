@@ -19,6 +19,12 @@ constexpr const char* kUsage =
     "usage: infilld <command> [options]\n"
     "\n"
     "commands:\n"
+    "  complete FILE:LINE:COL | --prefix-file P [--suffix-file S] | --stdin | --prefix-ids IDS\n"
+    "           [--model DIR] [--json] [--raw] [--max-tokens N] [--steps N]\n"
+    "           [--alg confidence|margin|entropy|random] [--schedule timestep|even]\n"
+    "           [--threshold T | --factor F] [--block-length L] [--temperature T]\n"
+    "           [--top-k K] [--top-p P] [--seed S] [--cache none] [--deadline-ms MS]\n"
+    "                                         fill the middle; prints it (or JSON with stats)\n"
     "  info --model DIR                       architecture, size, dtype, mask id, shift convention\n"
     "  forward --model DIR --tokens 1,2,3 --out logits.npy\n"
     "                                         run one forward pass, write float32 logits [T, vocab]\n"
@@ -40,6 +46,7 @@ constexpr Command kCommands[] = {
     {"forward", cmd_forward},
     {"tokenize", cmd_tokenize},
     {"bench", cmd_bench},
+    {"complete", cmd_complete},
 };
 
 }  // namespace

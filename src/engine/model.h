@@ -11,6 +11,7 @@
 
 #include "common/status.h"
 #include "engine/checkpoint/checkpoint.h"
+#include "engine/denoise/denoiser.h"
 #include "engine/models/model_config.h"
 #include "engine/models/transformer.h"
 
@@ -51,6 +52,19 @@ class Model {
   TransformerWeights weights_;
   std::unique_ptr<Tokenizer> tokenizer_;
   bool has_weights_ = false;
+};
+
+// The denoiser's view of a loaded model.
+class ModelDenoisable : public Denoisable {
+ public:
+  explicit ModelDenoisable(const Model& model) : model_(model) {}
+  int64_t n_vocab() const override { return model_.config().n_vocab; }
+  Status forward(std::span<const int32_t> tokens, std::vector<float>& logits) override {
+    return model_.forward(tokens, logits);
+  }
+
+ private:
+  const Model& model_;
 };
 
 }  // namespace infilld::engine

@@ -1,0 +1,254 @@
+// infilld complete: fill the middle between a prefix and a suffix with the model.
+//
+//   infilld complete FILE:LINE:COL            the file split at the cursor (1-based line and
+//                                             column, the column in characters)
+//   infilld complete --prefix-file P [--suffix-file S]
+//   infilld complete --stdin                  JSON {"prefix": "...", "suffix": "..."} on stdin
+//   infilld complete --prefix-ids 1,2 [--suffix-ids 3,4]   token ids (debugging, parity tests)
+//
+// Prints the middle on stdout; --json prints {"text", "tokens", "finish_reason", "stats"}.
+// Until the context engine lands, the whole prefix and suffix are used and the output is the
+// model's raw middle (--raw is accepted and is what happens).
+#include <charconv>
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <iterator>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "cli/commands.h"
+#include "cli/flags.h"
+#include "cli/model_dir.h"
+#include "common/mapped_file.h"
+#include "engine/denoise/denoiser.h"
+#include "engine/model.h"
+#include "engine/tokenizer/tokenizer.h"
+
+namespace infilld::cli {
+
+namespace {
+
+using engine::DecodeOptions;
+
+struct Context {
+  std::string prefix, suffix;
+  std::vector<int32_t> prefix_ids, suffix_ids;
+  bool ids = false;  // given as ids: no tokenizer needed
+};
+
+Expected<std::vector<int32_t>> parse_id_list(std::string_view flag, std::string_view text) {
+  std::vector<int32_t> ids;
+  size_t i = 0;
+  while (i < text.size()) {
+    if (text[i] == ',' || text[i] == ' ') {
+      ++i;
+      continue;
+    }
+    int32_t id = 0;
+    auto [end, ec] = std::from_chars(text.data() + i, text.data() + text.size(), id);
+    if (ec != std::errc() || id < 0) return error(flag, ": expected token ids separated by commas");
+    ids.push_back(id);
+    i = static_cast<size_t>(end - text.data());
+  }
+  return ids;
+}
+
+// Splits `text` at 1-based (line, column); the column counts characters (UTF-8 code points).
+Expected<size_t> cursor_offset(const std::string& text, long line, long column, const std::string& where) {
+  if (line < 1 || column < 1) return error(where, ": line and column are 1-based");
+  size_t offset = 0;
+  for (long l = 1; l < line; ++l) {
+    const size_t nl = text.find('\n', offset);
+    if (nl == std::string::npos) return error(where, ": the file has fewer than ", line, " lines");
+    offset = nl + 1;
+  }
+  for (long c = 1; c < column; ++c) {
+    if (offset >= text.size() || text[offset] == '\n') return error(where, ": line ", line, " is shorter than column ", column);
+    ++offset;
+    while (offset < text.size() && (static_cast<unsigned char>(text[offset]) & 0xC0) == 0x80) ++offset;
+  }
+  return offset;
+}
+
+Expected<Context> read_context(const Flags& flags) {
+  Context ctx;
+  if (auto p = flags.get("prefix-ids")) {
+    auto prefix = parse_id_list("--prefix-ids", *p);
+    if (!prefix) return prefix.error();
+    auto suffix = parse_id_list("--suffix-ids", flags.get("suffix-ids").value_or(""));
+    if (!suffix) return suffix.error();
+    ctx.prefix_ids = std::move(*prefix);
+    ctx.suffix_ids = std::move(*suffix);
+    ctx.ids = true;
+    return ctx;
+  }
+  if (flags.has("stdin")) {
+    std::string input((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
+    auto j = nlohmann::json::parse(input, nullptr, false);
+    if (j.is_discarded() || !j.is_object() || !j.contains("prefix") || !j["prefix"].is_string())
+      return error("--stdin: expected a JSON object {\"prefix\": \"...\", \"suffix\": \"...\"}");
+    ctx.prefix = j["prefix"].get<std::string>();
+    if (j.contains("suffix") && j["suffix"].is_string()) ctx.suffix = j["suffix"].get<std::string>();
+    return ctx;
+  }
+  if (auto p = flags.get("prefix-file")) {
+    auto prefix = read_text_file(*p);
+    if (!prefix) return prefix.error();
+    ctx.prefix = std::move(*prefix);
+    if (auto s = flags.get("suffix-file")) {
+      auto suffix = read_text_file(*s);
+      if (!suffix) return suffix.error();
+      ctx.suffix = std::move(*suffix);
+    }
+    return ctx;
+  }
+  if (flags.positional().size() != 1)
+    return error("complete needs FILE:LINE:COL, --prefix-file, --stdin or --prefix-ids (see 'infilld --help')");
+  const std::string& spec = flags.positional()[0];
+  const size_t c2 = spec.rfind(':');
+  const size_t c1 = c2 == std::string::npos || c2 == 0 ? std::string::npos : spec.rfind(':', c2 - 1);
+  if (c1 == std::string::npos) return error("expected FILE:LINE:COL, found \"", spec, "\"");
+  const std::string path = spec.substr(0, c1);
+  const long line = std::strtol(spec.c_str() + c1 + 1, nullptr, 10);
+  const long column = std::strtol(spec.c_str() + c2 + 1, nullptr, 10);
+  auto text = read_text_file(path);
+  if (!text) return text.error();
+  auto offset = cursor_offset(*text, line, column, path);
+  if (!offset) return offset.error();
+  ctx.prefix = text->substr(0, *offset);
+  ctx.suffix = text->substr(*offset);
+  return ctx;
+}
+
+// Lays the flags over the family's defaults.
+Expected<DecodeOptions> read_options(const Flags& flags, DecodeOptions o) {
+  auto number = [&](std::string_view name, auto& target) -> Status {
+    auto v = flags.get(name);
+    if (!v) return Status::ok();
+    char* end = nullptr;
+    const double d = std::strtod(v->c_str(), &end);
+    if (v->empty() || *end != '\0') return error("--", name, ": expected a number, found \"", *v, "\"");
+    using T = std::decay_t<decltype(target)>;
+    if constexpr (std::is_integral_v<T>) {
+      if (d != static_cast<double>(static_cast<long long>(d)) || d < -1e9 || d > 1e9)
+        return error("--", name, ": expected an integer, found \"", *v, "\"");
+    }
+    target = static_cast<T>(d);
+    return Status::ok();
+  };
+  INFILLD_TRY(number("max-tokens", o.max_tokens));
+  INFILLD_TRY(number("steps", o.steps));
+  INFILLD_TRY(number("block-length", o.block_length));
+  INFILLD_TRY(number("temperature", o.temperature));
+  INFILLD_TRY(number("top-k", o.top_k));
+  INFILLD_TRY(number("top-p", o.top_p));
+  INFILLD_TRY(number("seed", o.seed));
+  INFILLD_TRY(number("eps", o.eps));
+  if (flags.has("threshold")) {
+    double t = 0;
+    INFILLD_TRY(number("threshold", t));
+    o.threshold = t;
+  }
+  if (flags.has("factor")) {
+    double f = 0;
+    INFILLD_TRY(number("factor", f));
+    o.factor = f;
+  }
+  if (auto alg = flags.get("alg")) {
+    auto p = engine::parse_policy(*alg);
+    if (!p) return p.error();
+    o.policy = *p;
+  }
+  if (auto schedule = flags.get("schedule")) {
+    auto s = engine::parse_schedule(*schedule);
+    if (!s) return s.error();
+    o.schedule = *s;
+  }
+  if (auto cache = flags.get("cache")) {
+    auto c = engine::parse_cache_mode(*cache);
+    if (!c) return c.error();
+    o.cache = *c;
+  }
+  if (flags.has("deadline-ms")) {
+    double ms = 0;
+    INFILLD_TRY(number("deadline-ms", ms));
+    if (ms < 0) return error("--deadline-ms must be >= 0");
+    o.deadline = std::chrono::steady_clock::now() + std::chrono::microseconds(static_cast<int64_t>(ms * 1000));
+  }
+  INFILLD_TRY(engine::validate(o));
+  return o;
+}
+
+nlohmann::json stats_json(const engine::DenoiseStats& s) {
+  return {{"forwards", s.forwards},
+          {"positions", s.positions},
+          {"revealed", s.revealed},
+          {"revealed_per_step", s.revealed_per_step},
+          {"tokens_per_forward", s.forwards ? double(s.revealed) / s.forwards : 0.0},
+          {"forward_ms", s.forward_ms},
+          {"score_ms", s.score_ms},
+          {"total_ms", s.total_ms}};
+}
+
+}  // namespace
+
+int cmd_complete(Args args) {
+  auto flags = Flags::parse(
+      args, {.with_value = {"model", "prefix-file", "suffix-file", "prefix-ids", "suffix-ids", "max-tokens", "steps",
+                            "alg", "schedule", "threshold", "factor", "block-length", "temperature", "top-k", "top-p",
+                            "seed", "cache", "deadline-ms", "eps"},
+             .boolean = {"stdin", "json", "raw"}});
+  if (!flags) return fail(flags.message());
+  auto ctx = read_context(*flags);
+  if (!ctx) return fail(ctx.message());
+  auto dir = resolve_model_dir(*flags);
+  if (!dir) return fail(dir.message());
+  auto model = engine::Model::load(*dir);
+  if (!model) return fail(model.message());
+  auto options = read_options(*flags, engine::family_defaults(model->config(), model->checkpoint().generation_config()));
+  if (!options) return fail(options.message());
+  if (options->cache != engine::CacheMode::None)
+    return fail("--cache " + std::string(engine::cache_mode_name(options->cache)) +
+                " is not implemented yet: use --cache none");
+
+  engine::InfillRequest request;
+  request.options = *options;
+  const engine::Tokenizer* tokenizer = model->tokenizer();
+  if (ctx->ids) {
+    request.prefix = std::move(ctx->prefix_ids);
+    request.suffix = std::move(ctx->suffix_ids);
+  } else {
+    if (tokenizer == nullptr) return fail(dir->string() + ": no tokenizer files (tokenizer.json or vocab.json + merges.txt)");
+    request.prefix = tokenizer->encode(ctx->prefix);
+    request.suffix = tokenizer->encode(ctx->suffix);
+  }
+  const int64_t length = static_cast<int64_t>(request.prefix.size() + request.suffix.size()) + options->max_tokens + 2;
+  if (length > model->config().max_positions)
+    return fail("the prompt needs " + std::to_string(length) + " positions but the model takes at most " +
+                std::to_string(model->config().max_positions));
+
+  engine::ModelDenoisable denoisable(*model);
+  auto result = engine::denoise(denoisable, engine::canvas_spec(model->config(), tokenizer ? tokenizer->vocab_size() : 0), request);
+  if (!result) return fail(result.message());
+
+  std::string text;
+  if (tokenizer != nullptr) {
+    auto decoded = tokenizer->decode(result->tokens);
+    if (!decoded) return fail(decoded.message());
+    text = std::move(*decoded);
+  }
+  if (flags->has("json")) {
+    nlohmann::json out = {{"text", text},
+                          {"tokens", result->tokens},
+                          {"finish_reason", engine::finish_reason_name(result->finish)},
+                          {"stats", stats_json(result->stats)}};
+    std::printf("%s\n", out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+  } else {
+    std::fwrite(text.data(), 1, text.size(), stdout);
+  }
+  return 0;
+}
+
+}  // namespace infilld::cli

@@ -1,0 +1,79 @@
+// The denoising loop: lay prefix + masks + suffix on a canvas in the family's convention,
+// then forward -> score -> reveal until the span is filled.
+//
+// Which thread may call what: denoise() runs on the engine worker thread (it calls the
+// model); `cancel` may be set from any thread; `on_update` is called on the calling thread.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "engine/denoise/decode_options.h"
+#include "engine/models/model_config.h"
+
+namespace infilld::engine {
+
+// What the denoiser needs of a model: logits [T, n_vocab] for a token sequence. The engine's
+// Model is one (ModelDenoisable); tests script their own.
+class Denoisable {
+ public:
+  virtual ~Denoisable() = default;
+  virtual int64_t n_vocab() const = 0;
+  virtual Status forward(std::span<const int32_t> tokens, std::vector<float>& logits) = 0;
+};
+
+// The family's canvas convention, from the checkpoint's files (never hard-coded ids).
+struct CanvasSpec {
+  int32_t mask = -1;
+  int32_t bos = -1;     // put before the prefix when >= 0
+  int32_t eos = -1;     // put after the suffix when >= 0
+  int32_t expand = -1;  // DreamOn: revealed, the slot becomes two masks
+  std::vector<int32_t> stop;  // revealed in the span, they end the completion
+  bool shifted = false;       // the row of position i - 1 predicts position i
+  // Only ids below this are ever chosen: the tokenizer's ids. Checkpoints pad their
+  // embedding past the vocabulary (Qwen2.5: 152064 rows for 151665 tokens); a padded row
+  // decodes to nothing. 0: every logit row entry.
+  int64_t n_choosable = 0;
+};
+
+// n_tokens: the tokenizer's id count (0 when the model has no tokenizer).
+CanvasSpec canvas_spec(const ModelConfig& config, int64_t n_tokens);
+
+enum class FinishReason { Stop, Length, Deadline, Cancelled };
+std::string_view finish_reason_name(FinishReason r);
+
+struct DenoiseStats {
+  int32_t forwards = 0;
+  int64_t positions = 0;  // positions computed over all forwards
+  int32_t revealed = 0;   // tokens revealed by the policy (not by a deadline's greedy fill)
+  std::vector<int32_t> revealed_per_step;
+  double forward_ms = 0.0;
+  double score_ms = 0.0;
+  double total_ms = 0.0;
+};
+
+struct InfillRequest {
+  std::vector<int32_t> prefix;
+  std::vector<int32_t> suffix;
+  DecodeOptions options;
+  const std::atomic<bool>* cancel = nullptr;  // checked before every step
+  // Called when the final part of the middle grows: the tokens from the span's start up to
+  // its first mask (or its end), stop tokens excluded. Lets a caller show the first line
+  // before the rest is done.
+  std::function<void(std::span<const int32_t> final_tokens)> on_update;
+};
+
+struct InfillResult {
+  std::vector<int32_t> tokens;  // the middle, cut before the first stop token
+  FinishReason finish = FinishReason::Length;
+  DenoiseStats stats;
+};
+
+Expected<InfillResult> denoise(Denoisable& model, const CanvasSpec& spec, const InfillRequest& request);
+
+}  // namespace infilld::engine

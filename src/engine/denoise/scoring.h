@@ -1,0 +1,38 @@
+// Choosing the token of one masked position and scoring how sure the model is of it.
+#pragma once
+
+#include <cstdint>
+#include <random>
+#include <span>
+#include <vector>
+
+#include "engine/denoise/decode_options.h"
+
+namespace infilld::engine {
+
+struct Scored {
+  int32_t token = 0;   // x0: argmax at temperature 0, else sampled
+  double score = 0.0;  // by the policy: higher means reveal sooner
+};
+
+// Scores positions from their logits rows. Holds the random generator, so one request's
+// choices are reproducible from its seed. Not thread-safe: one per request.
+class Scorer {
+ public:
+  explicit Scorer(const DecodeOptions& options);
+
+  // `row`: the logits [V] that predict the position.
+  //  - temperature 0: x0 = argmax (lowest id on ties), p = softmax(row);
+  //  - otherwise: row / temperature, then top-k and top-p filtering (Dream's rules: top-p
+  //    keeps the smallest set whose cumulative probability reaches p), p = softmax, x0 ~ p.
+  // Scores use p: confidence p(x0), margin p1 - p2, entropy sum p log p; random is uniform.
+  Scored score(std::span<const float> row);
+
+ private:
+  DecodeOptions options_;
+  std::mt19937_64 rng_;
+  std::vector<double> p_;  // scratch: probabilities [V]
+  std::vector<int32_t> order_;
+};
+
+}  // namespace infilld::engine
