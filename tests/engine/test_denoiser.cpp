@@ -1,0 +1,287 @@
+// The denoising loop against a scripted model: a test double whose logits the test sets,
+// so each case shows exactly which positions are revealed at each step.
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <cmath>
+#include <map>
+#include <vector>
+
+#include "engine/denoise/denoiser.h"
+#include "engine/denoise/schedule.h"
+
+using namespace infilld;
+using namespace infilld::engine;
+
+namespace {
+
+constexpr int32_t kVocab = 16;
+constexpr int32_t kMask = 15;
+constexpr int32_t kEos = 14;
+
+// Row r of every forward predicts `plan[r].token` with logit `plan[r].logit` (others 0), so
+// p(token) = e^logit / (e^logit + V - 1). Rows without a plan are flat. Records each canvas.
+class ScriptedModel : public Denoisable {
+ public:
+  struct Plan {
+    int32_t token;
+    float logit;
+    int32_t runner_up = -1;  // optional second token with its own logit
+    float runner_up_logit = 0.0f;
+  };
+  std::map<int64_t, Plan> plan;
+  std::vector<std::vector<int32_t>> seen;
+
+  int64_t n_vocab() const override { return kVocab; }
+  Status forward(std::span<const int32_t> tokens, std::vector<float>& logits) override {
+    seen.emplace_back(tokens.begin(), tokens.end());
+    logits.assign(tokens.size() * kVocab, 0.0f);
+    for (const auto& [row, p] : plan) {
+      if (row >= static_cast<int64_t>(tokens.size())) continue;
+      logits[row * kVocab + p.token] = p.logit;
+      if (p.runner_up >= 0) logits[row * kVocab + p.runner_up] = p.runner_up_logit;
+    }
+    return Status::ok();
+  }
+};
+
+CanvasSpec spec(bool shifted) {
+  CanvasSpec s;
+  s.mask = kMask;
+  s.eos = -1;
+  s.bos = -1;
+  s.stop = {kEos};
+  s.shifted = shifted;
+  return s;
+}
+
+// Positions (relative to the span) revealed at each forward, read from the canvases seen.
+std::vector<std::vector<int>> reveals(const ScriptedModel& m, int64_t span_begin, int64_t n,
+                                      const std::vector<int32_t>& final_canvas) {
+  std::vector<std::vector<int>> steps;
+  for (size_t f = 0; f < m.seen.size(); ++f) {
+    const auto& before = m.seen[f];
+    const auto& after = f + 1 < m.seen.size() ? m.seen[f + 1] : final_canvas;
+    std::vector<int> step;
+    for (int64_t i = 0; i < n; ++i)
+      if (before[span_begin + i] == kMask && after[span_begin + i] != kMask) step.push_back(int(i));
+    steps.push_back(step);
+  }
+  return steps;
+}
+
+InfillRequest request(int32_t n) {
+  InfillRequest r;
+  r.prefix = {1, 2};
+  r.suffix = {3};
+  r.options.max_tokens = n;
+  r.options.policy = Policy::Confidence;
+  return r;
+}
+
+std::vector<int32_t> final_canvas(const InfillRequest& r, const std::vector<int32_t>& middle) {
+  std::vector<int32_t> c = r.prefix;
+  c.insert(c.end(), middle.begin(), middle.end());
+  c.insert(c.end(), r.suffix.begin(), r.suffix.end());
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("schedule: Dream's timestep counts, LLaDA's even split, threshold and factor rules") {
+  // 8 masks over 4 steps with eps 1e-3: floor(8 * 0.24975) = 1, floor(7 * 0.3329) = 2,
+  // floor(5 * 0.4990) = 2, then the rest.
+  CHECK(timestep_count(8, 0, 4, 1e-3) == 1);
+  CHECK(timestep_count(7, 1, 4, 1e-3) == 2);
+  CHECK(timestep_count(5, 2, 4, 1e-3) == 2);
+  CHECK(timestep_count(3, 3, 4, 1e-3) == 3);
+  CHECK(even_split(10, 4) == std::vector<int64_t>{3, 3, 2, 2});
+  CHECK(even_split(2, 4) == std::vector<int64_t>{1, 1, 0, 0});
+  const double sorted[] = {0.95, 0.9, 0.5, 0.1};
+  CHECK(threshold_count(sorted, 0.8) == 2);
+  CHECK(threshold_count(sorted, 0.99) == 1);  // at least one per step
+  // factor 1: thresholds 1 - 1/2 = 0.5, 1 - 1/3 = 0.667, 1 - 1/4 = 0.75 ...
+  CHECK(factor_count(sorted, 1.0) == 2);
+  const double low[] = {0.4, 0.3};
+  CHECK(factor_count(low, 1.0) == 1);
+}
+
+TEST_CASE("denoiser: confidence order under the timestep schedule, unshifted rows") {
+  ScriptedModel m;
+  auto r = request(4);
+  r.options.steps = 4;
+  r.options.schedule = Schedule::Timestep;
+  // Span rows 2..5; confidence order: span 2, 0, 3, 1.
+  m.plan = {{2, {5, 3.0f}}, {3, {6, 1.0f}}, {4, {7, 4.0f}}, {5, {8, 2.0f}}};
+  auto out = denoise(m, spec(false), r);
+  REQUIRE(out.is_ok());
+  CHECK(out->tokens == std::vector<int32_t>{5, 6, 7, 8});
+  CHECK(out->finish == FinishReason::Length);
+  // 4 masks over 4 steps: floor(4 * 0.2498) = 0, floor(4 * 0.333) = 1, floor(3 * 0.499) = 1, rest 2.
+  auto steps = reveals(m, 2, 4, final_canvas(r, out->tokens));
+  CHECK(steps == std::vector<std::vector<int>>{{}, {2}, {0}, {1, 3}});
+  CHECK(out->stats.forwards == 4);
+  CHECK(out->stats.revealed_per_step == std::vector<int32_t>{0, 1, 1, 2});
+}
+
+TEST_CASE("denoiser: shifted logits read the row before each position") {
+  ScriptedModel m;
+  auto r = request(2);
+  r.options.steps = 2;
+  r.options.schedule = Schedule::Even;
+  // Span at canvas positions 2 and 3, predicted by rows 1 and 2; row 2 is the surer one.
+  m.plan = {{1, {9, 1.0f}}, {2, {10, 5.0f}}};
+  auto out = denoise(m, spec(true), r);
+  REQUIRE(out.is_ok());
+  CHECK(out->tokens == std::vector<int32_t>{9, 10});
+  CHECK(reveals(m, 2, 2, final_canvas(r, out->tokens)) == std::vector<std::vector<int>>{{1}, {0}});
+}
+
+TEST_CASE("denoiser: blocks are decoded in order with the even split inside each") {
+  ScriptedModel m;
+  auto r = request(8);
+  r.options.steps = 4;  // 2 blocks of 4 -> 2 steps per block, 2 + 2 reveals
+  r.options.block_length = 4;
+  r.options.schedule = Schedule::Even;
+  // The second block is far more confident, yet waits for the first.
+  for (int i = 0; i < 8; ++i) m.plan[2 + i] = {int32_t(1 + i), i < 4 ? 1.0f + i : 9.0f + i};
+  auto out = denoise(m, spec(false), r);
+  REQUIRE(out.is_ok());
+  CHECK(out->tokens == std::vector<int32_t>{1, 2, 3, 4, 5, 6, 7, 8});
+  CHECK(reveals(m, 2, 8, final_canvas(r, out->tokens)) ==
+        std::vector<std::vector<int>>{{2, 3}, {0, 1}, {6, 7}, {4, 5}});
+}
+
+TEST_CASE("denoiser: threshold decoding reveals several per step when confident") {
+  ScriptedModel m;
+  auto r = request(4);
+  r.options.threshold = 0.9;
+  // p = e^a / (e^a + 15): a = 6 gives 0.964, a = 1 gives 0.153.
+  m.plan = {{2, {5, 6.0f}}, {3, {6, 1.0f}}, {4, {7, 6.0f}}, {5, {8, 1.5f}}};
+  auto out = denoise(m, spec(false), r);
+  REQUIRE(out.is_ok());
+  CHECK(out->tokens == std::vector<int32_t>{5, 6, 7, 8});
+  // Step 1: both confident positions; then one per step (the rest stay below tau).
+  CHECK(reveals(m, 2, 4, final_canvas(r, out->tokens)) == std::vector<std::vector<int>>{{0, 2}, {3}, {1}});
+  CHECK(out->stats.forwards == 3);
+}
+
+TEST_CASE("denoiser: margin and entropy order positions differently from confidence") {
+  // Row 2: top 0.47 vs runner-up 0.47 (tiny margin); row 3: top 0.3 alone (large margin).
+  ScriptedModel m;
+  auto r = request(2);
+  r.options.steps = 2;
+  r.options.schedule = Schedule::Even;
+  m.plan = {{2, {5, 4.0f, 6, 4.0f}}, {3, {7, 2.0f}}};
+  r.options.policy = Policy::Confidence;
+  REQUIRE(denoise(m, spec(false), r).is_ok());
+  CHECK(reveals(m, 2, 2, final_canvas(r, {5, 7})) == std::vector<std::vector<int>>{{0}, {1}});
+  m.seen.clear();
+  r.options.policy = Policy::Margin;
+  REQUIRE(denoise(m, spec(false), r).is_ok());
+  CHECK(reveals(m, 2, 2, final_canvas(r, {5, 7})) == std::vector<std::vector<int>>{{1}, {0}});
+  m.seen.clear();
+  r.options.policy = Policy::Entropy;  // row 2's mass sits on two tokens: lower entropy there
+  REQUIRE(denoise(m, spec(false), r).is_ok());
+  CHECK(reveals(m, 2, 2, final_canvas(r, {5, 7})) == std::vector<std::vector<int>>{{0}, {1}});
+}
+
+TEST_CASE("denoiser: a stop token ends the middle and the loop exits once it is final") {
+  ScriptedModel m;
+  auto r = request(6);
+  r.options.steps = 6;
+  r.options.schedule = Schedule::Even;
+  m.plan = {{2, {5, 9.0f}}, {3, {kEos, 8.0f}}, {4, {7, 1.0f}}, {5, {7, 1.0f}}, {6, {7, 1.0f}}, {7, {7, 1.0f}}};
+  auto out = denoise(m, spec(false), r);
+  REQUIRE(out.is_ok());
+  CHECK(out->tokens == std::vector<int32_t>{5});
+  CHECK(out->finish == FinishReason::Stop);
+  CHECK(out->stats.forwards == 2);  // the rest is dropped, so it is never computed
+}
+
+TEST_CASE("denoiser: a passed deadline fills the rest greedily and says so") {
+  ScriptedModel m;
+  auto r = request(3);
+  r.options.deadline = std::chrono::steady_clock::now();
+  m.plan = {{2, {5, 1.0f}}, {3, {6, 1.0f}}, {4, {7, 1.0f}}};
+  auto out = denoise(m, spec(false), r);
+  REQUIRE(out.is_ok());
+  CHECK(out->finish == FinishReason::Deadline);
+  CHECK(out->tokens == std::vector<int32_t>{5, 6, 7});
+  CHECK(out->stats.forwards == 1);
+}
+
+TEST_CASE("denoiser: a cancelled request returns before its next step") {
+  ScriptedModel m;
+  auto r = request(4);
+  std::atomic<bool> cancel{true};
+  r.cancel = &cancel;
+  auto out = denoise(m, spec(false), r);
+  REQUIRE(out.is_ok());
+  CHECK(out->finish == FinishReason::Cancelled);
+  CHECK(out->stats.forwards == 0);
+
+  // Cancelled from the streaming callback after the first reveal: one more step at most.
+  ScriptedModel m2;
+  cancel = false;
+  m2.plan = {{2, {5, 9.0f}}, {3, {6, 1.0f}}, {4, {7, 1.0f}}, {5, {8, 1.0f}}};
+  r.options.steps = 4;
+  r.options.schedule = Schedule::Even;
+  r.on_update = [&](std::span<const int32_t>) { cancel = true; };
+  out = denoise(m2, spec(false), r);
+  REQUIRE(out.is_ok());
+  CHECK(out->finish == FinishReason::Cancelled);
+  CHECK(out->stats.forwards == 1);
+  CHECK(out->tokens == std::vector<int32_t>{5});
+}
+
+TEST_CASE("denoiser: streaming reports the final prefix as it grows") {
+  ScriptedModel m;
+  auto r = request(3);
+  r.options.steps = 3;
+  r.options.schedule = Schedule::Even;
+  // Reveal order: span 1, 0, 2 -> the final prefix goes 0 -> 2 -> 3 tokens.
+  m.plan = {{2, {5, 2.0f}}, {3, {6, 3.0f}}, {4, {7, 1.0f}}};
+  std::vector<std::vector<int32_t>> updates;
+  r.on_update = [&](std::span<const int32_t> t) { updates.emplace_back(t.begin(), t.end()); };
+  REQUIRE(denoise(m, spec(false), r).is_ok());
+  CHECK(updates == std::vector<std::vector<int32_t>>{{5, 6}, {5, 6, 7}});
+}
+
+TEST_CASE("denoiser: sampling is reproducible from the seed; temperature 0 is argmax") {
+  ScriptedModel m;
+  for (int i = 0; i < 6; ++i) m.plan[2 + i] = {int32_t(1 + i), 0.5f};
+  auto r = request(6);
+  r.options.temperature = 1.0;
+  r.options.seed = 42;
+  auto a = denoise(m, spec(false), r);
+  auto b = denoise(m, spec(false), r);
+  REQUIRE(a.is_ok());
+  REQUIRE(b.is_ok());
+  CHECK(a->tokens == b->tokens);
+  r.options.temperature = 0.0;
+  auto greedy = denoise(m, spec(false), r);
+  REQUIRE(greedy.is_ok());
+  CHECK(greedy->tokens == std::vector<int32_t>{1, 2, 3, 4, 5, 6});
+}
+
+TEST_CASE("denoiser: bad requests get clear errors") {
+  ScriptedModel m;
+  auto r = request(4);
+  r.prefix = {99};
+  auto out = denoise(m, spec(false), r);
+  REQUIRE_FALSE(out.is_ok());
+  CHECK(out.message().find("outside the vocabulary") != std::string::npos);
+  r = request(4);
+  r.prefix.clear();
+  out = denoise(m, spec(true), r);
+  REQUIRE_FALSE(out.is_ok());
+  CHECK(out.message().find("prefix") != std::string::npos);
+  r = request(4);
+  r.options.threshold = 0.5;
+  r.options.factor = 1.0;
+  CHECK_FALSE(denoise(m, spec(false), r).is_ok());
+  auto s = spec(false);
+  s.mask = -1;
+  CHECK_FALSE(denoise(m, s, request(4)).is_ok());
+}
