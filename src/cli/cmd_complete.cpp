@@ -209,9 +209,6 @@ int cmd_complete(Args args) {
   if (!model) return fail(model.message());
   auto options = read_options(*flags, engine::family_defaults(model->config(), model->checkpoint().generation_config()));
   if (!options) return fail(options.message());
-  if (options->cache != engine::CacheMode::None)
-    return fail("--cache " + std::string(engine::cache_mode_name(options->cache)) +
-                " is not implemented yet: use --cache none");
 
   engine::InfillRequest request;
   request.options = *options;

@@ -23,7 +23,7 @@ constexpr const char* kUsage =
     "           [--model DIR] [--json] [--raw] [--max-tokens N] [--steps N]\n"
     "           [--alg confidence|margin|entropy|random] [--schedule timestep|even]\n"
     "           [--threshold T | --factor F] [--block-length L] [--temperature T]\n"
-    "           [--top-k K] [--top-p P] [--seed S] [--cache none] [--deadline-ms MS]\n"
+    "           [--top-k K] [--top-p P] [--seed S] [--cache none|prefix|dual] [--deadline-ms MS]\n"
     "                                         fill the middle; prints it (or JSON with stats)\n"
     "  info --model DIR                       architecture, size, dtype, mask id, shift convention\n"
     "  forward --model DIR --tokens 1,2,3 --out logits.npy\n"

@@ -55,6 +55,14 @@ Status Model::forward(std::span<const int32_t> tokens, std::vector<float>& logit
   return engine::forward(config_, weights_, tokens, mask, logits);
 }
 
+Status Model::forward_rows(std::span<const int32_t> tokens, int64_t r0, int64_t r1, KvCache& cache,
+                          std::vector<float>& logits) const {
+  if (!has_weights_) return error("the model was loaded without its weights");
+  kernels::AttentionMask mask;
+  mask.kind = config_.attention;
+  return engine::forward_rows(config_, weights_, tokens, r0, r1, mask, &cache, logits);
+}
+
 int64_t Model::n_parameters() const {
   int64_t n = 0;
   for (const auto& [name, t] : checkpoint_.tensors()) n += t->n_elements();

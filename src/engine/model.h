@@ -39,6 +39,9 @@ class Model {
 
   // logits [T, n_vocab] for `tokens` at positions 0..T-1 with the model's own mask kind.
   Status forward(std::span<const int32_t> tokens, std::vector<float>& logits) const;
+  // Rows [r0, r1) against a K/V cache (see forward_rows in models/transformer.h).
+  Status forward_rows(std::span<const int32_t> tokens, int64_t r0, int64_t r1, KvCache& cache,
+                      std::vector<float>& logits) const;
 
   // Parameters and bytes of the stored tensors (0 without weights).
   int64_t n_parameters() const;
@@ -62,9 +65,14 @@ class ModelDenoisable : public Denoisable {
   Status forward(std::span<const int32_t> tokens, std::vector<float>& logits) override {
     return model_.forward(tokens, logits);
   }
+  bool supports_kv_cache() const override { return model_.config().attention == kernels::MaskKind::Full; }
+  Status forward_cached(std::span<const int32_t> tokens, int64_t r0, int64_t r1, std::vector<float>& logits) override {
+    return model_.forward_rows(tokens, r0, r1, cache_, logits);
+  }
 
  private:
   const Model& model_;
+  KvCache cache_;
 };
 
 }  // namespace infilld::engine

@@ -37,11 +37,20 @@ class Run {
     return std::count(canvas_.begin() + from, canvas_.begin() + to, spec_.mask);
   }
   std::span<const float> row_for(int64_t position) const {
-    const int64_t row = spec_.shifted ? position - 1 : position;
+    const int64_t row = (spec_.shifted ? position - 1 : position) - logits_row0_;
     const int64_t n = spec_.n_choosable > 0 ? std::min(spec_.n_choosable, model_.n_vocab()) : model_.n_vocab();
     return {logits_.data() + row * model_.n_vocab(), static_cast<size_t>(n)};
   }
+  bool has_row_for(int64_t position) const {
+    const int64_t row = (spec_.shifted ? position - 1 : position) - logits_row0_;
+    return !logits_.empty() && row >= 0 && row < static_cast<int64_t>(logits_.size()) / model_.n_vocab();
+  }
+  // A full forward; with a cache mode it also refills the model's K/V cache.
   Status forward();
+  // The cached step of a block [block_begin, block_end): DualCache recomputes the block's
+  // rows, the prefix cache the block and everything after it (plus, with shifted logits,
+  // the row before the block, which predicts its first position).
+  Status forward_block(int64_t block_begin, int64_t block_end);
   // How many of the sorted candidate scores this step reveals.
   int64_t reveal_count(std::span<const double> sorted_scores, int64_t j, int64_t n_masked,
                        const std::vector<int64_t>& even_counts) const;
@@ -59,16 +68,35 @@ class Run {
   std::vector<int32_t> canvas_;
   int64_t begin_ = 0, end_ = 0;  // the span [begin_, end_)
   std::vector<float> logits_;
+  int64_t logits_row0_ = 0;  // the canvas row of logits_'s first row
   DenoiseStats stats_;
   int64_t reported_ = 0;
 };
 
 Status Run::forward() {
   const auto t = Clock::now();
-  INFILLD_TRY(model_.forward(canvas_, logits_));
+  const int64_t n = static_cast<int64_t>(canvas_.size());
+  if (options_.cache == CacheMode::None) {
+    INFILLD_TRY(model_.forward(canvas_, logits_));
+  } else {
+    INFILLD_TRY(model_.forward_cached(canvas_, 0, n, logits_));
+  }
+  logits_row0_ = 0;
   stats_.forward_ms += ms_since(t);
   stats_.forwards += 1;
-  stats_.positions += static_cast<int64_t>(canvas_.size());
+  stats_.positions += n;
+  return Status::ok();
+}
+
+Status Run::forward_block(int64_t block_begin, int64_t block_end) {
+  const auto t = Clock::now();
+  const int64_t r0 = spec_.shifted ? block_begin - 1 : block_begin;
+  const int64_t r1 = options_.cache == CacheMode::Dual ? block_end : static_cast<int64_t>(canvas_.size());
+  INFILLD_TRY(model_.forward_cached(canvas_, r0, r1, logits_));
+  logits_row0_ = r0;
+  stats_.forward_ms += ms_since(t);
+  stats_.forwards += 1;
+  stats_.positions += r1 - r0;
   return Status::ok();
 }
 
@@ -83,6 +111,12 @@ int64_t Run::reveal_count(std::span<const double> sorted, int64_t j, int64_t n_m
 }
 
 void Run::fill_greedily() {
+  for (int64_t p = begin_; p < end_; ++p)
+    if (canvas_[p] == spec_.mask && !has_row_for(p)) {
+      // A cached step computed only its block: the others need a full forward.
+      if (!forward()) return;
+      break;
+    }
   for (int64_t p = begin_; p < end_; ++p) {
     if (canvas_[p] != spec_.mask) continue;
     auto row = row_for(p);
@@ -146,11 +180,16 @@ Expected<InfillResult> Run::run() {
       }
       if (options_.deadline && Clock::now() >= *options_.deadline) {
         if (logits_.empty()) INFILLD_TRY(forward());
-        fill_greedily();
+        fill_greedily();  // (a model error there leaves the masks: reported as unfinished)
         stats_.total_ms = ms_since(start);
         return finish(FinishReason::Deadline);
       }
-      INFILLD_TRY(forward());
+      // With a cache, a block starts with a full forward and continues with cached steps.
+      if (options_.cache == CacheMode::None || j == 0) {
+        INFILLD_TRY(forward());
+      } else {
+        INFILLD_TRY(forward_block(block_begin, block_end));
+      }
 
       const auto t_score = Clock::now();
       candidates.clear();
@@ -218,6 +257,9 @@ Expected<InfillResult> denoise(Denoisable& model, const CanvasSpec& spec, const 
     for (int32_t id : *part)
       if (id < 0 || id >= model.n_vocab())
         return error("token id ", id, " is outside the vocabulary [0, ", model.n_vocab(), ")");
+  if (request.options.cache != CacheMode::None && !model.supports_kv_cache())
+    return error("cache mode ", cache_mode_name(request.options.cache),
+                 " needs a fully bidirectional model with a K/V cache: use cache mode none");
   Run run(model, spec, request);
   return run.run();
 }

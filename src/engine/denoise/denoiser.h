@@ -25,6 +25,14 @@ class Denoisable {
   virtual ~Denoisable() = default;
   virtual int64_t n_vocab() const = 0;
   virtual Status forward(std::span<const int32_t> tokens, std::vector<float>& logits) = 0;
+
+  // For the approximate caches (CacheMode::Prefix and Dual): logits of rows [r0, r1) only,
+  // [r1 - r0, n_vocab]. The full range (0, T) refills the model's K/V cache; a partial range
+  // recomputes its rows against the cached K/V of the others (and updates its own rows).
+  virtual bool supports_kv_cache() const { return false; }
+  virtual Status forward_cached(std::span<const int32_t> tokens, int64_t r0, int64_t r1, std::vector<float>& logits) {
+    return error("this model has no K/V cache: use cache mode none");
+  }
 };
 
 // The family's canvas convention, from the checkpoint's files (never hard-coded ids).

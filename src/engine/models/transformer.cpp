@@ -88,22 +88,40 @@ Expected<TransformerWeights> bind_weights(const Checkpoint& checkpoint, const Mo
 
 Status forward(const ModelConfig& c, const TransformerWeights& w, std::span<const int32_t> tokens,
                const kernels::AttentionMask& mask, std::vector<float>& logits) {
+  return forward_rows(c, w, tokens, 0, static_cast<int64_t>(tokens.size()), mask, nullptr, logits);
+}
+
+Status forward_rows(const ModelConfig& c, const TransformerWeights& w, std::span<const int32_t> tokens, int64_t r0,
+                    int64_t r1, const kernels::AttentionMask& mask, KvCache* cache, std::vector<float>& logits) {
   using namespace kernels;
-  const int64_t T = static_cast<int64_t>(tokens.size());
+  const int64_t S = static_cast<int64_t>(tokens.size());  // every position: the keys
+  const int64_t T = r1 - r0;                              // the rows computed: the queries
   const int64_t H = c.n_embd, F = c.n_ff, V = c.n_vocab;
   const int64_t QD = c.n_heads * c.head_dim, KD = c.n_kv_heads * c.head_dim;
-  if (T == 0) return error("forward: no tokens");
+  if (S == 0) return error("forward: no tokens");
+  if (r0 < 0 || r1 > S || T <= 0) return error("forward: rows [", r0, ", ", r1, ") outside [0, ", S, ")");
+  if (cache == nullptr && T != S) return error("forward: a partial forward needs a K/V cache");
   for (int32_t id : tokens)
     if (id < 0 || id >= V) return error("token id ", id, " is outside the vocabulary [0, ", V, ")");
+  if (cache != nullptr) {
+    if (T == S) {  // a full forward (re)fills the cache
+      cache->n_positions = S;
+      cache->k.assign(static_cast<size_t>(c.n_layers), std::vector<float>(static_cast<size_t>(S * KD)));
+      cache->v.assign(static_cast<size_t>(c.n_layers), std::vector<float>(static_cast<size_t>(S * KD)));
+    } else if (cache->n_positions != S) {
+      return error("forward: the K/V cache holds ", cache->n_positions, " positions, the canvas ", S);
+    }
+  }
 
   std::vector<int32_t> positions(static_cast<size_t>(T));
-  for (int64_t t = 0; t < T; ++t) positions[t] = static_cast<int32_t>(t);
+  for (int64_t t = 0; t < T; ++t) positions[t] = static_cast<int32_t>(r0 + t);
   std::vector<float> x(T * H), h(T * H), q(T * QD), k(T * KD), v(T * KD), att(T * QD), gate(T * F), up(T * F);
-  const AttentionShape shape{T, T, 0, c.n_heads, c.n_kv_heads, c.head_dim};
+  const AttentionShape shape{T, cache ? S : T, r0, c.n_heads, c.n_kv_heads, c.head_dim};
   const RopeTable rope_cs = rope_table(positions.data(), T, c.head_dim, c.rope_theta);
 
-  embedding(w.embed, tokens.data(), T, x.data());                       // x [T, H]
-  for (const LayerWeights& L : w.layers) {
+  embedding(w.embed, tokens.data() + r0, T, x.data());                  // x [T, H]
+  for (size_t l = 0; l < w.layers.size(); ++l) {
+    const LayerWeights& L = w.layers[l];
     rmsnorm(x.data(), T, H, L.attn_norm.data(), float(c.norm_eps), h.data());  // h [T, H]
     matmul(h.data(), T, L.wq, q.data());                                // q [T, A*D]
     matmul(h.data(), T, L.wk, k.data());                                // k [T, K*D]
@@ -115,7 +133,15 @@ Status forward(const ModelConfig& c, const TransformerWeights& w, std::span<cons
     }
     rope(q.data(), T, c.n_heads, rope_cs);
     rope(k.data(), T, c.n_kv_heads, rope_cs);
-    attention(q.data(), k.data(), v.data(), shape, mask, att.data());   // att [T, A*D]
+    const float* keys = k.data();
+    const float* values = v.data();
+    if (cache != nullptr) {  // the new rows replace their own cache rows; attend over all S
+      std::copy(k.begin(), k.end(), cache->k[l].begin() + r0 * KD);  // cache k [S, K*D]
+      std::copy(v.begin(), v.end(), cache->v[l].begin() + r0 * KD);  // cache v [S, K*D]
+      keys = cache->k[l].data();
+      values = cache->v[l].data();
+    }
+    attention(q.data(), keys, values, shape, mask, att.data());         // att [T, A*D]
     matmul(att.data(), T, L.wo, h.data());                              // h [T, H]
     add_inplace(x.data(), h.data(), T * H);
     rmsnorm(x.data(), T, H, L.ffn_norm.data(), float(c.norm_eps), h.data());

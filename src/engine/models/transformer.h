@@ -45,4 +45,20 @@ Expected<TransformerWeights> bind_weights(const Checkpoint& checkpoint, const Mo
 Status forward(const ModelConfig& config, const TransformerWeights& weights, std::span<const int32_t> tokens,
                const kernels::AttentionMask& mask, std::vector<float>& logits);
 
+// Keys and values of every position, per layer, for the approximate caches of fully
+// bidirectional models (Fast-dLLM's prefix cache and DualCache): rows not recomputed keep
+// the values of the forward that last wrote them.
+struct KvCache {
+  int64_t n_positions = 0;
+  std::vector<std::vector<float>> k;  // per layer [n_positions, K*D], after RoPE
+  std::vector<std::vector<float>> v;  // per layer [n_positions, K*D]
+};
+
+// Runs only rows [r0, r1) of `tokens` (positions r0..r1-1) and returns their logits
+// [r1 - r0, V]. With a cache: a full range (re)fills it; a partial range writes its rows'
+// K/V into it and attends over all of its positions. Without one the range must be full.
+Status forward_rows(const ModelConfig& config, const TransformerWeights& weights, std::span<const int32_t> tokens,
+                    int64_t r0, int64_t r1, const kernels::AttentionMask& mask, KvCache* cache,
+                    std::vector<float>& logits);
+
 }  // namespace infilld::engine
