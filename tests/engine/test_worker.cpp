@@ -1,0 +1,94 @@
+// The engine worker: requests run on its thread in order, each answered exactly once,
+// cancelled ones included.
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <thread>
+#include <vector>
+
+#include "engine/worker.h"
+
+using namespace infilld;
+using namespace infilld::engine;
+
+namespace {
+
+// Predicts token (position % 5) + 1 everywhere; each forward takes a little time.
+class SlowModel : public Denoisable {
+ public:
+  std::atomic<int> forwards{0};
+  std::thread::id thread;
+  int64_t n_vocab() const override { return 8; }
+  Status forward(std::span<const int32_t> tokens, std::vector<float>& logits) override {
+    thread = std::this_thread::get_id();
+    ++forwards;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    logits.assign(tokens.size() * 8, 0.0f);
+    for (size_t r = 0; r < tokens.size(); ++r) logits[r * 8 + (r % 5) + 1] = 3.0f;
+    return Status::ok();
+  }
+};
+
+CanvasSpec spec() {
+  CanvasSpec s;
+  s.mask = 7;
+  return s;
+}
+
+InfillRequest request(int n) {
+  InfillRequest r;
+  r.prefix = {1};
+  r.options.max_tokens = n;
+  r.options.schedule = Schedule::Even;
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("worker: runs requests on its own thread, in order, each answered once") {
+  SlowModel model;
+  std::vector<int> order;
+  std::mutex m;
+  std::vector<std::promise<FinishReason>> done(3);
+  {
+    EngineWorker worker(model, spec());
+    for (int i = 0; i < 3; ++i)
+      worker.submit(request(3 + i), [&, i](Expected<InfillResult> r) {
+        std::lock_guard lock(m);
+        order.push_back(i);
+        done[i].set_value(r.is_ok() ? r->finish : FinishReason::Cancelled);
+      });
+    for (auto& d : done) CHECK(d.get_future().get() == FinishReason::Length);
+  }
+  CHECK(order == std::vector<int>{0, 1, 2});
+  CHECK(model.thread != std::this_thread::get_id());
+}
+
+TEST_CASE("worker: a cancelled request is answered as cancelled within a step") {
+  SlowModel model;
+  std::promise<InfillResult> first, second;
+  EngineWorker worker(model, spec());
+  auto ticket1 = worker.submit(request(64), [&](Expected<InfillResult> r) { first.set_value(std::move(*r)); });
+  auto ticket2 = worker.submit(request(4), [&](Expected<InfillResult> r) { second.set_value(std::move(*r)); });
+  ticket2->cancel();  // still queued: skipped without a forward
+  std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ticket1->cancel();  // running: returns before its next step
+  auto r1 = first.get_future().get();
+  auto r2 = second.get_future().get();
+  CHECK(r1.finish == FinishReason::Cancelled);
+  CHECK(r1.stats.forwards < 64);
+  CHECK(r2.finish == FinishReason::Cancelled);
+  CHECK(r2.stats.forwards == 0);
+}
+
+TEST_CASE("worker: destruction answers every queued request") {
+  SlowModel model;
+  std::atomic<int> answered{0};
+  {
+    EngineWorker worker(model, spec());
+    for (int i = 0; i < 5; ++i) worker.submit(request(16), [&](Expected<InfillResult>) { ++answered; });
+  }
+  CHECK(answered == 5);
+}
