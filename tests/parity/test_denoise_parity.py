@@ -177,7 +177,7 @@ def run_case(binary, model_dir, mask_id, prefix, suffix, n, options, ref, trace,
             tie += ("; the reference revealed the mask id %d at canvas positions %s (they"
                     " stay revealed)" % (mask_id, mask))
         raise CaseFailure("tokens differ: ours=%s ref=%s steps %s/%d; %s"
-                          % (ours["tokens"], ref["tokens"], ours.get("steps", "?"),
+                          % (ours["tokens"], ref["tokens"], ours.get("stats", {}).get("forwards", "?"),
                              ref["steps"], tie))
     return ours
 
@@ -189,7 +189,7 @@ def main(argv=None):
     p.add_argument("--infilld", required=True, help="path to the infilld binary")
     p.add_argument("--workdir", help="keep checkpoints here (default: a temp dir)")
     p.add_argument("--only", help="run only the cases whose name contains this")
-    p.add_argument("--timeout", type=int, default=120, help="seconds per infilld run")
+    p.add_argument("--timeout", type=int, default=60, help="seconds per infilld run")
     a = p.parse_args(argv)
     binary = os.path.abspath(a.infilld) if os.sep in a.infilld else a.infilld
 
@@ -228,7 +228,7 @@ def main(argv=None):
                     ours = run_case(binary, info["dir"], info["mask_token_id"], prefix,
                                     suffix, n, options, ref, trace, a.timeout)
                     print("ok %s tokens=%s steps %s/%d gap=%.2g max_k=%d (%.2fs)"
-                          % (case, ref["tokens"], ours.get("steps", "?"), ref["steps"],
+                          % (case, ref["tokens"], ours.get("stats", {}).get("forwards", "?"), ref["steps"],
                              closest_call(trace)[0], most, time.monotonic() - start),
                           flush=True)
                     passed += 1

@@ -18,7 +18,7 @@ double ms_since(Clock::time_point t) { return std::chrono::duration<double, std:
 class Run {
  public:
   Run(Denoisable& model, const CanvasSpec& spec, const InfillRequest& request)
-      : model_(model), spec_(spec), request_(request), options_(request.options), scorer_(request.options) {
+      : model_(model), spec_(spec), request_(request), options_(request.options), scorer_(request.options, spec.mask) {
     canvas_.reserve(request.prefix.size() + request.suffix.size() + static_cast<size_t>(options_.max_tokens) + 2);
     if (spec.bos >= 0) canvas_.push_back(spec.bos);
     canvas_.insert(canvas_.end(), request.prefix.begin(), request.prefix.end());
@@ -119,8 +119,7 @@ void Run::fill_greedily() {
     }
   for (int64_t p = begin_; p < end_; ++p) {
     if (canvas_[p] != spec_.mask) continue;
-    auto row = row_for(p);
-    canvas_[p] = static_cast<int32_t>(std::max_element(row.begin(), row.end()) - row.begin());
+    canvas_[p] = scorer_.argmax(row_for(p));
   }
 }
 

@@ -7,7 +7,15 @@
 
 namespace infilld::engine {
 
-Scorer::Scorer(const DecodeOptions& options) : options_(options), rng_(options.seed) {}
+Scorer::Scorer(const DecodeOptions& options, int32_t excluded)
+    : options_(options), excluded_(excluded), rng_(options.seed) {}
+
+int32_t Scorer::argmax(std::span<const float> row) const {
+  int32_t best = -1;
+  for (int64_t i = 0; i < static_cast<int64_t>(row.size()); ++i)
+    if (i != excluded_ && (best < 0 || row[i] > row[best])) best = static_cast<int32_t>(i);
+  return std::max(best, 0);
+}
 
 Scored Scorer::score(std::span<const float> row) {
   const int64_t V = static_cast<int64_t>(row.size());
@@ -16,6 +24,7 @@ Scored Scorer::score(std::span<const float> row) {
   for (int64_t i = 0; i < V; ++i) p_[i] = static_cast<double>(row[i]) * inv_t;
 
   const double neg_inf = -std::numeric_limits<double>::infinity();
+  if (excluded_ >= 0 && excluded_ < V) p_[excluded_] = neg_inf;
   if (options_.temperature > 0.0 && (options_.top_k > 0 || options_.top_p < 1.0)) {
     order_.resize(static_cast<size_t>(V));
     std::iota(order_.begin(), order_.end(), 0);

@@ -19,7 +19,9 @@ struct Scored {
 // choices are reproducible from its seed. Not thread-safe: one per request.
 class Scorer {
  public:
-  explicit Scorer(const DecodeOptions& options);
+  // `excluded`: a token never chosen (the mask itself: choosing it would leave the position
+  // masked forever); -1 for none.
+  Scorer(const DecodeOptions& options, int32_t excluded);
 
   // `row`: the logits [V] that predict the position.
   //  - temperature 0: x0 = argmax (lowest id on ties), p = softmax(row);
@@ -28,8 +30,12 @@ class Scorer {
   // Scores use p: confidence p(x0), margin p1 - p2, entropy sum p log p; random is uniform.
   Scored score(std::span<const float> row);
 
+  // The most likely token of a row, the excluded one aside (lowest id on ties).
+  int32_t argmax(std::span<const float> row) const;
+
  private:
   DecodeOptions options_;
+  int32_t excluded_ = -1;
   std::mt19937_64 rng_;
   std::vector<double> p_;  // scratch: probabilities [V]
   std::vector<int32_t> order_;
