@@ -285,3 +285,15 @@ TEST_CASE("denoiser: bad requests get clear errors") {
   s.mask = -1;
   CHECK_FALSE(denoise(m, s, request(4)).is_ok());
 }
+
+TEST_CASE("denoiser: the mask token is never chosen, even when the model prefers it") {
+  ScriptedModel m;
+  auto r = request(2);
+  r.options.threshold = 0.5;
+  // Row 2 prefers the mask itself; its best real token is 6.
+  m.plan = {{2, {kMask, 9.0f, 6, 2.0f}}, {3, {7, 9.0f}}};
+  auto out = denoise(m, spec(false), r);
+  REQUIRE(out.is_ok());
+  CHECK(out->tokens == std::vector<int32_t>{6, 7});
+  CHECK(out->stats.forwards <= 2);
+}
