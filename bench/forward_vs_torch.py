@@ -148,6 +148,11 @@ def main():
     args = ap.parse_args()
     positions = [int(p) for p in args.positions.split(",")]
 
+    # Debian's PyTorch computes float32 through OpenBLAS, which does not recognise this CPU
+    # (family 6 model 207) and falls back to SSE3 kernels (docs/decisions.md). Give it its
+    # AVX-512 kernels, so the comparison is against PyTorch at its best here. The variable
+    # is read when the library loads, i.e. at `import torch` below.
+    os.environ.setdefault("OPENBLAS_CORETYPE", "Cooperlake")
     import torch
     torch.set_num_threads(os.cpu_count())
 
@@ -182,6 +187,7 @@ def main():
         "benchmark": "forward pass, random Open-dCoder-0.5B-shaped checkpoint",
         "dtype": args.dtype, "positions": positions, "rounds": args.rounds, "repeat": args.repeat,
         "torch": torch.__version__, "torch_threads": torch.get_num_threads(),
+        "torch_env": {"OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE")},
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "machine": machine(), "summary": summary, "raw": rounds,
     }

@@ -27,6 +27,7 @@ struct Context {
   std::map<std::pair<int64_t, int64_t>, dnnl::softmax_forward> softmaxes;
   std::map<int64_t, dnnl::eltwise_forward> silus;
   std::map<int64_t, dnnl::reorder> to_bf16s;
+  int threads = 0;  // the OpenMP team size the cached primitives were made for
 };
 
 // The cached primitive of `cache` for `key`, made by `make` on first use.
@@ -46,13 +47,16 @@ Context& context() {
   return c;
 }
 
-// oneDNN runs on OpenMP's team. Small ops run on one thread: below about a tenth of a
-// millisecond of work, waking the second core costs more than it saves, and when that core
-// is busy (an editor, a compiler) a parallel region waits a whole scheduler slice for it.
-void set_threads_for(double work) {
-  static const int max_threads = omp_get_max_threads();
-  constexpr double kParallelWork = 4e6;  // multiply-adds (or elements x 8 for cheap ops)
-  omp_set_num_threads(work >= kParallelWork ? max_threads : 1);
+// Primitives fix their thread count when they are created: a change of count starts the
+// caches afresh (it happens when one process runs models of very different sizes).
+void sync_thread_count(Context& ctx) {
+  const int threads = omp_get_max_threads();
+  if (threads == ctx.threads) return;
+  ctx.threads = threads;
+  ctx.primitives.clear();
+  ctx.softmaxes.clear();
+  ctx.silus.clear();
+  ctx.to_bf16s.clear();
 }
 
 memory::data_type dnnl_type(DType t) {
@@ -96,9 +100,9 @@ bool run(int64_t m, int64_t n, int64_t k, const void* a, int64_t lda, const void
   std::lock_guard lock(ctx.mutex);
   const Descs d = descs(m, n, k, lda, ldb, ldc, b_transposed, dnnl_type(ab_type));
   const Key key{m, n, k, lda, ldb, ldc, b_transposed, static_cast<int>(ab_type), 0};
+  sync_thread_count(ctx);
   const dnnl::matmul* prim = primitive(ctx, key, d);
   if (prim == nullptr) return false;
-  set_threads_for(static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k));
   memory a_mem(d.a, ctx.engine, const_cast<void*>(a));
   memory b_mem(d.b, ctx.engine, const_cast<void*>(b));
   memory c_mem(d.c, ctx.engine, c);
@@ -109,15 +113,21 @@ bool run(int64_t m, int64_t n, int64_t k, const void* a, int64_t lda, const void
 
 }  // namespace
 
+void size_team_for(double work) {
+  static const int max_threads = omp_get_max_threads();
+  constexpr double kParallelWork = 2e7;  // multiply-adds in one forward pass
+  omp_set_num_threads(work >= kParallelWork ? max_threads : 1);
+}
+
 void softmax_rows(float* x, int64_t rows, int64_t cols) {
   Context& ctx = context();
   std::lock_guard lock(ctx.mutex);
   const memory::desc md({rows, cols}, memory::data_type::f32, memory::format_tag::ab);
+  sync_thread_count(ctx);
   auto& prim = cached(ctx.softmaxes, std::make_pair(rows, cols), [&] {
     return dnnl::softmax_forward(dnnl::softmax_forward::primitive_desc(
         dnnl::softmax_forward::desc(dnnl::prop_kind::forward_inference, md, /*axis=*/1), ctx.engine));
   });
-  set_threads_for(8.0 * static_cast<double>(rows) * static_cast<double>(cols));
   memory mem(md, ctx.engine, x);
   prim.execute(ctx.stream, {{DNNL_ARG_SRC, mem}, {DNNL_ARG_DST, mem}});
   ctx.stream.wait();
@@ -127,13 +137,13 @@ void silu(float* x, int64_t n) {
   Context& ctx = context();
   std::lock_guard lock(ctx.mutex);
   const memory::desc md({n}, memory::data_type::f32, memory::format_tag::a);
+  sync_thread_count(ctx);
   auto& prim = cached(ctx.silus, n, [&] {
     return dnnl::eltwise_forward(dnnl::eltwise_forward::primitive_desc(
         dnnl::eltwise_forward::desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::eltwise_swish, md,
                                     /*alpha=*/1.0f),
         ctx.engine));
   });
-  set_threads_for(8.0 * static_cast<double>(n));
   memory mem(md, ctx.engine, x);
   prim.execute(ctx.stream, {{DNNL_ARG_SRC, mem}, {DNNL_ARG_DST, mem}});
   ctx.stream.wait();
@@ -144,10 +154,10 @@ void to_bf16(const float* src, int64_t n, uint16_t* dst) {
   std::lock_guard lock(ctx.mutex);
   const memory::desc from({n}, memory::data_type::f32, memory::format_tag::a);
   const memory::desc to({n}, memory::data_type::bf16, memory::format_tag::a);
+  sync_thread_count(ctx);
   auto& prim = cached(ctx.to_bf16s, n, [&] {
     return dnnl::reorder(dnnl::reorder::primitive_desc(ctx.engine, from, ctx.engine, to));
   });
-  set_threads_for(2.0 * static_cast<double>(n));
   memory src_mem(from, ctx.engine, const_cast<float*>(src));
   memory dst_mem(to, ctx.engine, dst);
   prim.execute(ctx.stream, src_mem, dst_mem);

@@ -13,6 +13,13 @@
 
 namespace infilld::kernels::onednn {
 
+// Sizes OpenMP's team (oneDNN's threads) for a pass of about `work` multiply-adds: one
+// thread for tiny models, where waking the second core costs more than it saves (and, when
+// that core is busy with an editor or a compiler, a parallel region waits a whole scheduler
+// slice for it), every core otherwise. Set once per forward pass: switching the team size
+// between ops costs more than it saves. Call from the engine worker thread.
+void size_team_for(double work);
+
 // y[M, N] = x[M, K] . W[N, K]^T with W (F32 or BF16) in its stored dtype. For BF16 weights
 // the activations are rounded to BF16, products accumulate in float32. Returns false when
 // oneDNN has no implementation for that dtype on this CPU, or for F16 (the caller falls back).

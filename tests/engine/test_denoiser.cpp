@@ -297,3 +297,44 @@ TEST_CASE("denoiser: the mask token is never chosen, even when the model prefers
   CHECK(out->tokens == std::vector<int32_t>{6, 7});
   CHECK(out->stats.forwards <= 2);
 }
+
+TEST_CASE("denoiser: DreamOn's expand grows the span and a revealed end-of-text deletes its slot") {
+  // Canvas [1 2 | M M | 3 EOS]. First forward: row 2 says <expand> (sure), row 3 says 9.
+  // After the expansion the span is [M M M]: rows 2, 3, 4 say 5, 6 and end-of-text.
+  constexpr int32_t kExpand = 13;
+  class ElasticModel : public Denoisable {
+   public:
+    int64_t n_vocab() const override { return kVocab; }
+    Status forward(std::span<const int32_t> tokens, std::vector<float>& logits) override {
+      logits.assign(tokens.size() * kVocab, 0.0f);
+      auto set = [&](size_t row, int32_t token, float logit) { logits[row * kVocab + token] = logit; };
+      if (tokens.size() == 6) {
+        set(2, kExpand, 9.0f);
+        set(3, 9, 1.0f);
+      } else {
+        set(2, 5, 9.0f);
+        set(3, 6, 8.0f);
+        set(4, kEos, 7.0f);
+      }
+      return Status::ok();
+    }
+  } m;
+  auto s = spec(false);
+  s.expand = kExpand;
+  s.eos = kEos;
+  auto r = request(2);
+  r.options.threshold = 0.5;
+  r.options.max_length = 4;
+  auto out = denoise(m, s, r);
+  REQUIRE_MESSAGE(out.is_ok(), (out.is_ok() ? "" : out.message()));
+  CHECK(out->tokens == std::vector<int32_t>{5, 6});
+  CHECK(out->stats.expanded == 1);
+  CHECK(out->stats.deleted == 1);
+
+  // At the maximum length the expand token is no longer chosen.
+  r.options.max_length = 2;
+  out = denoise(m, s, r);
+  REQUIRE(out.is_ok());
+  CHECK(out->stats.expanded == 0);
+  CHECK(out->tokens.size() == 2);
+}

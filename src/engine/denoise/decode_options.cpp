@@ -72,6 +72,8 @@ std::string_view cache_mode_name(CacheMode c) {
 
 Status validate(const DecodeOptions& o) {
   if (o.max_tokens < 1 || o.max_tokens > 4096) return error("max tokens must be in [1, 4096], found ", o.max_tokens);
+  if (o.max_length != 0 && (o.max_length < o.max_tokens || o.max_length > 4096))
+    return error("max length must be in [max tokens, 4096] (0: twice max tokens), found ", o.max_length);
   if (o.steps < 0) return error("steps must be >= 0 (0: one per token), found ", o.steps);
   if (o.block_length < 0) return error("block length must be >= 0 (0: one block), found ", o.block_length);
   if (o.threshold && o.factor) return error("threshold and factor decoding exclude each other: choose one");

@@ -32,6 +32,8 @@ enum class CacheMode { None, Prefix, Dual };
 
 struct DecodeOptions {
   int32_t max_tokens = 32;  // the canvas length: masks laid between prefix and suffix
+  // The longest the span may grow with DreamOn's expand token; 0: twice max_tokens.
+  int32_t max_length = 0;
   int32_t steps = 0;        // 0: one step per token (max_tokens)
   Policy policy = Policy::Confidence;
   Schedule schedule = Schedule::Timestep;

@@ -27,11 +27,18 @@ class Run {
     end_ = static_cast<int64_t>(canvas_.size());
     canvas_.insert(canvas_.end(), request.suffix.begin(), request.suffix.end());
     if (spec.eos >= 0) canvas_.push_back(spec.eos);
+    elastic_ = spec.expand >= 0;
   }
 
   Expected<InfillResult> run();
 
  private:
+  // DreamOn's variable length: the span grows by expand tokens and shrinks by revealed
+  // end-of-text tokens. Returns whether the canvas changed length.
+  bool apply_edits(std::vector<int64_t> revealed);
+  int64_t max_span() const {
+    return options_.max_length > 0 ? options_.max_length : 2 * static_cast<int64_t>(options_.max_tokens);
+  }
   bool is_stop(int32_t token) const { return std::find(spec_.stop.begin(), spec_.stop.end(), token) != spec_.stop.end(); }
   int64_t masks_in(int64_t from, int64_t to) const {
     return std::count(canvas_.begin() + from, canvas_.begin() + to, spec_.mask);
@@ -67,11 +74,33 @@ class Run {
   Scorer scorer_;
   std::vector<int32_t> canvas_;
   int64_t begin_ = 0, end_ = 0;  // the span [begin_, end_)
+  bool elastic_ = false;  // DreamOn mode (spec has an expand token)
   std::vector<float> logits_;
   int64_t logits_row0_ = 0;  // the canvas row of logits_'s first row
   DenoiseStats stats_;
   int64_t reported_ = 0;
 };
+
+bool Run::apply_edits(std::vector<int64_t> revealed) {
+  std::sort(revealed.rbegin(), revealed.rend());  // back to front: earlier indices stay valid
+  bool changed = false;
+  for (int64_t p : revealed) {
+    if (canvas_[p] == spec_.expand) {
+      canvas_[p] = spec_.mask;
+      canvas_.insert(canvas_.begin() + p + 1, spec_.mask);
+      ++end_;
+      ++stats_.expanded;
+      changed = true;
+    } else if (canvas_[p] == spec_.eos && spec_.eos >= 0) {
+      canvas_.erase(canvas_.begin() + p);
+      --end_;
+      ++stats_.deleted;
+      changed = true;
+    }
+  }
+  scorer_.exclude_also(end_ - begin_ >= max_span() ? spec_.expand : -1);
+  return changed;
+}
 
 Status Run::forward() {
   const auto t = Clock::now();
@@ -169,8 +198,10 @@ Expected<InfillResult> Run::run() {
   };
   std::vector<Candidate> candidates;
   std::vector<double> sorted_scores;
+  if (elastic_) scorer_.exclude_also(end_ - begin_ >= max_span() ? spec_.expand : -1);
+  bool full_forward_needed = false;  // the canvas changed length: cached K/V no longer line up
   for (int64_t block_begin = begin_; block_begin < end_; block_begin += block) {
-    const int64_t block_end = std::min(block_begin + block, end_);
+    int64_t block_end = std::min(block_begin + block, end_);
     const auto even_counts = even_split(masks_in(block_begin, block_end), steps_per_block);
     for (int64_t j = 0; masks_in(block_begin, block_end) > 0; ++j) {
       if (request_.cancel != nullptr && request_.cancel->load(std::memory_order_relaxed)) {
@@ -184,8 +215,9 @@ Expected<InfillResult> Run::run() {
         return finish(FinishReason::Deadline);
       }
       // With a cache, a block starts with a full forward and continues with cached steps.
-      if (options_.cache == CacheMode::None || j == 0) {
+      if (options_.cache == CacheMode::None || j == 0 || full_forward_needed) {
         INFILLD_TRY(forward());
+        full_forward_needed = false;
       } else {
         INFILLD_TRY(forward_block(block_begin, block_end));
       }
@@ -203,6 +235,12 @@ Expected<InfillResult> Run::run() {
           reveal_count(sorted_scores, j, static_cast<int64_t>(candidates.size()), even_counts),
           static_cast<int64_t>(candidates.size()));
       for (int64_t i = 0; i < count; ++i) canvas_[candidates[i].position] = candidates[i].scored.token;
+      if (elastic_) {
+        std::vector<int64_t> revealed;
+        for (int64_t i = 0; i < count; ++i) revealed.push_back(candidates[i].position);
+        if (apply_edits(std::move(revealed))) full_forward_needed = true;
+        block_end = end_;  // one block, which follows the span's length
+      }
       stats_.revealed += static_cast<int32_t>(count);
       stats_.revealed_per_step.push_back(static_cast<int32_t>(count));
       stats_.score_ms += ms_since(t_score);
@@ -212,7 +250,7 @@ Expected<InfillResult> Run::run() {
       // since everything after it is dropped.
       bool stopped = false;
       final_length(&stopped);
-      if (stopped) {
+      if (stopped && !elastic_) {
         stats_.total_ms = ms_since(start);
         return finish(FinishReason::Stop);
       }
@@ -256,6 +294,8 @@ Expected<InfillResult> denoise(Denoisable& model, const CanvasSpec& spec, const 
     for (int32_t id : *part)
       if (id < 0 || id >= model.n_vocab())
         return error("token id ", id, " is outside the vocabulary [0, ", model.n_vocab(), ")");
+  if (spec.expand >= 0 && request.options.block_length > 0 && request.options.block_length < request.options.max_tokens)
+    return error("DreamOn's expand and delete need one block over the whole span: drop the block length");
   if (request.options.cache != CacheMode::None && !model.supports_kv_cache())
     return error("cache mode ", cache_mode_name(request.options.cache),
                  " needs a fully bidirectional model with a K/V cache: use cache mode none");

@@ -40,7 +40,9 @@ struct CanvasSpec {
   int32_t mask = -1;
   int32_t bos = -1;     // put before the prefix when >= 0
   int32_t eos = -1;     // put after the suffix when >= 0
-  int32_t expand = -1;  // DreamOn: revealed, the slot becomes two masks
+  // DreamOn: revealed, the slot becomes two masks; and then an end-of-text revealed in a
+  // slot deletes the slot instead of ending the middle. -1: a fixed-length canvas.
+  int32_t expand = -1;
   std::vector<int32_t> stop;  // revealed in the span, they end the completion
   bool shifted = false;       // the row of position i - 1 predicts position i
   // Only ids below this are ever chosen: the tokenizer's ids. Checkpoints pad their
@@ -59,6 +61,8 @@ struct DenoiseStats {
   int32_t forwards = 0;
   int64_t positions = 0;  // positions computed over all forwards
   int32_t revealed = 0;   // tokens revealed by the policy (not by a deadline's greedy fill)
+  int32_t expanded = 0;   // DreamOn: slots that became two masks
+  int32_t deleted = 0;    // DreamOn: slots removed by a revealed end-of-text
   std::vector<int32_t> revealed_per_step;
   double forward_ms = 0.0;
   double score_ms = 0.0;

@@ -13,7 +13,7 @@ Scorer::Scorer(const DecodeOptions& options, int32_t excluded)
 int32_t Scorer::argmax(std::span<const float> row) const {
   int32_t best = -1;
   for (int64_t i = 0; i < static_cast<int64_t>(row.size()); ++i)
-    if (i != excluded_ && (best < 0 || row[i] > row[best])) best = static_cast<int32_t>(i);
+    if (i != excluded_ && i != excluded2_ && (best < 0 || row[i] > row[best])) best = static_cast<int32_t>(i);
   return std::max(best, 0);
 }
 
@@ -24,7 +24,8 @@ Scored Scorer::score(std::span<const float> row) {
   for (int64_t i = 0; i < V; ++i) p_[i] = static_cast<double>(row[i]) * inv_t;
 
   const double neg_inf = -std::numeric_limits<double>::infinity();
-  if (excluded_ >= 0 && excluded_ < V) p_[excluded_] = neg_inf;
+  for (int32_t x : {excluded_, excluded2_})
+    if (x >= 0 && x < V) p_[x] = neg_inf;
   if (options_.temperature > 0.0 && (options_.top_k > 0 || options_.top_p < 1.0)) {
     order_.resize(static_cast<size_t>(V));
     std::iota(order_.begin(), order_.end(), 0);

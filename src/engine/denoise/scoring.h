@@ -30,12 +30,16 @@ class Scorer {
   // Scores use p: confidence p(x0), margin p1 - p2, entropy sum p log p; random is uniform.
   Scored score(std::span<const float> row);
 
+  // A second token not to choose, or -1 (DreamOn's expand once the span is at its maximum).
+  void exclude_also(int32_t token) { excluded2_ = token; }
+
   // The most likely token of a row, the excluded one aside (lowest id on ties).
   int32_t argmax(std::span<const float> row) const;
 
  private:
   DecodeOptions options_;
   int32_t excluded_ = -1;
+  int32_t excluded2_ = -1;
   std::mt19937_64 rng_;
   std::vector<double> p_;  // scratch: probabilities [V]
   std::vector<int32_t> order_;

@@ -5,6 +5,7 @@
 #include "kernels/cpu/elementwise.h"
 #include "kernels/cpu/matmul.h"
 #include "kernels/cpu/norm.h"
+#include "kernels/cpu/onednn.h"
 #include "kernels/cpu/rope.h"
 
 namespace infilld::engine {
@@ -112,6 +113,11 @@ Status forward_rows(const ModelConfig& c, const TransformerWeights& w, std::span
       return error("forward: the K/V cache holds ", cache->n_positions, " positions, the canvas ", S);
     }
   }
+
+  // Multiply-adds of the matmuls: the layers' weights and the LM head, once per row.
+  const double weight_elements =
+      double(c.n_layers) * double(H * (QD + 2 * KD) + QD * H + 3 * H * F) + double(V) * double(H);
+  kernels::onednn::size_team_for(weight_elements * double(T));
 
   std::vector<int32_t> positions(static_cast<size_t>(T));
   for (int64_t t = 0; t < T; ++t) positions[t] = static_cast<int32_t>(r0 + t);
