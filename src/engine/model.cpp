@@ -38,6 +38,7 @@ Expected<Model> Model::load(const fs::path& dir, LoadOptions options) {
   auto config = read_model_config(m.checkpoint_.config(), m.checkpoint_.generation_config(), lookup);
   if (!config) return config.error();
   m.config_ = std::move(*config);
+  if (options.attention) m.config_.attention = *options.attention;
 
   if (options.weights) {
     auto weights = bind_weights(m.checkpoint_, m.config_);
@@ -61,6 +62,23 @@ Status Model::forward_rows(std::span<const int32_t> tokens, int64_t r0, int64_t 
   kernels::AttentionMask mask;
   mask.kind = config_.attention;
   return engine::forward_rows(config_, weights_, tokens, r0, r1, mask, &cache, logits);
+}
+
+Status Model::forward_incremental(std::span<const int32_t> tokens, const kernels::AttentionMask& mask,
+                                 ContextCache& cache, std::vector<float>& logits, int64_t& reused) const {
+  if (!has_weights_) return error("the model was loaded without its weights");
+  if (mask.kind == kernels::MaskKind::Full)
+    return error("a context cache is exact only under a causal or block-causal mask; this model attends fully");
+  reused = cache.reusable(tokens);
+  KvCache& kv = cache.prepare(tokens, reused, config_.n_layers, config_.n_kv_heads * config_.head_dim);
+  const int64_t n = static_cast<int64_t>(tokens.size());
+  Status s = engine::forward_rows(config_, weights_, tokens, reused, n, mask, &kv, logits);
+  if (!s) {
+    cache.clear();
+    return s;
+  }
+  cache.commit(tokens);
+  return Status::ok();
 }
 
 int64_t Model::n_parameters() const {

@@ -6,11 +6,13 @@
 
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <span>
 #include <vector>
 
 #include "common/status.h"
 #include "engine/checkpoint/checkpoint.h"
+#include "engine/context_cache.h"
 #include "engine/denoise/denoiser.h"
 #include "engine/models/model_config.h"
 #include "engine/models/transformer.h"
@@ -21,6 +23,9 @@ class Tokenizer;
 
 struct LoadOptions {
   bool weights = true;  // false: config and tokenizer only (tokenize, and info without a weight check)
+  // Runs the network under another attention mask than its family's (the autoregressive
+  // baseline of a network; tests of the causal context cache).
+  std::optional<kernels::MaskKind> attention;
 };
 
 class Model {
@@ -39,6 +44,11 @@ class Model {
 
   // logits [T, n_vocab] for `tokens` at positions 0..T-1 with the model's own mask kind.
   Status forward(std::span<const int32_t> tokens, std::vector<float>& logits) const;
+  // Logits of the rows of `tokens` that `cache` does not already hold (causal and
+  // block-causal models): rows [reused, T) where reused = cache.reusable(tokens). Exact.
+  // `reused` receives that row count, so row i of logits is position reused + i.
+  Status forward_incremental(std::span<const int32_t> tokens, const kernels::AttentionMask& mask, ContextCache& cache,
+                             std::vector<float>& logits, int64_t& reused) const;
   // Rows [r0, r1) against a K/V cache (see forward_rows in models/transformer.h).
   Status forward_rows(std::span<const int32_t> tokens, int64_t r0, int64_t r1, KvCache& cache,
                       std::vector<float>& logits) const;

@@ -105,11 +105,11 @@ Status forward_rows(const ModelConfig& c, const TransformerWeights& w, std::span
   for (int32_t id : tokens)
     if (id < 0 || id >= V) return error("token id ", id, " is outside the vocabulary [0, ", V, ")");
   if (cache != nullptr) {
-    if (T == S) {  // a full forward (re)fills the cache
+    if (T == S && cache->n_positions != S) {  // a full forward (re)fills the cache
       cache->n_positions = S;
       cache->k.assign(static_cast<size_t>(c.n_layers), std::vector<float>(static_cast<size_t>(S * KD)));
       cache->v.assign(static_cast<size_t>(c.n_layers), std::vector<float>(static_cast<size_t>(S * KD)));
-    } else if (cache->n_positions != S) {
+    } else if (cache->n_positions != S || static_cast<int64_t>(cache->k.size()) != c.n_layers) {
       return error("forward: the K/V cache holds ", cache->n_positions, " positions, the canvas ", S);
     }
   }

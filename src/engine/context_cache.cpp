@@ -1,0 +1,29 @@
+#include "engine/context_cache.h"
+
+#include <algorithm>
+
+namespace infilld::engine {
+
+int64_t ContextCache::reusable(std::span<const int32_t> tokens) const {
+  const auto limit = std::min<size_t>(tokens_.size(), tokens.empty() ? 0 : tokens.size() - 1);
+  const auto diff = std::mismatch(tokens_.begin(), tokens_.begin() + static_cast<std::ptrdiff_t>(limit), tokens.begin());
+  return static_cast<int64_t>(diff.first - tokens_.begin());
+}
+
+KvCache& ContextCache::prepare(std::span<const int32_t> tokens, int64_t keep, int64_t n_layers, int64_t kv_width) {
+  const int64_t n = static_cast<int64_t>(tokens.size());
+  if (static_cast<int64_t>(kv_.k.size()) != n_layers) {
+    kv_.k.assign(static_cast<size_t>(n_layers), {});
+    kv_.v.assign(static_cast<size_t>(n_layers), {});
+    keep = 0;
+  }
+  for (int64_t l = 0; l < n_layers; ++l) {
+    kv_.k[l].resize(static_cast<size_t>(n * kv_width));  // rows [0, keep) are kept as they are
+    kv_.v[l].resize(static_cast<size_t>(n * kv_width));
+  }
+  kv_.n_positions = n;
+  tokens_.resize(static_cast<size_t>(std::min<int64_t>(keep, n)));  // valid until commit()
+  return kv_;
+}
+
+}  // namespace infilld::engine

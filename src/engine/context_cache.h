@@ -1,0 +1,41 @@
+// The exact context cache of causal and block-causal models (DESIGN.md section 6): the K/V
+// of the last token sequence run, reused for a later sequence that shares its first tokens
+// (the user typed more: with the suffix first, typing at the cursor only appends). Under a
+// causal mask a position's K/V depend only on the tokens up to it, so the reused rows are
+// exactly what a full forward would compute; only rows from the first differing token on
+// are recomputed. (Fully bidirectional models have no exact cache: see KvCache and the
+// approximate prefix/dual modes.)
+//
+// Which thread may call what: the engine worker thread, like the model it belongs to.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "engine/models/transformer.h"
+
+namespace infilld::engine {
+
+class ContextCache {
+ public:
+  // Leading tokens of `tokens` whose K/V the cache holds (at most size - 1: the last row
+  // is always recomputed, so there are logits to return).
+  int64_t reusable(std::span<const int32_t> tokens) const;
+
+  // Prepares the K/V rows for `tokens`: keeps the first `keep` rows, sizes the rest.
+  KvCache& prepare(std::span<const int32_t> tokens, int64_t keep, int64_t n_layers, int64_t kv_width);
+  // Records that the cache now holds the K/V of `tokens`.
+  void commit(std::span<const int32_t> tokens) { tokens_.assign(tokens.begin(), tokens.end()); }
+  void clear() {
+    tokens_.clear();
+    kv_ = {};
+  }
+  int64_t size() const { return static_cast<int64_t>(tokens_.size()); }
+
+ private:
+  std::vector<int32_t> tokens_;
+  KvCache kv_;
+};
+
+}  // namespace infilld::engine
