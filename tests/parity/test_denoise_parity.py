@@ -23,6 +23,11 @@ committed seeds have no near-ties (the `gap=` of every ok line is far above 1e-6
 
     test_denoise_parity.py --infilld PATH [--workdir DIR] [--only SUBSTRING]
 
+Then, per family, one 16-token infill with each cache mode (none, prefix, dual): the
+approximate caches must compute fewer positions (none > prefix > dual) at the same number
+of forwards; their tokens are printed side by side with the exact ones (they may differ:
+the caches are approximate by design).
+
 One line per case (`ok <case> tokens=[...] steps ours/ref ...` / `FAIL <case> ...`), a
 fixture check that threshold decoding revealed several tokens in one step somewhere,
 then the last line `N passed, M failed`; exit status 1 if any failed.
@@ -124,13 +129,13 @@ def resolve(options, n):
 # ---------------------------------------------------------------------------------------
 # one case
 
-def run_infilld(binary, model_dir, prefix, suffix, n, options, timeout):
+def run_infilld(binary, model_dir, prefix, suffix, n, options, timeout, cache="none"):
     cmd = [binary, "complete", "--model", model_dir,
            "--prefix-ids", ",".join(map(str, prefix)),
            "--suffix-ids", ",".join(map(str, suffix)), "--max-tokens", str(n)]
     for key, value in options.items():
         cmd += [FLAGS[key], str(value)]
-    cmd += ["--temperature", "0", "--cache", "none", "--raw", "--json"]
+    cmd += ["--temperature", "0", "--cache", cache, "--raw", "--json"]
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     except FileNotFoundError:
@@ -238,6 +243,31 @@ def main(argv=None):
                 except (SystemExit, Exception) as e:  # noqa: BLE001 - fixture/reference bugs
                     print("FAIL %s harness error: %s: %s" % (case, type(e).__name__, e),
                           flush=True)
+                    failed += 1
+            # The approximate caches: same forwards, fewer positions, outputs side by side.
+            case = "%s-cache-modes-N16" % arch
+            if not a.only or a.only in case:
+                try:
+                    info, _ = models.get(None) or make_model(workdir, arch, None)
+                    prefix, suffix = pick_context(info, 100 * FAMILIES[arch][0] + 99)
+                    opts = {"block_length": 8, "steps": 8, "schedule": "even"}
+                    runs = {mode: run_infilld(binary, info["dir"], prefix, suffix, 16, opts, a.timeout, mode)
+                            for mode in ("none", "prefix", "dual")}
+                    pos = {m: r["stats"]["positions"] for m, r in runs.items()}
+                    fwd = {m: r["stats"]["forwards"] for m, r in runs.items()}
+                    same = {m: sum(x == y for x, y in zip(r["tokens"], runs["none"]["tokens"]))
+                            for m, r in runs.items()}
+                    side = "; ".join("%s forwards=%d positions=%d tokens=%s (%d/16 as none)"
+                                     % (m, fwd[m], pos[m], runs[m]["tokens"], same[m]) for m in runs)
+                    if pos["dual"] < pos["prefix"] < pos["none"] and fwd["prefix"] == fwd["none"] == fwd["dual"]:
+                        print("ok %s %s" % (case, side), flush=True)
+                        passed += 1
+                    else:
+                        print("FAIL %s positions should drop none > prefix > dual at equal forwards: %s"
+                              % (case, side), flush=True)
+                        failed += 1
+                except CaseFailure as e:
+                    print("FAIL %s %s" % (case, e), flush=True)
                     failed += 1
         for label, hits, what, needle in (
                 ("fixture-confident", multi_reveal, "threshold decoding revealed several"
