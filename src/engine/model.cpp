@@ -64,6 +64,18 @@ Status Model::forward_rows(std::span<const int32_t> tokens, int64_t r0, int64_t 
   return engine::forward_rows(config_, weights_, tokens, r0, r1, mask, &cache, logits);
 }
 
+Status Model::forward_batch(std::span<const std::span<const int32_t>> sequences,
+                            std::span<std::vector<float>*> logits) const {
+  if (!has_weights_) return error("the model was loaded without its weights");
+  if (sequences.size() != logits.size()) return error("forward_batch: ", sequences.size(), " sequences but ",
+                                                      logits.size(), " outputs");
+  std::vector<Segment> segments;
+  for (auto seq : sequences) segments.push_back({seq, 0, static_cast<int64_t>(seq.size()), nullptr});
+  kernels::AttentionMask mask;
+  mask.kind = config_.attention;
+  return forward_segments(config_, weights_, segments, mask, logits);
+}
+
 Status Model::forward_incremental(std::span<const int32_t> tokens, const kernels::AttentionMask& mask,
                                  ContextCache& cache, std::vector<float>& logits, int64_t& reused) const {
   if (!has_weights_) return error("the model was loaded without its weights");

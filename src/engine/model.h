@@ -44,6 +44,8 @@ class Model {
 
   // logits [T, n_vocab] for `tokens` at positions 0..T-1 with the model's own mask kind.
   Status forward(std::span<const int32_t> tokens, std::vector<float>& logits) const;
+  // Several sequences in one pass (see forward_segments in models/transformer.h).
+  Status forward_batch(std::span<const std::span<const int32_t>> sequences, std::span<std::vector<float>*> logits) const;
   // Logits of the rows of `tokens` that `cache` does not already hold (causal and
   // block-causal models): rows [reused, T) where reused = cache.reusable(tokens). Exact.
   // `reused` receives that row count, so row i of logits is position reused + i.
@@ -74,6 +76,10 @@ class ModelDenoisable : public Denoisable {
   int64_t n_vocab() const override { return model_.config().n_vocab; }
   Status forward(std::span<const int32_t> tokens, std::vector<float>& logits) override {
     return model_.forward(tokens, logits);
+  }
+  Status forward_batch(std::span<const std::span<const int32_t>> canvases,
+                       std::span<std::vector<float>*> logits) override {
+    return model_.forward_batch(canvases, logits);
   }
   bool supports_kv_cache() const override { return model_.config().attention == kernels::MaskKind::Full; }
   Status forward_cached(std::span<const int32_t> tokens, int64_t r0, int64_t r1, std::vector<float>& logits) override {

@@ -26,17 +26,30 @@ std::shared_ptr<EngineWorker::Ticket> EngineWorker::submit(InfillRequest request
 }
 
 void EngineWorker::loop() {
+  constexpr size_t kMaxBatch = 8;
   for (;;) {
-    Job job;
+    std::vector<Job> jobs;
     {
       std::unique_lock lock(mutex_);
       wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
       if (queue_.empty()) return;  // stopping, and every queued job has been answered
-      job = std::move(queue_.front());
-      queue_.pop_front();
+      // Everything pending runs together: its full forwards are batched.
+      while (!queue_.empty() && jobs.size() < kMaxBatch) {
+        jobs.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
     }
-    job.request.cancel = &job.ticket->cancelled_;
-    job.done(denoise(model_, spec_, job.request));
+    std::vector<InfillRequest> requests;
+    for (Job& job : jobs) {
+      job.request.cancel = &job.ticket->cancelled_;
+      requests.push_back(std::move(job.request));
+    }
+    if (jobs.size() == 1) {
+      jobs[0].done(denoise(model_, spec_, requests[0]));
+      continue;
+    }
+    auto results = denoise_batch(model_, spec_, requests);
+    for (size_t i = 0; i < jobs.size(); ++i) jobs[i].done(std::move(results[i]));
   }
 }
 

@@ -1,6 +1,6 @@
 // The engine worker (DESIGN.md section 3): one thread owns the model and runs requests from
-// a queue, one at a time, first in first out. (Batching compatible requests into one
-// forward is still to come.)
+// a queue, first in first out. Requests pending together (up to 8) run together: their full
+// forwards go through one batched forward per step (denoise_batch).
 //
 // Which thread may call what: submit() and the Ticket's cancel() from any thread; the
 // callbacks (on_update, done) run on the worker thread, so a caller such as the LSP loop
@@ -14,6 +14,7 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "engine/denoise/denoiser.h"
 

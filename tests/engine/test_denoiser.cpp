@@ -338,3 +338,41 @@ TEST_CASE("denoiser: DreamOn's expand grows the span and a revealed end-of-text 
   CHECK(out->stats.expanded == 0);
   CHECK(out->tokens.size() == 2);
 }
+
+TEST_CASE("denoiser: a batch gives each request what it gets alone, in shared forwards") {
+  class BatchCountingModel : public ScriptedModel {
+   public:
+    std::vector<size_t> batch_sizes;
+    Status forward_batch(std::span<const std::span<const int32_t>> canvases,
+                         std::span<std::vector<float>*> logits) override {
+      batch_sizes.push_back(canvases.size());
+      return Denoisable::forward_batch(canvases, logits);
+    }
+  };
+  BatchCountingModel m;
+  for (int i = 0; i < 12; ++i) m.plan[2 + i] = {int32_t(1 + (i * 5) % 13), 1.0f + 0.37f * float((i * 7) % 11)};
+  m.plan[6].token = kEos;  // the 5th span token of the 8-token request: an early stop
+
+  std::vector<InfillRequest> requests(4);
+  for (size_t i = 0; i < requests.size(); ++i) requests[i] = request(int32_t(4 + 2 * i));
+  requests[1].options.schedule = Schedule::Even;
+  requests[2].options.threshold = 0.3;
+  requests[3].prefix = {99};  // invalid: answered with its own error, the others unaffected
+
+  auto batched = denoise_batch(m, spec(false), requests);
+  REQUIRE(batched.size() == 4);
+  CHECK_FALSE(batched[3].is_ok());
+  for (size_t i = 0; i < 3; ++i) {
+    ScriptedModel alone_model;
+    alone_model.plan = m.plan;
+    auto alone = denoise(alone_model, spec(false), requests[i]);
+    REQUIRE(alone.is_ok());
+    REQUIRE(batched[i].is_ok());
+    CHECK(batched[i]->tokens == alone->tokens);
+    CHECK(batched[i]->finish == alone->finish);
+    CHECK(batched[i]->stats.forwards == alone->stats.forwards);
+  }
+  // The first round holds all three valid requests in one forward.
+  REQUIRE_FALSE(m.batch_sizes.empty());
+  CHECK(m.batch_sizes.front() == 3);
+}

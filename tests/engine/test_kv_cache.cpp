@@ -53,3 +53,19 @@ TEST_CASE("kv cache: prefix and dual modes compute fewer positions than none") {
   CHECK(positions[1] < positions[0]);
   CHECK(positions[2] < positions[1]);
 }
+
+TEST_CASE("batched forward: each sequence's logits equal its own forward") {
+  auto model = Model::load(test::write_tiny_dream("batch"));
+  REQUIRE(model.is_ok());
+  const std::vector<int32_t> a = {0, 5, 9, 47, 47, 12}, b = {0, 7, 47, 47, 47, 47, 30, 1, 2};
+  std::vector<float> la, lb, ba, bb;
+  REQUIRE(model->forward(a, la).is_ok());
+  REQUIRE(model->forward(b, lb).is_ok());
+  std::vector<std::span<const int32_t>> seqs = {a, b};
+  std::vector<std::vector<float>*> outs = {&ba, &bb};
+  REQUIRE(model->forward_batch(seqs, outs).is_ok());
+  REQUIRE(ba.size() == la.size());
+  REQUIRE(bb.size() == lb.size());
+  for (size_t i = 0; i < la.size(); ++i) CHECK(ba[i] == doctest::Approx(la[i]).epsilon(1e-4));
+  for (size_t i = 0; i < lb.size(); ++i) CHECK(bb[i] == doctest::Approx(lb[i]).epsilon(1e-4));
+}

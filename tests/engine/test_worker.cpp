@@ -92,3 +92,35 @@ TEST_CASE("worker: destruction answers every queued request") {
   }
   CHECK(answered == 5);
 }
+
+TEST_CASE("worker: requests pending together share batched forwards") {
+  // The first forward waits at a gate until the other requests are queued: no timing luck.
+  class GatedBatchModel : public SlowModel {
+   public:
+    std::atomic<bool> open{false}, entered{false};
+    std::atomic<size_t> largest{0};
+    Status forward(std::span<const int32_t> tokens, std::vector<float>& logits) override {
+      entered = true;
+      while (!open) std::this_thread::sleep_for(std::chrono::microseconds(200));
+      return SlowModel::forward(tokens, logits);
+    }
+    Status forward_batch(std::span<const std::span<const int32_t>> canvases,
+                         std::span<std::vector<float>*> logits) override {
+      largest = std::max(largest.load(), canvases.size());
+      return Denoisable::forward_batch(canvases, logits);
+    }
+  };
+  GatedBatchModel model;
+  std::atomic<int> answered{0};
+  {
+    EngineWorker worker(model, spec());
+    worker.submit(request(4), [&](Expected<InfillResult> r) { answered += r.is_ok(); });
+    for (int i = 0; i < 5000 && !model.entered; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    for (int i = 0; i < 3; ++i) worker.submit(request(4), [&](Expected<InfillResult> r) { answered += r.is_ok(); });
+    model.open = true;
+    // Wait for the answers: destroying the worker would cancel what is still queued.
+    for (int i = 0; i < 5000 && answered < 4; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  CHECK(answered == 4);
+  CHECK(model.largest == 3);
+}

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <memory>
 
 #include "engine/denoise/schedule.h"
 #include "engine/denoise/scoring.h"
@@ -28,11 +29,50 @@ class Run {
     canvas_.insert(canvas_.end(), request.suffix.begin(), request.suffix.end());
     if (spec.eos >= 0) canvas_.push_back(spec.eos);
     elastic_ = spec.expand >= 0;
+    const int64_t n = end_ - begin_;
+    block_ = options_.block_length > 0 ? std::min<int64_t>(options_.block_length, n) : n;
+    const int64_t n_blocks = (n + block_ - 1) / block_;
+    const int64_t steps = options_.steps > 0 ? options_.steps : n;
+    steps_per_block_ = std::max<int64_t>(1, steps / n_blocks);
+    block_begin_ = begin_;
+    if (elastic_) scorer_.exclude_also(n >= max_span() ? spec_.expand : -1);
   }
 
-  Expected<InfillResult> run();
+  // The loop, one step at a time, so that a batch can run several requests in lockstep:
+  //   while (run.begin_step()) { run.forward_here() or run.accept_logits(...); run.end_step(); }
+  // begin_step() moves between blocks and checks cancel and deadline; false once finished.
+  bool begin_step();
+  // The step's forward: a full one, or with a cache mode a block step.
+  void forward_here();
+  // Whether the step takes a plain full forward of canvas(), which a batch may compute.
+  bool wants_full_forward() const {
+    return options_.cache == CacheMode::None || j_ == 0 || full_forward_needed_;
+  }
+  const std::vector<int32_t>& canvas() const { return canvas_; }
+  void accept_logits(std::vector<float>&& logits, double ms);
+  // Scores, reveals, applies DreamOn's edits, reports progress, exits early when final.
+  void end_step();
+  Expected<InfillResult> take_result();
+  bool ok() const { return error_.is_ok(); }
+  void fail_with(const Status& s) { fail(s); }
+  Expected<InfillResult> run() {
+    while (begin_step()) {
+      forward_here();
+      if (error_.is_ok()) end_step();
+    }
+    return take_result();
+  }
 
  private:
+  void fail(Status s) {
+    error_ = std::move(s);
+    done_ = true;
+  }
+  void finish_as(FinishReason reason) {
+    stats_.total_ms = ms_since(start_);
+    result_ = finish(reason);
+    done_ = true;
+  }
   // DreamOn's variable length: the span grows by expand tokens and shrinks by revealed
   // end-of-text tokens. Returns whether the canvas changed length.
   bool apply_edits(std::vector<int64_t> revealed);
@@ -79,6 +119,18 @@ class Run {
   int64_t logits_row0_ = 0;  // the canvas row of logits_'s first row
   DenoiseStats stats_;
   int64_t reported_ = 0;
+
+  // Loop state.
+  Clock::time_point start_ = Clock::now();
+  int64_t block_ = 1, steps_per_block_ = 1;  // block length and steps per block
+  int64_t block_begin_ = 0, block_end_ = 0;
+  bool block_active_ = false;
+  int64_t j_ = 0;  // step within the block
+  std::vector<int64_t> even_counts_;
+  bool full_forward_needed_ = false;  // the canvas changed length: cached K/V no longer line up
+  bool done_ = false;
+  Status error_;
+  InfillResult result_;
 };
 
 bool Run::apply_edits(std::vector<int64_t> revealed) {
@@ -184,80 +236,97 @@ InfillResult Run::finish(FinishReason reason) {
   return r;
 }
 
-Expected<InfillResult> Run::run() {
-  const auto start = Clock::now();
-  const int64_t n = end_ - begin_;
-  const int64_t block = options_.block_length > 0 ? std::min<int64_t>(options_.block_length, n) : n;
-  const int64_t n_blocks = (n + block - 1) / block;
-  const int64_t steps = options_.steps > 0 ? options_.steps : n;
-  const int64_t steps_per_block = std::max<int64_t>(1, steps / n_blocks);
+bool Run::begin_step() {
+  if (done_) return false;
+  for (;;) {  // the next block that still has masks
+    if (!block_active_) {
+      if (block_begin_ >= end_) {
+        finish_as(FinishReason::Length);
+        return false;
+      }
+      block_end_ = std::min(block_begin_ + block_, end_);
+      even_counts_ = even_split(masks_in(block_begin_, block_end_), steps_per_block_);
+      j_ = 0;
+      block_active_ = true;
+    }
+    if (masks_in(block_begin_, block_end_) > 0) break;
+    block_active_ = false;
+    block_begin_ += block_;
+  }
+  if (request_.cancel != nullptr && request_.cancel->load(std::memory_order_relaxed)) {
+    finish_as(FinishReason::Cancelled);
+    return false;
+  }
+  if (options_.deadline && Clock::now() >= *options_.deadline) {
+    if (logits_.empty()) {
+      if (Status s = forward(); !s) {
+        fail(std::move(s));
+        return false;
+      }
+    }
+    fill_greedily();  // (a model error there leaves the masks: reported as unfinished)
+    finish_as(FinishReason::Deadline);
+    return false;
+  }
+  return true;
+}
 
+void Run::forward_here() {
+  // With a cache, a block starts with a full forward and continues with cached steps.
+  Status s = wants_full_forward() ? forward() : forward_block(block_begin_, block_end_);
+  if (!s) fail(std::move(s));
+  full_forward_needed_ = false;
+}
+
+void Run::accept_logits(std::vector<float>&& logits, double ms) {
+  logits_ = std::move(logits);
+  logits_row0_ = 0;
+  stats_.forward_ms += ms;
+  stats_.forwards += 1;
+  stats_.positions += static_cast<int64_t>(canvas_.size());
+  full_forward_needed_ = false;
+}
+
+void Run::end_step() {
   struct Candidate {
     int64_t position;
     Scored scored;
   };
+  const auto t_score = Clock::now();
   std::vector<Candidate> candidates;
+  for (int64_t p = block_begin_; p < block_end_; ++p)
+    if (canvas_[p] == spec_.mask) candidates.push_back({p, scorer_.score(row_for(p))});
+  // Highest score first; the lower position first among equals.
+  std::stable_sort(candidates.begin(), candidates.end(),
+                   [](const Candidate& a, const Candidate& b) { return a.scored.score > b.scored.score; });
   std::vector<double> sorted_scores;
-  if (elastic_) scorer_.exclude_also(end_ - begin_ >= max_span() ? spec_.expand : -1);
-  bool full_forward_needed = false;  // the canvas changed length: cached K/V no longer line up
-  for (int64_t block_begin = begin_; block_begin < end_; block_begin += block) {
-    int64_t block_end = std::min(block_begin + block, end_);
-    const auto even_counts = even_split(masks_in(block_begin, block_end), steps_per_block);
-    for (int64_t j = 0; masks_in(block_begin, block_end) > 0; ++j) {
-      if (request_.cancel != nullptr && request_.cancel->load(std::memory_order_relaxed)) {
-        stats_.total_ms = ms_since(start);
-        return finish(FinishReason::Cancelled);
-      }
-      if (options_.deadline && Clock::now() >= *options_.deadline) {
-        if (logits_.empty()) INFILLD_TRY(forward());
-        fill_greedily();  // (a model error there leaves the masks: reported as unfinished)
-        stats_.total_ms = ms_since(start);
-        return finish(FinishReason::Deadline);
-      }
-      // With a cache, a block starts with a full forward and continues with cached steps.
-      if (options_.cache == CacheMode::None || j == 0 || full_forward_needed) {
-        INFILLD_TRY(forward());
-        full_forward_needed = false;
-      } else {
-        INFILLD_TRY(forward_block(block_begin, block_end));
-      }
-
-      const auto t_score = Clock::now();
-      candidates.clear();
-      for (int64_t p = block_begin; p < block_end; ++p)
-        if (canvas_[p] == spec_.mask) candidates.push_back({p, scorer_.score(row_for(p))});
-      // Highest score first; the lower position first among equals.
-      std::stable_sort(candidates.begin(), candidates.end(),
-                       [](const Candidate& a, const Candidate& b) { return a.scored.score > b.scored.score; });
-      sorted_scores.clear();
-      for (const Candidate& c : candidates) sorted_scores.push_back(c.scored.score);
-      const int64_t count = std::min<int64_t>(
-          reveal_count(sorted_scores, j, static_cast<int64_t>(candidates.size()), even_counts),
-          static_cast<int64_t>(candidates.size()));
-      for (int64_t i = 0; i < count; ++i) canvas_[candidates[i].position] = candidates[i].scored.token;
-      if (elastic_) {
-        std::vector<int64_t> revealed;
-        for (int64_t i = 0; i < count; ++i) revealed.push_back(candidates[i].position);
-        if (apply_edits(std::move(revealed))) full_forward_needed = true;
-        block_end = end_;  // one block, which follows the span's length
-      }
-      stats_.revealed += static_cast<int32_t>(count);
-      stats_.revealed_per_step.push_back(static_cast<int32_t>(count));
-      stats_.score_ms += ms_since(t_score);
-
-      report_progress();
-      // Exact early exit: a stop token with nothing masked before it fixes the answer,
-      // since everything after it is dropped.
-      bool stopped = false;
-      final_length(&stopped);
-      if (stopped && !elastic_) {
-        stats_.total_ms = ms_since(start);
-        return finish(FinishReason::Stop);
-      }
-    }
+  for (const Candidate& c : candidates) sorted_scores.push_back(c.scored.score);
+  const int64_t count = std::min<int64_t>(
+      reveal_count(sorted_scores, j_, static_cast<int64_t>(candidates.size()), even_counts_),
+      static_cast<int64_t>(candidates.size()));
+  for (int64_t i = 0; i < count; ++i) canvas_[candidates[i].position] = candidates[i].scored.token;
+  if (elastic_) {
+    std::vector<int64_t> revealed;
+    for (int64_t i = 0; i < count; ++i) revealed.push_back(candidates[i].position);
+    if (apply_edits(std::move(revealed))) full_forward_needed_ = true;
+    block_end_ = end_;  // one block, which follows the span's length
   }
-  stats_.total_ms = ms_since(start);
-  return finish(FinishReason::Length);
+  stats_.revealed += static_cast<int32_t>(count);
+  stats_.revealed_per_step.push_back(static_cast<int32_t>(count));
+  stats_.score_ms += ms_since(t_score);
+  ++j_;
+
+  report_progress();
+  // Exact early exit: a stop token with nothing masked before it fixes the answer, since
+  // everything after it is dropped.
+  bool stopped = false;
+  final_length(&stopped);
+  if (stopped && !elastic_) finish_as(FinishReason::Stop);
+}
+
+Expected<InfillResult> Run::take_result() {
+  if (!error_) return Error{error_.message()};
+  return std::move(result_);
 }
 
 }  // namespace
@@ -285,7 +354,9 @@ std::string_view finish_reason_name(FinishReason r) {
   return "?";
 }
 
-Expected<InfillResult> denoise(Denoisable& model, const CanvasSpec& spec, const InfillRequest& request) {
+namespace {
+
+Status check_request(Denoisable& model, const CanvasSpec& spec, const InfillRequest& request) {
   INFILLD_TRY(validate(request.options));
   if (spec.mask < 0) return error("the model has no mask token: it cannot fill a span");
   if (spec.shifted && spec.bos < 0 && request.prefix.empty())
@@ -299,8 +370,73 @@ Expected<InfillResult> denoise(Denoisable& model, const CanvasSpec& spec, const 
   if (request.options.cache != CacheMode::None && !model.supports_kv_cache())
     return error("cache mode ", cache_mode_name(request.options.cache),
                  " needs a fully bidirectional model with a K/V cache: use cache mode none");
+  return Status::ok();
+}
+
+}  // namespace
+
+Expected<InfillResult> denoise(Denoisable& model, const CanvasSpec& spec, const InfillRequest& request) {
+  INFILLD_TRY(check_request(model, spec, request));
   Run run(model, spec, request);
   return run.run();
+}
+
+std::vector<Expected<InfillResult>> denoise_batch(Denoisable& model, const CanvasSpec& spec,
+                                                  std::span<const InfillRequest> requests) {
+  std::vector<std::unique_ptr<Run>> runs(requests.size());
+  std::vector<Expected<InfillResult>> results;
+  std::vector<Status> invalid(requests.size());
+  for (size_t i = 0; i < requests.size(); ++i) {
+    invalid[i] = check_request(model, spec, requests[i]);
+    if (invalid[i]) runs[i] = std::make_unique<Run>(model, spec, requests[i]);
+  }
+  // Lockstep: each round, every live run begins a step; those wanting a plain full forward
+  // share one batched forward, the others (cache block steps) run their own.
+  std::vector<Run*> live, batch;
+  for (auto& r : runs)
+    if (r) live.push_back(r.get());
+  std::vector<std::vector<float>> logits;
+  while (!live.empty()) {
+    batch.clear();
+    std::vector<Run*> next;
+    for (Run* r : live) {
+      if (!r->begin_step()) continue;
+      next.push_back(r);
+      if (r->wants_full_forward()) {
+        batch.push_back(r);
+      } else {
+        r->forward_here();
+      }
+    }
+    if (!batch.empty()) {
+      std::vector<std::span<const int32_t>> canvases;
+      std::vector<std::vector<float>*> outs;
+      logits.resize(batch.size());
+      for (size_t i = 0; i < batch.size(); ++i) {
+        canvases.emplace_back(batch[i]->canvas());
+        outs.push_back(&logits[i]);
+      }
+      const auto t = Clock::now();
+      Status s = model.forward_batch(canvases, outs);
+      const double ms = ms_since(t);
+      for (size_t i = 0; i < batch.size(); ++i) {
+        if (s) {
+          batch[i]->accept_logits(std::move(logits[i]), ms);
+        } else {
+          batch[i]->fail_with(s);
+        }
+      }
+    }
+    live.clear();
+    for (Run* r : next)
+      if (r->ok()) {
+        r->end_step();
+        live.push_back(r);
+      }
+  }
+  for (size_t i = 0; i < requests.size(); ++i)
+    results.push_back(runs[i] ? runs[i]->take_result() : Expected<InfillResult>(Error{invalid[i].message()}));
+  return results;
 }
 
 }  // namespace infilld::engine

@@ -29,6 +29,14 @@ class Denoisable {
   // For the approximate caches (CacheMode::Prefix and Dual): logits of rows [r0, r1) only,
   // [r1 - r0, n_vocab]. The full range (0, T) refills the model's K/V cache; a partial range
   // recomputes its rows against the cached K/V of the others (and updates its own rows).
+  // Full forwards of several canvases in one pass (weights streamed once for all);
+  // logits[i] receives canvas i's [T_i, n_vocab]. By default, one forward after another.
+  virtual Status forward_batch(std::span<const std::span<const int32_t>> canvases,
+                               std::span<std::vector<float>*> logits) {
+    for (size_t i = 0; i < canvases.size(); ++i) INFILLD_TRY(forward(canvases[i], *logits[i]));
+    return Status::ok();
+  }
+
   virtual bool supports_kv_cache() const { return false; }
   virtual Status forward_cached(std::span<const int32_t> tokens, int64_t r0, int64_t r1, std::vector<float>& logits) {
     return error("this model has no K/V cache: use cache mode none");
@@ -87,5 +95,12 @@ struct InfillResult {
 };
 
 Expected<InfillResult> denoise(Denoisable& model, const CanvasSpec& spec, const InfillRequest& request);
+
+// Several requests at once: the ones whose steps take plain full forwards advance in
+// lockstep, their canvases computed in one batched forward per step; each finishes on its
+// own (its stop, deadline or cancel). The results are those denoise() gives one by one.
+// The caches' block steps run per request.
+std::vector<Expected<InfillResult>> denoise_batch(Denoisable& model, const CanvasSpec& spec,
+                                                  std::span<const InfillRequest> requests);
 
 }  // namespace infilld::engine

@@ -94,17 +94,25 @@ Status forward(const ModelConfig& c, const TransformerWeights& w, std::span<cons
 
 Status forward_rows(const ModelConfig& c, const TransformerWeights& w, std::span<const int32_t> tokens, int64_t r0,
                     int64_t r1, const kernels::AttentionMask& mask, KvCache* cache, std::vector<float>& logits) {
-  using namespace kernels;
-  const int64_t S = static_cast<int64_t>(tokens.size());  // every position: the keys
-  const int64_t T = r1 - r0;                              // the rows computed: the queries
-  const int64_t H = c.n_embd, F = c.n_ff, V = c.n_vocab;
-  const int64_t QD = c.n_heads * c.head_dim, KD = c.n_kv_heads * c.head_dim;
+  Segment one{tokens, r0, r1, cache};
+  std::vector<float>* out = &logits;
+  return forward_segments(c, w, std::span<const Segment>(&one, 1), mask, std::span<std::vector<float>*>(&out, 1));
+}
+
+namespace {
+
+// Checks a segment and readies its cache; returns its row count.
+Expected<int64_t> prepare_segment(const ModelConfig& c, const Segment& seg) {
+  const int64_t S = static_cast<int64_t>(seg.tokens.size());
+  const int64_t T = seg.r1 - seg.r0;
+  const int64_t KD = c.n_kv_heads * c.head_dim;
   if (S == 0) return error("forward: no tokens");
-  if (r0 < 0 || r1 > S || T <= 0) return error("forward: rows [", r0, ", ", r1, ") outside [0, ", S, ")");
-  if (cache == nullptr && T != S) return error("forward: a partial forward needs a K/V cache");
-  for (int32_t id : tokens)
-    if (id < 0 || id >= V) return error("token id ", id, " is outside the vocabulary [0, ", V, ")");
-  if (cache != nullptr) {
+  if (seg.r0 < 0 || seg.r1 > S || T <= 0) return error("forward: rows [", seg.r0, ", ", seg.r1, ") outside [0, ", S, ")");
+  if (seg.cache == nullptr && T != S) return error("forward: a partial forward needs a K/V cache");
+  for (int32_t id : seg.tokens)
+    if (id < 0 || id >= c.n_vocab) return error("token id ", id, " is outside the vocabulary [0, ", c.n_vocab, ")");
+  if (seg.cache != nullptr) {
+    KvCache* cache = seg.cache;
     if (T == S && cache->n_positions != S) {  // a full forward (re)fills the cache
       cache->n_positions = S;
       cache->k.assign(static_cast<size_t>(c.n_layers), std::vector<float>(static_cast<size_t>(S * KD)));
@@ -113,19 +121,41 @@ Status forward_rows(const ModelConfig& c, const TransformerWeights& w, std::span
       return error("forward: the K/V cache holds ", cache->n_positions, " positions, the canvas ", S);
     }
   }
+  return T;
+}
+
+}  // namespace
+
+Status forward_segments(const ModelConfig& c, const TransformerWeights& w, std::span<const Segment> segments,
+                        const kernels::AttentionMask& mask, std::span<std::vector<float>*> logits) {
+  using namespace kernels;
+  const int64_t H = c.n_embd, F = c.n_ff, V = c.n_vocab;
+  const int64_t QD = c.n_heads * c.head_dim, KD = c.n_kv_heads * c.head_dim;
+  // Rows of every segment, stacked: the matmuls stream each weight once for the batch.
+  std::vector<int64_t> row0(segments.size() + 1, 0);
+  for (size_t i = 0; i < segments.size(); ++i) {
+    auto rows = prepare_segment(c, segments[i]);
+    if (!rows) return rows.error();
+    row0[i + 1] = row0[i] + *rows;
+  }
+  const int64_t T = row0.back();
+  if (T == 0) return error("forward: nothing to compute");
 
   // Multiply-adds of the matmuls: the layers' weights and the LM head, once per row.
   const double weight_elements =
       double(c.n_layers) * double(H * (QD + 2 * KD) + QD * H + 3 * H * F) + double(V) * double(H);
   kernels::onednn::size_team_for(weight_elements * double(T));
 
-  std::vector<int32_t> positions(static_cast<size_t>(T));
-  for (int64_t t = 0; t < T; ++t) positions[t] = static_cast<int32_t>(r0 + t);
+  std::vector<int32_t> ids(static_cast<size_t>(T)), positions(static_cast<size_t>(T));
+  for (size_t i = 0; i < segments.size(); ++i)
+    for (int64_t t = 0; t < row0[i + 1] - row0[i]; ++t) {
+      positions[row0[i] + t] = static_cast<int32_t>(segments[i].r0 + t);
+      ids[row0[i] + t] = segments[i].tokens[segments[i].r0 + t];
+    }
   std::vector<float> x(T * H), h(T * H), q(T * QD), k(T * KD), v(T * KD), att(T * QD), gate(T * F), up(T * F);
-  const AttentionShape shape{T, cache ? S : T, r0, c.n_heads, c.n_kv_heads, c.head_dim};
   const RopeTable rope_cs = rope_table(positions.data(), T, c.head_dim, c.rope_theta);
 
-  embedding(w.embed, tokens.data() + r0, T, x.data());                  // x [T, H]
+  embedding(w.embed, ids.data(), T, x.data());                          // x [T, H]
   for (size_t l = 0; l < w.layers.size(); ++l) {
     const LayerWeights& L = w.layers[l];
     rmsnorm(x.data(), T, H, L.attn_norm.data(), float(c.norm_eps), h.data());  // h [T, H]
@@ -139,15 +169,23 @@ Status forward_rows(const ModelConfig& c, const TransformerWeights& w, std::span
     }
     rope(q.data(), T, c.n_heads, rope_cs);
     rope(k.data(), T, c.n_kv_heads, rope_cs);
-    const float* keys = k.data();
-    const float* values = v.data();
-    if (cache != nullptr) {  // the new rows replace their own cache rows; attend over all S
-      std::copy(k.begin(), k.end(), cache->k[l].begin() + r0 * KD);  // cache k [S, K*D]
-      std::copy(v.begin(), v.end(), cache->v[l].begin() + r0 * KD);  // cache v [S, K*D]
-      keys = cache->k[l].data();
-      values = cache->v[l].data();
+    // Attention within each segment: its rows attend over its own keys.
+    for (size_t i = 0; i < segments.size(); ++i) {
+      const Segment& seg = segments[i];
+      const int64_t n = row0[i + 1] - row0[i];
+      const float* keys = k.data() + row0[i] * KD;
+      const float* values = v.data() + row0[i] * KD;
+      int64_t n_keys = n;
+      if (seg.cache != nullptr) {  // the new rows replace their own cache rows; attend over all
+        std::copy(keys, keys + n * KD, seg.cache->k[l].begin() + seg.r0 * KD);  // cache k [S, K*D]
+        std::copy(values, values + n * KD, seg.cache->v[l].begin() + seg.r0 * KD);
+        keys = seg.cache->k[l].data();
+        values = seg.cache->v[l].data();
+        n_keys = seg.cache->n_positions;
+      }
+      const AttentionShape shape{n, n_keys, seg.r0, c.n_heads, c.n_kv_heads, c.head_dim};
+      attention(q.data() + row0[i] * QD, keys, values, shape, mask, att.data() + row0[i] * QD);  // att [T, A*D]
     }
-    attention(q.data(), keys, values, shape, mask, att.data());         // att [T, A*D]
     matmul(att.data(), T, L.wo, h.data());                              // h [T, H]
     add_inplace(x.data(), h.data(), T * H);
     rmsnorm(x.data(), T, H, L.ffn_norm.data(), float(c.norm_eps), h.data());
@@ -158,8 +196,14 @@ Status forward_rows(const ModelConfig& c, const TransformerWeights& w, std::span
     add_inplace(x.data(), h.data(), T * H);
   }
   rmsnorm(x.data(), T, H, w.final_norm.data(), float(c.norm_eps), h.data());
-  logits.resize(static_cast<size_t>(T * V));
-  matmul(h.data(), T, w.lm_head, logits.data());                        // logits [T, V]
+  std::vector<float> all(static_cast<size_t>(T * V));
+  matmul(h.data(), T, w.lm_head, all.data());                           // logits [T, V]
+  if (segments.size() == 1) {
+    *logits[0] = std::move(all);
+  } else {
+    for (size_t i = 0; i < segments.size(); ++i)
+      logits[i]->assign(all.begin() + row0[i] * V, all.begin() + row0[i + 1] * V);
+  }
   return Status::ok();
 }
 
