@@ -50,9 +50,14 @@ Expected<Model> Model::load(const fs::path& dir, LoadOptions options) {
 }
 
 Status Model::forward(std::span<const int32_t> tokens, std::vector<float>& logits) const {
-  if (!has_weights_) return error("the model was loaded without its weights");
   kernels::AttentionMask mask;
   mask.kind = config_.attention;
+  return forward(tokens, mask, logits);
+}
+
+Status Model::forward(std::span<const int32_t> tokens, const kernels::AttentionMask& mask,
+                      std::vector<float>& logits) const {
+  if (!has_weights_) return error("the model was loaded without its weights");
   return engine::forward(config_, weights_, tokens, mask, logits);
 }
 

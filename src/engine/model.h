@@ -44,6 +44,8 @@ class Model {
 
   // logits [T, n_vocab] for `tokens` at positions 0..T-1 with the model's own mask kind.
   Status forward(std::span<const int32_t> tokens, std::vector<float>& logits) const;
+  // The same under an explicit mask (block-causal with its context and block lengths).
+  Status forward(std::span<const int32_t> tokens, const kernels::AttentionMask& mask, std::vector<float>& logits) const;
   // Several sequences in one pass (see forward_segments in models/transformer.h).
   Status forward_batch(std::span<const std::span<const int32_t>> sequences, std::span<std::vector<float>*> logits) const;
   // Logits of the rows of `tokens` that `cache` does not already hold (causal and

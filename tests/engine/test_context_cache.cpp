@@ -70,3 +70,37 @@ TEST_CASE("context cache: refused for fully bidirectional attention") {
   auto s = model->forward_incremental(std::vector<int32_t>{0, 5, 9}, kernels::AttentionMask{}, cache, rows, reused);
   CHECK_FALSE(s.is_ok());
 }
+
+TEST_CASE("context cache: exact under the block-causal mask of the infilld FIM format") {
+  // Context of 8 tokens (causal), then blocks of 3 (each sees the context, earlier blocks
+  // and itself). Typing at the cursor appends to the context: the cached context rows stay
+  // exact, and the blocks after it are recomputed.
+  auto model = Model::load(test::write_tiny_dream("context-cache-block"));
+  REQUIRE(model.is_ok());
+  const int64_t V = model->config().n_vocab;
+  const std::vector<int32_t> ctx = {0, 5, 9, 11, 3, 8, 20, 21};
+  auto canvas = [](std::vector<int32_t> c) {
+    for (int i = 0; i < 6; ++i) c.push_back(47);  // two blocks of 3 masks
+    return c;
+  };
+  ContextCache cache;
+  std::vector<float> rows, full;
+  int64_t reused = 0;
+  const auto first = canvas(ctx);
+  kernels::AttentionMask mask{kernels::MaskKind::BlockCausal, int64_t(ctx.size()), 3};
+  REQUIRE(model->forward_incremental(std::vector<int32_t>(ctx.begin(), ctx.end()), mask, cache, rows, reused).is_ok());
+  REQUIRE(model->forward_incremental(first, mask, cache, rows, reused).is_ok());
+  CHECK(reused == int64_t(ctx.size()));
+  REQUIRE(model->forward(first, mask, full).is_ok());
+  CHECK(max_row_diff(rows, reused, full, V) < 1e-4);
+
+  // The user typed two more tokens: the context grows, its old rows are reused.
+  std::vector<int32_t> longer = ctx;
+  longer.insert(longer.end(), {30, 31});
+  const auto second = canvas(longer);
+  kernels::AttentionMask mask2{kernels::MaskKind::BlockCausal, int64_t(longer.size()), 3};
+  REQUIRE(model->forward_incremental(second, mask2, cache, rows, reused).is_ok());
+  CHECK(reused == int64_t(ctx.size()));
+  REQUIRE(model->forward(second, mask2, full).is_ok());
+  CHECK(max_row_diff(rows, reused, full, V) < 1e-4);
+}

@@ -376,3 +376,33 @@ TEST_CASE("denoiser: a batch gives each request what it gets alone, in shared fo
   REQUIRE_FALSE(m.batch_sizes.empty());
   CHECK(m.batch_sizes.front() == 3);
 }
+
+TEST_CASE("denoiser: factor decoding reveals the confident run, the random policy follows its seed") {
+  ScriptedModel m;
+  auto r = request(4);
+  r.options.factor = 1.0;
+  // Confidences 0.964, 0.920, 0.5, 0.153: bounds 0.5, 0.667, 0.75 -> the first two.
+  m.plan = {{2, {5, 6.0f}}, {3, {6, 5.15f}}, {4, {7, 2.7f}}, {5, {8, 1.0f}}};
+  auto out = denoise(m, spec(false), r);
+  REQUIRE(out.is_ok());
+  CHECK(reveals(m, 2, 4, final_canvas(r, out->tokens)).front() == std::vector<int>{0, 1});
+
+  // Random policy: the schedule's counts, positions by a seeded draw; same seed, same order.
+  auto order_for = [&](uint64_t seed) {
+    ScriptedModel rm;
+    rm.plan = m.plan;
+    auto rr = request(4);
+    rr.options.policy = Policy::Random;
+    rr.options.schedule = Schedule::Even;
+    rr.options.seed = seed;
+    auto o = denoise(rm, spec(false), rr);
+    REQUIRE(o.is_ok());
+    CHECK(o->tokens == std::vector<int32_t>{5, 6, 7, 8});
+    CHECK(o->stats.revealed_per_step == std::vector<int32_t>{1, 1, 1, 1});
+    return reveals(rm, 2, 4, final_canvas(rr, o->tokens));
+  };
+  CHECK(order_for(3) == order_for(3));
+  bool some_seed_differs = false;
+  for (uint64_t seed = 4; seed < 12 && !some_seed_differs; ++seed) some_seed_differs = order_for(seed) != order_for(3);
+  CHECK(some_seed_differs);
+}
