@@ -9,7 +9,6 @@
 // Prints the middle on stdout; --json prints {"text", "tokens", "finish_reason", "stats"}.
 // Until the context engine lands, the whole prefix and suffix are used and the output is the
 // model's raw middle (--raw is accepted and is what happens).
-#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -38,23 +37,6 @@ struct Context {
   bool ids = false;  // given as ids: no tokenizer needed
 };
 
-Expected<std::vector<int32_t>> parse_id_list(std::string_view flag, std::string_view text) {
-  std::vector<int32_t> ids;
-  size_t i = 0;
-  while (i < text.size()) {
-    if (text[i] == ',' || text[i] == ' ') {
-      ++i;
-      continue;
-    }
-    int32_t id = 0;
-    auto [end, ec] = std::from_chars(text.data() + i, text.data() + text.size(), id);
-    if (ec != std::errc() || id < 0) return error(flag, ": expected token ids separated by commas");
-    ids.push_back(id);
-    i = static_cast<size_t>(end - text.data());
-  }
-  return ids;
-}
-
 // Splits `text` at 1-based (line, column); the column counts characters (UTF-8 code points).
 Expected<size_t> cursor_offset(const std::string& text, long line, long column, const std::string& where) {
   if (line < 1 || column < 1) return error(where, ": line and column are 1-based");
@@ -75,9 +57,9 @@ Expected<size_t> cursor_offset(const std::string& text, long line, long column, 
 Expected<Context> read_context(const Flags& flags) {
   Context ctx;
   if (auto p = flags.get("prefix-ids")) {
-    auto prefix = parse_id_list("--prefix-ids", *p);
+    auto prefix = parse_token_ids("--prefix-ids", *p);
     if (!prefix) return prefix.error();
-    auto suffix = parse_id_list("--suffix-ids", flags.get("suffix-ids").value_or(""));
+    auto suffix = parse_token_ids("--suffix-ids", flags.get("suffix-ids").value_or(""));
     if (!suffix) return suffix.error();
     ctx.prefix_ids = std::move(*prefix);
     ctx.suffix_ids = std::move(*suffix);

@@ -1,6 +1,5 @@
 // infilld forward --model DIR --tokens 1,2,3 --out logits.npy: one forward pass, its float32
 // logits [T, vocab] written as a NumPy file for comparison with other implementations.
-#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <string>
@@ -14,29 +13,6 @@
 
 namespace infilld::cli {
 
-namespace {
-
-Expected<std::vector<int32_t>> parse_ids(std::string_view text) {
-  std::vector<int32_t> ids;
-  size_t i = 0;
-  while (i < text.size()) {
-    if (text[i] == ',' || text[i] == ' ') {
-      ++i;
-      continue;
-    }
-    int32_t id = 0;
-    auto [end, ec] = std::from_chars(text.data() + i, text.data() + text.size(), id);
-    if (ec != std::errc() || id < 0)
-      return error("--tokens: expected non-negative ids separated by commas, found \"", text.substr(i, 16), "\"");
-    ids.push_back(id);
-    i = static_cast<size_t>(end - text.data());
-  }
-  if (ids.empty()) return error("--tokens: no token ids given");
-  return ids;
-}
-
-}  // namespace
-
 int cmd_forward(Args args) {
   auto flags = Flags::parse(args, {.with_value = {"model", "tokens", "out"}, .boolean = {"quiet"}});
   if (!flags) return fail(flags.message());
@@ -46,8 +22,9 @@ int cmd_forward(Args args) {
   auto out = flags->get("out");
   if (!tokens_text) return fail("forward needs --tokens 1,2,3");
   if (!out) return fail("forward needs --out logits.npy");
-  auto ids = parse_ids(*tokens_text);
+  auto ids = parse_token_ids("--tokens", *tokens_text);
   if (!ids) return fail(ids.message());
+  if (ids->empty()) return fail("--tokens: no token ids given");
 
   auto model = engine::Model::load(*dir);
   if (!model) return fail(model.message());

@@ -87,29 +87,6 @@ std::string escape(std::string_view piece) {
   return out;
 }
 
-Expected<std::vector<int32_t>> parse_ids(std::string_view text) {
-  std::vector<int32_t> ids;
-  size_t pos = 0;
-  auto separator = [](char c) { return c == ' ' || c == ',' || c == '\t' || c == '\n' || c == '\r'; };
-  while (pos < text.size()) {
-    if (separator(text[pos])) {
-      ++pos;
-      continue;
-    }
-    size_t end = pos;
-    while (end < text.size() && !separator(text[end])) ++end;
-    const std::string_view word = text.substr(pos, end - pos);
-    int32_t id = 0;
-    auto [ptr, ec] = std::from_chars(word.data(), word.data() + word.size(), id);
-    if (ec != std::errc() || ptr != word.data() + word.size()) {
-      return error("--decode: '", word, "' is not a token id; give ids as numbers separated by spaces or commas");
-    }
-    ids.push_back(id);
-    pos = end;
-  }
-  return ids;
-}
-
 bool write_all(std::string_view bytes) {
   return std::fwrite(bytes.data(), 1, bytes.size(), stdout) == bytes.size();
 }
@@ -152,7 +129,7 @@ int cmd_tokenize(Args args) {
   if (!tokenizer) return fail(tokenizer.message());
 
   if (decode) {
-    auto ids = parse_ids(*flags->get("decode"));
+    auto ids = parse_token_ids("--decode", *flags->get("decode"));
     if (!ids) return fail(ids.message());
     auto text = tokenizer->decode(*ids);
     if (!text) return fail(text.message());

@@ -1,5 +1,7 @@
 #include "cli/flags.h"
 
+#include <charconv>
+
 namespace infilld::cli {
 
 Expected<Flags> Flags::parse(Args args, const FlagSpec& spec) {
@@ -46,5 +48,27 @@ std::optional<std::string> Flags::get(std::string_view name) const {
 }
 
 bool Flags::has(std::string_view name) const { return values_.find(name) != values_.end(); }
+
+Expected<std::vector<int32_t>> parse_token_ids(std::string_view flag, std::string_view text) {
+  std::vector<int32_t> ids;
+  auto separator = [](char c) { return c == ' ' || c == ',' || c == '\t' || c == '\n' || c == '\r'; };
+  size_t pos = 0;
+  while (pos < text.size()) {
+    if (separator(text[pos])) {
+      ++pos;
+      continue;
+    }
+    size_t end = pos;
+    while (end < text.size() && !separator(text[end])) ++end;
+    const std::string_view word = text.substr(pos, end - pos);
+    int32_t id = 0;
+    auto [ptr, ec] = std::from_chars(word.data(), word.data() + word.size(), id);
+    if (ec != std::errc() || ptr != word.data() + word.size() || id < 0)
+      return error(flag, ": '", word, "' is not a token id; give ids as numbers separated by commas or spaces");
+    ids.push_back(id);
+    pos = end;
+  }
+  return ids;
+}
 
 }  // namespace infilld::cli

@@ -7,6 +7,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <cstdint>
 #include <vector>
 
 #include "cli/commands.h"
@@ -31,5 +32,9 @@ class Flags {
   std::map<std::string, std::string, std::less<>> values_;
   std::vector<std::string> positional_;
 };
+
+// Token ids separated by commas or spaces ("1,2,3" or "1 2 3"); `flag` names the option in
+// errors. An empty list is allowed (an empty suffix); callers that need ids check.
+Expected<std::vector<int32_t>> parse_token_ids(std::string_view flag, std::string_view text);
 
 }  // namespace infilld::cli
