@@ -82,10 +82,17 @@ Status SyntaxTree::reparse(std::string_view new_text) {
                  " bytes: tree-sitter takes less than 4 GiB");
   }
   // Reuse the old tree only when the edits account for exactly the new text's length.
-  const bool incremental = tree_ && edits_consistent_ && text_size_ == new_text.size();
-  TreePtr parsed(ts_parser_parse_string(parser_.get(), incremental ? tree_.get() : nullptr,
-                                        data_of(new_text),
-                                        static_cast<uint32_t>(new_text.size())));
+  bool incremental = tree_ && edits_consistent_ && text_size_ == new_text.size();
+  const bool had_errors = tree_ && ts_node_has_error(ts_tree_root_node(tree_.get()));
+  TreePtr parsed = parse_text(new_text, incremental ? tree_.get() : nullptr);
+  // Subtrees reused from a broken tree can keep an ambiguity resolved differently from a fresh
+  // parse even once the text is valid again (tree-sitter-cpp: `std::pair<Key, Count>` kept
+  // `Key` as an expression after a repair far away). Valid text must get one tree whatever
+  // its history, so the first error-free tree after a broken one is parsed from scratch.
+  if (parsed && incremental && had_errors && !ts_node_has_error(ts_tree_root_node(parsed.get()))) {
+    parsed = parse_text(new_text, nullptr);
+    incremental = false;
+  }
   if (!parsed) {
     // Only a timeout or cancellation (neither set here) or a missing language end up here.
     ts_parser_reset(parser_.get());
@@ -97,6 +104,11 @@ Status SyntaxTree::reparse(std::string_view new_text) {
   edits_consistent_ = true;
   last_parse_incremental_ = incremental;
   return Status::ok();
+}
+
+TreePtr SyntaxTree::parse_text(std::string_view text, const TSTree* old_tree) {
+  return TreePtr(ts_parser_parse_string(parser_.get(), old_tree, data_of(text),
+                                        static_cast<uint32_t>(text.size())));
 }
 
 TSNode SyntaxTree::root() const { return tree_ ? ts_tree_root_node(tree_.get()) : TSNode{}; }

@@ -44,8 +44,10 @@ class SyntaxTree {
   // Parses `new_text` (the text after all edits since the last parse), reusing the edited
   // tree. When an edit was inconsistent (backwards ranges, past the end of the text) or the
   // edits do not add up to new_text's length, the old tree cannot be trusted and the text is
-  // parsed from scratch: the result matches new_text either way. On failure the tree is left
-  // as it was (edited but not reparsed) and the next reparse parses from scratch.
+  // parsed from scratch: the result matches new_text either way. When the old tree had syntax
+  // errors and the new one has none, the text is parsed again from scratch (one extra full
+  // parse per repair), so that error-free text always gets the tree a fresh parse gives. On
+  // failure the tree is left as it was (edited, not reparsed); the next reparse starts afresh.
   Status reparse(std::string_view new_text);
 
   TSNode root() const;
@@ -54,7 +56,7 @@ class SyntaxTree {
   const Language& language() const { return language_; }
   const TSTree* tree() const { return tree_.get(); }
   // Whether the last parse reused the previous tree (false for the first parse and for the
-  // from-scratch fallback described at reparse()).
+  // from-scratch parses described at reparse()).
   bool last_parse_incremental() const { return last_parse_incremental_; }
 
   // The smallest named node that contains the byte at `byte_offset` (the root when none does,
@@ -63,6 +65,7 @@ class SyntaxTree {
 
  private:
   SyntaxTree(const Language& language, ParserPtr parser) noexcept;
+  TreePtr parse_text(std::string_view text, const TSTree* old_tree);
 
   Language language_;  // a copy: callers may pass a temporary
   ParserPtr parser_;

@@ -1,0 +1,82 @@
+// Completion shape from the syntax at the cursor, and the post-processing of the model's
+// middle, on real-looking code in several languages.
+#include <doctest/doctest.h>
+
+#include <string>
+
+#include "context/languages.h"
+#include "context/postprocess.h"
+#include "context/shape.h"
+#include "context/syntax_tree.h"
+
+using namespace infilld::context;
+
+namespace {
+
+// The text with "<|>" marking the cursor, split into text and offset.
+std::pair<std::string, size_t> at_cursor(std::string marked) {
+  const size_t at = marked.find("<|>");
+  REQUIRE(at != std::string::npos);
+  marked.erase(at, 3);
+  return {marked, at};
+}
+
+Shape shape_of(const char* language, const std::string& marked, bool explicit_request = false) {
+  auto [text, cursor] = at_cursor(marked);
+  auto tree = SyntaxTree::parse(language_for(language, ""), text);
+  REQUIRE(tree.is_ok());
+  return completion_shape(text, cursor, &*tree, explicit_request);
+}
+
+std::string post(const std::string& marked, const std::string& middle, ShapeKind shape) {
+  auto [text, cursor] = at_cursor(marked);
+  return postprocess({middle, std::string_view(text).substr(0, cursor), std::string_view(text).substr(cursor), shape});
+}
+
+}  // namespace
+
+TEST_CASE("shape: single line mid-expression, multi-line after a block opener or on an empty line") {
+  CHECK(shape_of("python", "def f(x):\n    return x +<|>\n").kind == ShapeKind::SingleLine);
+  CHECK(shape_of("python", "def f(x):<|>\n").kind == ShapeKind::MultiLine);
+  CHECK(shape_of("python", "def f(x):\n    <|>\n").kind == ShapeKind::MultiLine);
+  CHECK(shape_of("cpp", "int main() {<|>\n}\n").kind == ShapeKind::MultiLine);
+  CHECK(shape_of("go", "func f() int {\n\treturn g(<|>)\n}\n").kind == ShapeKind::SingleLine);
+  CHECK(shape_of("rust", "fn f() -> i32 {\n    let x = <|>;\n}\n").kind == ShapeKind::SingleLine);
+  CHECK(shape_of("java", "class A {\n  void f() {\n    <|>\n  }\n}\n").kind == ShapeKind::MultiLine);
+  CHECK(shape_of("javascript", "const x = [1, 2, <|>];\n").kind == ShapeKind::SingleLine);
+  CHECK(shape_of("typescript", "function f(a: number) {\n  return a<|>\n}\n").max_tokens > 0);
+}
+
+TEST_CASE("shape: none beside code to the right, or in strings and comments unless asked") {
+  CHECK(shape_of("python", "x = foo(<|>a, b)\n").kind == ShapeKind::None);
+  CHECK(shape_of("python", "x = foo(<|>a, b)\n", true).kind != ShapeKind::None);
+  CHECK(shape_of("python", "s = \"hello <|>world\"\n").kind == ShapeKind::None);
+  CHECK(shape_of("c", "int x; /* a comment <|> */\n").kind == ShapeKind::None);
+  CHECK(shape_of("rust", "// note: <|>\nfn main() {}\n").kind == ShapeKind::None);
+  CHECK(shape_of("rust", "// note: <|>\nfn main() {}\n", true).kind == ShapeKind::SingleLine);
+  CHECK(shape_of("tsx", "const a = <div><|></div>;\n").kind == ShapeKind::None);
+}
+
+TEST_CASE("postprocess: one line for a single-line shape, the unit for a multi-line one") {
+  CHECK(post("x = foo(<|>\n", "a, b)\ny = 2\n", ShapeKind::SingleLine) == "a, b)");
+  // Python body: stop where the indentation falls back to the def's level.
+  CHECK(post("def f(x):<|>\n", "\n    y = x * 2\n    return y\ndef g():\n    pass", ShapeKind::MultiLine) ==
+        "\n    y = x * 2\n    return y");
+  // C-like block: the closing brace at the opener's level ends the unit, and is kept.
+  CHECK(post("int f() {<|>\n", "\n    int y = 1;\n    return y;\n}\nint g() {}", ShapeKind::MultiLine) ==
+        "\n    int y = 1;\n    return y;\n}");
+}
+
+TEST_CASE("postprocess: no duplicate of the suffix, no doubled closers, nothing empty or repetitive") {
+  // The model repeats the line that follows the cursor: dropped.
+  CHECK(post("def f(x):\n    <|>\n    return y\n", "y = x + 1\n    return y", ShapeKind::MultiLine) == "y = x + 1");
+  // The editor auto-closed the parenthesis: the suggestion does not type it again.
+  CHECK(post("print(<|>)\n", "\"hello\")", ShapeKind::SingleLine) == "\"hello\"");
+  CHECK(post("x = <|>\n", "   \n  ", ShapeKind::MultiLine).empty());
+  CHECK(post("def f():\n    <|>\n", "pass\n    pass\n    pass\n    pass", ShapeKind::MultiLine).empty());
+}
+
+TEST_CASE("postprocess: the file's tabs are kept") {
+  const std::string out = post("func f() {\n\tif x {<|>\n\t}\n}\n", "\n        y()\n", ShapeKind::MultiLine);
+  CHECK(out == "\n\t\ty()");
+}
