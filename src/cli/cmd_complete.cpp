@@ -7,9 +7,12 @@
 //   infilld complete --prefix-ids 1,2 [--suffix-ids 3,4]   token ids (debugging, parity tests)
 //
 // Prints the middle on stdout; --json prints {"text", "tokens", "finish_reason", "stats"}.
-// Until the context engine lands, the whole prefix and suffix are used and the output is the
-// model's raw middle (--raw is accepted and is what happens).
+// Text input goes through the context engine: the shape at the cursor sets the canvas length
+// (unless --max-tokens), prompt windows fit --budget tokens (default 2048), and the middle is
+// post-processed (cut to the shape, no duplicate of the suffix...) unless --raw.
+#include <algorithm>
 #include <chrono>
+#include <optional>
 #include <cstdio>
 #include <iostream>
 #include <iterator>
@@ -19,8 +22,13 @@
 
 #include "cli/commands.h"
 #include "cli/flags.h"
+#include "cli/location.h"
 #include "cli/model_dir.h"
 #include "common/mapped_file.h"
+#include "context/postprocess.h"
+#include "context/prompt.h"
+#include "context/shape.h"
+#include "context/syntax_tree.h"
 #include "engine/denoise/denoiser.h"
 #include "engine/model.h"
 #include "engine/tokenizer/tokenizer.h"
@@ -32,27 +40,11 @@ namespace {
 using engine::DecodeOptions;
 
 struct Context {
+  std::string path;  // the file, when given as FILE:LINE:COL (its extension picks the language)
   std::string prefix, suffix;
   std::vector<int32_t> prefix_ids, suffix_ids;
   bool ids = false;  // given as ids: no tokenizer needed
 };
-
-// Splits `text` at 1-based (line, column); the column counts characters (UTF-8 code points).
-Expected<size_t> cursor_offset(const std::string& text, long line, long column, const std::string& where) {
-  if (line < 1 || column < 1) return error(where, ": line and column are 1-based");
-  size_t offset = 0;
-  for (long l = 1; l < line; ++l) {
-    const size_t nl = text.find('\n', offset);
-    if (nl == std::string::npos) return error(where, ": the file has fewer than ", line, " lines");
-    offset = nl + 1;
-  }
-  for (long c = 1; c < column; ++c) {
-    if (offset >= text.size() || text[offset] == '\n') return error(where, ": line ", line, " is shorter than column ", column);
-    ++offset;
-    while (offset < text.size() && (static_cast<unsigned char>(text[offset]) & 0xC0) == 0x80) ++offset;
-  }
-  return offset;
-}
 
 Expected<Context> read_context(const Flags& flags) {
   Context ctx;
@@ -88,19 +80,11 @@ Expected<Context> read_context(const Flags& flags) {
   }
   if (flags.positional().size() != 1)
     return error("complete needs FILE:LINE:COL, --prefix-file, --stdin or --prefix-ids (see 'infilld --help')");
-  const std::string& spec = flags.positional()[0];
-  const size_t c2 = spec.rfind(':');
-  const size_t c1 = c2 == std::string::npos || c2 == 0 ? std::string::npos : spec.rfind(':', c2 - 1);
-  if (c1 == std::string::npos) return error("expected FILE:LINE:COL, found \"", spec, "\"");
-  const std::string path = spec.substr(0, c1);
-  const long line = std::strtol(spec.c_str() + c1 + 1, nullptr, 10);
-  const long column = std::strtol(spec.c_str() + c2 + 1, nullptr, 10);
-  auto text = read_text_file(path);
-  if (!text) return text.error();
-  auto offset = cursor_offset(*text, line, column, path);
-  if (!offset) return offset.error();
-  ctx.prefix = text->substr(0, *offset);
-  ctx.suffix = text->substr(*offset);
+  auto fc = read_file_cursor(flags.positional()[0]);
+  if (!fc) return fc.error();
+  ctx.path = fc->path;
+  ctx.prefix = fc->text.substr(0, fc->cursor);
+  ctx.suffix = fc->text.substr(fc->cursor);
   return ctx;
 }
 
@@ -128,6 +112,7 @@ Expected<DecodeOptions> read_options(const Flags& flags, DecodeOptions o) {
   INFILLD_TRY(number("top-p", o.top_p));
   INFILLD_TRY(number("seed", o.seed));
   INFILLD_TRY(number("eps", o.eps));
+  INFILLD_TRY(number("max-length", o.max_length));
   if (flags.has("threshold")) {
     double t = 0;
     INFILLD_TRY(number("threshold", t));
@@ -180,7 +165,7 @@ int cmd_complete(Args args) {
   auto flags = Flags::parse(
       args, {.with_value = {"model", "prefix-file", "suffix-file", "prefix-ids", "suffix-ids", "max-tokens", "steps",
                             "alg", "schedule", "threshold", "factor", "block-length", "temperature", "top-k", "top-p",
-                            "seed", "cache", "deadline-ms", "eps"},
+                            "seed", "cache", "deadline-ms", "eps", "max-length", "language", "budget"},
              .boolean = {"stdin", "json", "raw"}});
   if (!flags) return fail(flags.message());
   auto ctx = read_context(*flags);
@@ -195,13 +180,30 @@ int cmd_complete(Args args) {
   engine::InfillRequest request;
   request.options = *options;
   const engine::Tokenizer* tokenizer = model->tokenizer();
+  context::Shape shape;
   if (ctx->ids) {
     request.prefix = std::move(ctx->prefix_ids);
     request.suffix = std::move(ctx->suffix_ids);
   } else {
     if (tokenizer == nullptr) return fail(dir->string() + ": no tokenizer files (tokenizer.json or vocab.json + merges.txt)");
-    request.prefix = tokenizer->encode(ctx->prefix);
-    request.suffix = tokenizer->encode(ctx->suffix);
+    // The context engine: the language, the shape at the cursor (a script's request is
+    // explicit: never silenced), and windows under the token budget.
+    const std::string full = ctx->prefix + ctx->suffix;
+    const size_t cursor = ctx->prefix.size();
+    const context::Language& language = context::language_for(flags->get("language").value_or(""), ctx->path);
+    std::optional<context::SyntaxTree> tree;
+    if (language.grammar != nullptr)
+      if (auto parsed = context::SyntaxTree::parse(language, full)) tree = std::move(*parsed);
+    shape = context::completion_shape(full, cursor, tree ? &*tree : nullptr, /*explicit_request=*/true);
+    if (!flags->has("max-tokens")) request.options.max_tokens = shape.max_tokens;
+    context::PromptOptions prompt_options;
+    const int64_t room = model->config().max_positions - request.options.max_tokens - 2;
+    prompt_options.budget = std::min<int64_t>(room, std::atoi(flags->get("budget").value_or("2048").c_str()));
+    const auto prompt = context::build_prompt(
+        full, cursor, tree ? &*tree : nullptr,
+        [&](std::string_view s) { return static_cast<int64_t>(tokenizer->encode(s).size()); }, prompt_options);
+    request.prefix = tokenizer->encode(prompt.prefix);
+    request.suffix = tokenizer->encode(prompt.suffix);
   }
   const int64_t length = static_cast<int64_t>(request.prefix.size() + request.suffix.size()) + options->max_tokens + 2;
   if (length > model->config().max_positions)
@@ -217,6 +219,8 @@ int cmd_complete(Args args) {
     auto decoded = tokenizer->decode(result->tokens);
     if (!decoded) return fail(decoded.message());
     text = std::move(*decoded);
+    if (!ctx->ids && !flags->has("raw"))
+      text = context::postprocess({text, ctx->prefix, ctx->suffix, shape.kind});
   }
   if (flags->has("json")) {
     nlohmann::json out = {{"text", text},

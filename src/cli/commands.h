@@ -18,6 +18,7 @@ int cmd_forward(Args args);
 int cmd_tokenize(Args args);
 int cmd_bench(Args args);
 int cmd_complete(Args args);
+int cmd_context(Args args);
 
 // Prints "infilld: error: <message>" on stderr and returns exit status 2.
 int fail(std::string_view message);

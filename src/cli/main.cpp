@@ -24,7 +24,10 @@ constexpr const char* kUsage =
     "           [--alg confidence|margin|entropy|random] [--schedule timestep|even]\n"
     "           [--threshold T | --factor F] [--block-length L] [--temperature T]\n"
     "           [--top-k K] [--top-p P] [--seed S] [--cache none|prefix|dual] [--deadline-ms MS]\n"
+    "           [--language ID] [--budget N] [--max-length N]\n"
     "                                         fill the middle; prints it (or JSON with stats)\n"
+    "  context FILE:LINE:COL [--model DIR] [--budget N] [--explicit]\n"
+    "                                         the prompt that would be sent, with token counts\n"
     "  info --model DIR                       architecture, size, dtype, mask id, shift convention\n"
     "  forward --model DIR --tokens 1,2,3 --out logits.npy\n"
     "                                         run one forward pass, write float32 logits [T, vocab]\n"
@@ -47,6 +50,7 @@ constexpr Command kCommands[] = {
     {"tokenize", cmd_tokenize},
     {"bench", cmd_bench},
     {"complete", cmd_complete},
+    {"context", cmd_context},
 };
 
 }  // namespace
