@@ -128,4 +128,24 @@ Prompt build_prompt(std::string_view text, size_t cursor, const SyntaxTree* tree
   return p;
 }
 
+void add_snippets(Prompt& prompt, const SnippetRing& ring, std::string_view path, const Language& language,
+                  const TokenCounter& count, int64_t budget, size_t max_snippets) {
+  // The query: the last lines before the cursor, the code the completion continues.
+  std::string_view before = prompt.prefix;
+  size_t from = before.size();
+  for (int lines = 0; from > 0 && lines < 15; --from)
+    if (before[from - 1] == '\n') ++lines;
+  std::string rendered;
+  for (const Snippet& s : ring.best(before.substr(from), path, max_snippets)) {
+    const std::string one = render_snippets(std::span<const Snippet>(&s, 1), language);
+    const int64_t cost = count(one);
+    if (one.empty() || prompt.snippet_tokens + cost > budget) continue;
+    prompt.snippet_tokens += cost;
+    prompt.snippets.push_back(s);
+    rendered += one;
+  }
+  prompt.prefix = rendered + prompt.prefix;
+  prompt.prefix_tokens += prompt.snippet_tokens;
+}
+
 }  // namespace infilld::context

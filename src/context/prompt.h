@@ -1,7 +1,7 @@
 // The prefix and suffix the model sees, under a token budget counted with the model's
 // tokenizer: windows around the cursor cut at line boundaries, and, when the prefix window
 // cannot hold the whole file, the file's imports and the headers of the definitions that
-// enclose the cursor kept in front of it. (Snippets from other files join in a later step.)
+// enclose the cursor kept in front of it; snippets of other files before all that.
 #pragma once
 
 #include <cstdint>
@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "context/snippets.h"
 #include "context/syntax_tree.h"
 
 namespace infilld::context {
@@ -31,10 +32,18 @@ struct Prompt {
   bool prefix_cut = false;
   bool suffix_cut = false;
   std::vector<std::string> kept;  // the kept lines, in document order
+  std::vector<Snippet> snippets;  // from other files, put first (add_snippets)
+  int64_t snippet_tokens = 0;
 };
 
 // `tree` may be null (plain text): then nothing is kept beyond the windows.
 Prompt build_prompt(std::string_view text, size_t cursor, const SyntaxTree* tree, const TokenCounter& count,
                     const PromptOptions& options);
+
+// Puts the snippets of other files most like the code before the cursor in front of the
+// prompt's prefix, rendered as comments of `language`, within `budget` tokens (a part of
+// the budget kept apart for them: the split is the caller's setting).
+void add_snippets(Prompt& prompt, const SnippetRing& ring, std::string_view path, const Language& language,
+                  const TokenCounter& count, int64_t budget, size_t max_snippets = 4);
 
 }  // namespace infilld::context
