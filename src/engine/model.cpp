@@ -74,11 +74,11 @@ Status Model::forward_batch(std::span<const std::span<const int32_t>> sequences,
   if (!has_weights_) return error("the model was loaded without its weights");
   if (sequences.size() != logits.size()) return error("forward_batch: ", sequences.size(), " sequences but ",
                                                       logits.size(), " outputs");
-  std::vector<Segment> segments;
+  std::vector<SequenceRows> segments;
   for (auto seq : sequences) segments.push_back({seq, 0, static_cast<int64_t>(seq.size()), nullptr});
   kernels::AttentionMask mask;
   mask.kind = config_.attention;
-  return forward_segments(config_, weights_, segments, mask, logits);
+  return forward_sequences(config_, weights_, segments, mask, logits);
 }
 
 Status Model::forward_incremental(std::span<const int32_t> tokens, const kernels::AttentionMask& mask,

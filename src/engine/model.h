@@ -46,7 +46,7 @@ class Model {
   Status forward(std::span<const int32_t> tokens, std::vector<float>& logits) const;
   // The same under an explicit mask (block-causal with its context and block lengths).
   Status forward(std::span<const int32_t> tokens, const kernels::AttentionMask& mask, std::vector<float>& logits) const;
-  // Several sequences in one pass (see forward_segments in models/transformer.h).
+  // Several sequences in one pass (see forward_sequences in models/transformer.h).
   Status forward_batch(std::span<const std::span<const int32_t>> sequences, std::span<std::vector<float>*> logits) const;
   // Logits of the rows of `tokens` that `cache` does not already hold (causal and
   // block-causal models): rows [reused, T) where reused = cache.reusable(tokens). Exact.

@@ -94,15 +94,15 @@ Status forward(const ModelConfig& c, const TransformerWeights& w, std::span<cons
 
 Status forward_rows(const ModelConfig& c, const TransformerWeights& w, std::span<const int32_t> tokens, int64_t r0,
                     int64_t r1, const kernels::AttentionMask& mask, KvCache* cache, std::vector<float>& logits) {
-  Segment one{tokens, r0, r1, cache};
+  SequenceRows one{tokens, r0, r1, cache};
   std::vector<float>* out = &logits;
-  return forward_segments(c, w, std::span<const Segment>(&one, 1), mask, std::span<std::vector<float>*>(&out, 1));
+  return forward_sequences(c, w, std::span<const SequenceRows>(&one, 1), mask, std::span<std::vector<float>*>(&out, 1));
 }
 
 namespace {
 
 // Checks a segment and readies its cache; returns its row count.
-Expected<int64_t> prepare_segment(const ModelConfig& c, const Segment& seg) {
+Expected<int64_t> prepare_sequence(const ModelConfig& c, const SequenceRows& seg) {
   const int64_t S = static_cast<int64_t>(seg.tokens.size());
   const int64_t T = seg.r1 - seg.r0;
   const int64_t KD = c.n_kv_heads * c.head_dim;
@@ -126,7 +126,7 @@ Expected<int64_t> prepare_segment(const ModelConfig& c, const Segment& seg) {
 
 }  // namespace
 
-Status forward_segments(const ModelConfig& c, const TransformerWeights& w, std::span<const Segment> segments,
+Status forward_sequences(const ModelConfig& c, const TransformerWeights& w, std::span<const SequenceRows> segments,
                         const kernels::AttentionMask& mask, std::span<std::vector<float>*> logits) {
   using namespace kernels;
   const int64_t H = c.n_embd, F = c.n_ff, V = c.n_vocab;
@@ -134,7 +134,7 @@ Status forward_segments(const ModelConfig& c, const TransformerWeights& w, std::
   // Rows of every segment, stacked: the matmuls stream each weight once for the batch.
   std::vector<int64_t> row0(segments.size() + 1, 0);
   for (size_t i = 0; i < segments.size(); ++i) {
-    auto rows = prepare_segment(c, segments[i]);
+    auto rows = prepare_sequence(c, segments[i]);
     if (!rows) return rows.error();
     row0[i + 1] = row0[i] + *rows;
   }
@@ -171,7 +171,7 @@ Status forward_segments(const ModelConfig& c, const TransformerWeights& w, std::
     rope(k.data(), T, c.n_kv_heads, rope_cs);
     // Attention within each segment: its rows attend over its own keys.
     for (size_t i = 0; i < segments.size(); ++i) {
-      const Segment& seg = segments[i];
+      const SequenceRows& seg = segments[i];
       const int64_t n = row0[i + 1] - row0[i];
       const float* keys = k.data() + row0[i] * KD;
       const float* values = v.data() + row0[i] * KD;

@@ -63,7 +63,7 @@ Status forward_rows(const ModelConfig& config, const TransformerWeights& weights
 
 // One sequence of a batched forward: rows [r0, r1) of `tokens`, against `cache` when given
 // (as forward_rows).
-struct Segment {
+struct SequenceRows {
   std::span<const int32_t> tokens;
   int64_t r0 = 0;
   int64_t r1 = 0;
@@ -73,8 +73,8 @@ struct Segment {
 // Several sequences in one pass: their rows are stacked, so each weight matrix is streamed
 // once for all of them (what bounds small forwards), and attention stays within each
 // sequence. logits[i] receives segment i's [r1 - r0, V].
-Status forward_segments(const ModelConfig& config, const TransformerWeights& weights,
-                        std::span<const Segment> segments, const kernels::AttentionMask& mask,
+Status forward_sequences(const ModelConfig& config, const TransformerWeights& weights,
+                        std::span<const SequenceRows> segments, const kernels::AttentionMask& mask,
                         std::span<std::vector<float>*> logits);
 
 }  // namespace infilld::engine

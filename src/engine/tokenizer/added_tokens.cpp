@@ -100,7 +100,7 @@ const AddedTokenMatcher::Entry* AddedTokenMatcher::longest_at(std::string_view t
   return found;
 }
 
-void AddedTokenMatcher::split(std::string_view text, std::vector<Segment>& segments) const {
+void AddedTokenMatcher::split(std::string_view text, std::vector<MatchedSegment>& segments) const {
   size_t emitted = 0;  // text before this has been assigned to segments
   size_t pos = 0;
   while (pos < text.size()) {

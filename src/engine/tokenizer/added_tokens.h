@@ -25,7 +25,7 @@ struct AddedTokenSpec {
 };
 
 // A piece of split text: either an added token (id >= 0) or plain text (id == -1).
-struct Segment {
+struct MatchedSegment {
   int32_t id;
   std::string_view text;
 };
@@ -38,7 +38,7 @@ class AddedTokenMatcher {
 
   // Cuts text into plain-text segments and added-token segments, in order. Empty plain
   // segments are left out. text must be well-formed UTF-8.
-  void split(std::string_view text, std::vector<Segment>& segments) const;
+  void split(std::string_view text, std::vector<MatchedSegment>& segments) const;
 
  private:
   struct Entry {

@@ -165,9 +165,9 @@ void Tokenizer::Impl::encode_plain(std::string_view text, EncodeState& state,
     encode_pieces(text, state, ids);
     return;
   }
-  std::vector<Segment> segments;
+  std::vector<MatchedSegment> segments;
   normalized_tokens.split(text, segments);
-  for (const Segment& segment : segments) {
+  for (const MatchedSegment& segment : segments) {
     if (segment.id >= 0) {
       ids.push_back(segment.id);
     } else {
@@ -194,9 +194,9 @@ std::vector<int32_t> Tokenizer::encode(std::string_view text) const {
     impl_->encode_plain(text, state, ids);
     return ids;
   }
-  std::vector<Segment> segments;
+  std::vector<MatchedSegment> segments;
   impl_->raw_tokens.split(text, segments);
-  for (const Segment& segment : segments) {
+  for (const MatchedSegment& segment : segments) {
     if (segment.id >= 0) {
       ids.push_back(segment.id);
     } else {
