@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cstring>
 #include <string>
 
 #include "context/languages.h"
@@ -80,4 +81,45 @@ TEST_CASE("prompt: without a tree the windows are cut the same and nothing is ke
   CHECK(p.kept.empty());
   CHECK(p.prefix_tokens + p.suffix_tokens <= 300);
   CHECK(p.prefix.ends_with("        "));
+}
+
+TEST_CASE("prompt: every language keeps its imports and the enclosing definition's header") {
+  struct Case {
+    const char* language;
+    const char* import_line;
+    const char* header;
+    const char* filler;  // one line of body, repeated
+    const char* open;    // lines between the header and the filler
+    const char* close;
+  };
+  const Case cases[] = {
+      {"c", "#include <stdio.h>\n", "int compute(int n) {\n", "    n = n + 1;\n", "", "}\n"},
+      {"cpp", "#include <vector>\n", "int compute(std::vector<int>& v) {\n", "    v.push_back(1);\n", "", "}\n"},
+      {"python", "import os\n", "def compute(n):\n", "    n = n + 1\n", "", ""},
+      {"javascript", "import fs from 'fs';\n", "function compute(n) {\n", "  n = n + 1;\n", "", "}\n"},
+      {"typescript", "import { x } from './x';\n", "function compute(n: number): number {\n", "  n = n + 1;\n", "", "}\n"},
+      {"tsx", "import React from 'react';\n", "function compute(n: number) {\n", "  n = n + 1;\n", "", "}\n"},
+      {"go", "import \"fmt\"\n", "func compute(n int) int {\n", "\tn = n + 1\n", "", "}\n"},
+      {"rust", "use std::io;\n", "fn compute(mut n: i32) -> i32 {\n", "    n = n + 1;\n", "", "}\n"},
+      {"java", "import java.util.List;\n", "    int compute(int n) {\n", "        n = n + 1;\n", "", "    }\n"},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.language);
+    std::string text = std::string(std::string(c.language) == "go" ? "package main\n\n" : "") + c.import_line + "\n";
+    if (std::string(c.language) == "java") text += "class A {\n";
+    text += c.header;
+    for (int i = 0; i < 60; ++i) text += c.filler;
+    const size_t cursor = text.size() - 1;  // at the end of the last body line
+    text += c.close;
+    if (std::string(c.language) == "java") text += "}\n";
+    auto tree = SyntaxTree::parse(language_for(c.language, ""), text);
+    REQUIRE(tree.is_ok());
+    Prompt p = build_prompt(text, cursor, &*tree, bytes, {.budget = 300, .prefix_share = 0.8});
+    CHECK(p.prefix_cut);
+    CHECK(p.prefix_tokens + p.suffix_tokens <= 300);
+    CHECK(std::find(p.kept.begin(), p.kept.end(), std::string(c.import_line)) != p.kept.end());
+    CHECK(std::find(p.kept.begin(), p.kept.end(), std::string(c.header)) != p.kept.end());
+    CHECK(p.prefix.ends_with(std::string(c.filler).substr(0, std::strlen(c.filler) - 1)));
+    CHECK(p.suffix == text.substr(cursor));
+  }
 }

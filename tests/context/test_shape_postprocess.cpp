@@ -80,3 +80,29 @@ TEST_CASE("postprocess: the file's tabs are kept") {
   const std::string out = post("func f() {\n\tif x {<|>\n\t}\n}\n", "\n        y()\n", ShapeKind::MultiLine);
   CHECK(out == "\n\t\ty()");
 }
+
+TEST_CASE("postprocess: the unit ends where the block does, in every language") {
+  struct Case {
+    const char* language;
+    const char* before;  // the text up to the cursor (after a block opener)
+    const char* middle;  // what the model wrote: the body, the block's end, then more
+    const char* expected;
+  };
+  const Case cases[] = {
+      {"c", "int f(int n) {", "\n    return n * 2;\n}\n\nint g(void) {\n    return 0;\n}", "\n    return n * 2;\n}"},
+      {"cpp", "int f(int n) {", "\n    return n * 2;\n}\nint g();", "\n    return n * 2;\n}"},
+      {"python", "def f(n):", "\n    return n * 2\n\ndef g():\n    return 0", "\n    return n * 2"},
+      {"javascript", "function f(n) {", "\n  return n * 2;\n}\nfunction g() {}", "\n  return n * 2;\n}"},
+      {"typescript", "function f(n: number) {", "\n  return n * 2;\n}\nconst x = 1;", "\n  return n * 2;\n}"},
+      {"tsx", "function F() {", "\n  return <div />;\n}\nexport default F;", "\n  return <div />;\n}"},
+      {"go", "func f(n int) int {", "\n\treturn n * 2\n}\n\nfunc g() {}", "\n\treturn n * 2\n}"},
+      {"rust", "fn f(n: i32) -> i32 {", "\n    n * 2\n}\n\nfn g() {}", "\n    n * 2\n}"},
+      {"java", "  int f(int n) {", "\n    return n * 2;\n  }\n  int g() { return 0; }", "\n    return n * 2;\n  }"},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.language);
+    const std::string marked = std::string(c.before) + "<|>\n";
+    CHECK(shape_of(c.language, marked).kind == ShapeKind::MultiLine);
+    CHECK(post(marked, c.middle, ShapeKind::MultiLine) == c.expected);
+  }
+}
