@@ -181,6 +181,7 @@ int cmd_complete(Args args) {
   request.options = *options;
   const engine::Tokenizer* tokenizer = model->tokenizer();
   context::Shape shape;
+  const context::Language* language = nullptr;
   if (ctx->ids) {
     request.prefix = std::move(ctx->prefix_ids);
     request.suffix = std::move(ctx->suffix_ids);
@@ -190,10 +191,10 @@ int cmd_complete(Args args) {
     // explicit: never silenced), and windows under the token budget.
     const std::string full = ctx->prefix + ctx->suffix;
     const size_t cursor = ctx->prefix.size();
-    const context::Language& language = context::language_for(flags->get("language").value_or(""), ctx->path);
+    language = &context::language_for(flags->get("language").value_or(""), ctx->path);
     std::optional<context::SyntaxTree> tree;
-    if (language.grammar != nullptr)
-      if (auto parsed = context::SyntaxTree::parse(language, full)) tree = std::move(*parsed);
+    if (language->grammar != nullptr)
+      if (auto parsed = context::SyntaxTree::parse(*language, full)) tree = std::move(*parsed);
     shape = context::completion_shape(full, cursor, tree ? &*tree : nullptr, /*explicit_request=*/true);
     if (!flags->has("max-tokens")) request.options.max_tokens = shape.max_tokens;
     context::PromptOptions prompt_options;
@@ -220,7 +221,7 @@ int cmd_complete(Args args) {
     if (!decoded) return fail(decoded.message());
     text = std::move(*decoded);
     if (!ctx->ids && !flags->has("raw"))
-      text = context::postprocess({text, ctx->prefix, ctx->suffix, shape.kind});
+      text = context::postprocess({text, ctx->prefix, ctx->suffix, shape.kind, language});
   }
   if (flags->has("json")) {
     nlohmann::json out = {{"text", text},

@@ -4,6 +4,8 @@
 #include <cstring>
 #include <vector>
 
+#include "context/syntax_tree.h"
+
 namespace infilld::context {
 
 namespace {
@@ -69,6 +71,70 @@ int base_indent(std::string_view prefix) {
   return 0;
 }
 
+char opener_of(char closer) { return closer == ')' ? '(' : closer == ']' ? '[' : '{'; }
+
+// Brackets and quotes against the suffix: the brackets left open before the cursor (the last
+// few KB, strings not parsed: a heuristic), closed by the suggestion, then by the suffix's
+// leading closers. Closers of the suffix that would find nothing open mean the suggestion
+// closed them already: its trailing copies go. Quotes likewise: a quote the suffix starts
+// with, after an even count of them on the line, is one the suggestion closed.
+std::string balance_against_suffix(std::string out, std::string_view prefix, std::string_view suffix) {
+  std::vector<char> open;
+  for (char c : prefix.substr(prefix.size() > 4096 ? prefix.size() - 4096 : 0)) {
+    if (c == '(' || c == '[' || c == '{') open.push_back(c);
+    else if ((c == ')' || c == ']' || c == '}') && !open.empty() && open.back() == opener_of(c)) open.pop_back();
+  }
+  for (char c : out) {
+    if (c == '(' || c == '[' || c == '{') open.push_back(c);
+    else if ((c == ')' || c == ']' || c == '}') && !open.empty() && open.back() == opener_of(c)) open.pop_back();
+  }
+  const std::string_view rest = trim(suffix.substr(0, suffix.find('\n')));
+  std::string excess;  // the suffix's leading closers that nothing open is left for
+  for (char c : rest) {
+    if (c != ')' && c != ']' && c != '}') break;
+    if (!open.empty() && open.back() == opener_of(c)) open.pop_back();
+    else excess += c;
+  }
+  while (!out.empty() && (out.back() == ' ' || out.back() == '\t')) out.pop_back();
+  if (!excess.empty() && out.ends_with(excess)) out.resize(out.size() - excess.size());
+
+  // Quotes: the suffix starts with a quote that the line before it plus the suggestion have
+  // already closed (an even count): the suggestion's last quote is its copy.
+  if (!rest.empty() && (rest.front() == '"' || rest.front() == '\'' || rest.front() == '`')) {
+    const char q = rest.front();
+    const std::string_view line = prefix.substr(prefix.rfind('\n') == std::string_view::npos ? 0 : prefix.rfind('\n') + 1);
+    const auto count = std::count(line.begin(), line.end(), q) + std::count(out.begin(), out.end(), q);
+    if (count % 2 == 0 && !out.empty() && out.back() == q) out.pop_back();
+  }
+  return out;
+}
+
+// Whether prefix + middle + suffix parses without errors.
+bool parses(const Language& language, std::string_view prefix, std::string_view middle, std::string_view suffix) {
+  std::string text;
+  text.reserve(prefix.size() + middle.size() + suffix.size());
+  text.append(prefix).append(middle).append(suffix);
+  auto tree = SyntaxTree::parse(language, text);
+  return tree.is_ok() && !tree->has_error();
+}
+
+// The tree's say on the end of the unit: when the file with the suggestion has syntax
+// errors, the longest start of the suggestion (whole lines, up to 16 cut) with which it
+// parses cleanly. Unchanged when it already parses, or when no start does (the file may be
+// broken anyway).
+std::string trim_to_valid_syntax(std::string out, const PostprocessInput& in) {
+  if (in.language == nullptr || in.language->grammar == nullptr || out.find('\n') == std::string::npos) return out;
+  if (parses(*in.language, in.prefix, out, in.suffix)) return out;
+  std::string_view candidate = out;
+  for (int tries = 0; tries < 16; ++tries) {
+    const size_t nl = candidate.rfind('\n');
+    if (nl == std::string_view::npos) break;
+    candidate = candidate.substr(0, nl);
+    if (!trim(candidate).empty() && parses(*in.language, in.prefix, candidate, in.suffix)) return std::string(candidate);
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string postprocess(const PostprocessInput& in) {
@@ -110,12 +176,8 @@ std::string postprocess(const PostprocessInput& in) {
     if (i) out += '\n';
     out += lines[i];
   }
-  // Closers the suffix already has on the cursor line (an auto-closed pair) are not typed
-  // twice: a suggestion ending with them drops them.
-  const std::string_view closers = trim(in.suffix.substr(0, in.suffix.find('\n')));
-  if (!closers.empty() && out.ends_with(closers) &&
-      std::all_of(closers.begin(), closers.end(), [](char c) { return std::strchr(")]}\"'`;,", c) != nullptr; }))
-    out.resize(out.size() - closers.size());
+  out = balance_against_suffix(std::move(out), in.prefix, in.suffix);
+  if (in.shape == ShapeKind::MultiLine) out = trim_to_valid_syntax(std::move(out), in);
 
   // The file's indentation style for the lines after the first.
   if (file_uses_tabs(in.prefix, in.suffix)) {

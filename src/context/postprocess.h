@@ -1,12 +1,14 @@
 // Turning the model's raw middle into a suggestion a programmer accepts: cut to the shape
 // (one line, or the syntactic unit by indentation), drop what duplicates the text after the
-// cursor, do not repeat closing brackets the suffix already has, keep the file's
-// indentation style, and drop empty or repetitive suggestions.
+// cursor, balance brackets and quotes against the suffix, keep the file's indentation
+// style, drop empty or repetitive suggestions, and (with a grammar) cut a multi-line
+// suggestion back to where the file still parses.
 #pragma once
 
 #include <string>
 #include <string_view>
 
+#include "context/languages.h"
 #include "context/shape.h"
 
 namespace infilld::context {
@@ -16,6 +18,9 @@ struct PostprocessInput {
   std::string_view prefix;  // the document before the cursor
   std::string_view suffix;  // the document after the cursor
   ShapeKind shape = ShapeKind::SingleLine;
+  // With a grammar, a multi-line suggestion that breaks the file's syntax is cut back, a
+  // line at a time, to the longest start that parses cleanly (when one does).
+  const Language* language = nullptr;
 };
 
 // The suggestion, or "" when nothing worth showing remains.

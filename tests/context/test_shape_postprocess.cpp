@@ -106,3 +106,31 @@ TEST_CASE("postprocess: the unit ends where the block does, in every language") 
     CHECK(post(marked, c.middle, ShapeKind::MultiLine) == c.expected);
   }
 }
+
+TEST_CASE("postprocess: brackets and quotes balanced against the suffix") {
+  // The suffix's ")" closes print( : the suggestion's copy goes.
+  CHECK(post("print(<|>)\n", "x + 1)", ShapeKind::SingleLine) == "x + 1");
+  // Two open, the suggestion closes the inner one, the suffix the outer: nothing to drop.
+  CHECK(post("f(g(<|>)\n", "x)", ShapeKind::SingleLine) == "x)");
+  // Nested closers: "])" already in the suffix.
+  CHECK(post("a = f([<|>])\n", "1, 2])", ShapeKind::SingleLine) == "1, 2");
+  // Quotes: an auto-closed quote is not typed twice; an opening one is kept.
+  CHECK(post("s = \"<|>\"\n", "hello\"", ShapeKind::SingleLine) == "hello");
+  CHECK(post("s = <|>\n", "\"hello\"", ShapeKind::SingleLine) == "\"hello\"");
+}
+
+TEST_CASE("postprocess: with a grammar, a suggestion is cut back to where the file parses") {
+  const std::string prefix = "def f(x):";
+  const std::string suffix = "\n\nprint(f(1))\n";
+  const std::string middle = "\n    y = x * 2\n    return y\n  z = (";  // a broken last line
+  const std::string out = postprocess({middle, prefix, suffix, ShapeKind::MultiLine, &language_for("python", "")});
+  CHECK(out == "\n    y = x * 2\n    return y");
+  // Without a grammar only the text rules apply.
+  CHECK(postprocess({middle, prefix, suffix, ShapeKind::MultiLine, nullptr}).ends_with("z = ("));
+  // A suggestion that parses is left alone.
+  const std::string good = "\n    return x + 1";
+  CHECK(postprocess({good, prefix, suffix, ShapeKind::MultiLine, &language_for("python", "")}) == good);
+  // C: a stray closing brace after the function's end is cut.
+  CHECK(postprocess({"\n  return 1;\n}\n}", "int f(void) {", "\n", ShapeKind::MultiLine, &language_for("c", "")}) ==
+        "\n  return 1;\n}");
+}
