@@ -23,6 +23,7 @@
 #include "cli/commands.h"
 #include "cli/flags.h"
 #include "cli/location.h"
+#include "cli/other_files.h"
 #include "cli/model_dir.h"
 #include "common/mapped_file.h"
 #include "context/postprocess.h"
@@ -165,7 +166,7 @@ int cmd_complete(Args args) {
   auto flags = Flags::parse(
       args, {.with_value = {"model", "prefix-file", "suffix-file", "prefix-ids", "suffix-ids", "max-tokens", "steps",
                             "alg", "schedule", "threshold", "factor", "block-length", "temperature", "top-k", "top-p",
-                            "seed", "cache", "deadline-ms", "eps", "max-length", "language", "budget"},
+                            "seed", "cache", "deadline-ms", "eps", "max-length", "language", "budget", "with"},
              .boolean = {"stdin", "json", "raw"}});
   if (!flags) return fail(flags.message());
   auto ctx = read_context(*flags);
@@ -200,9 +201,13 @@ int cmd_complete(Args args) {
     context::PromptOptions prompt_options;
     const int64_t room = model->config().max_positions - request.options.max_tokens - 2;
     prompt_options.budget = std::min<int64_t>(room, std::atoi(flags->get("budget").value_or("2048").c_str()));
-    const auto prompt = context::build_prompt(
-        full, cursor, tree ? &*tree : nullptr,
-        [&](std::string_view s) { return static_cast<int64_t>(tokenizer->encode(s).size()); }, prompt_options);
+    const context::TokenCounter count = [&](std::string_view s) {
+      return static_cast<int64_t>(tokenizer->encode(s).size());
+    };
+    auto prompt = context::build_prompt(full, cursor, tree ? &*tree : nullptr, count, prompt_options);
+    if (auto with = flags->get("with"))
+      if (Status s = add_other_files(prompt, *with, ctx->path, *language, count, prompt_options.budget / 4); !s)
+        return fail(s.message());
     request.prefix = tokenizer->encode(prompt.prefix);
     request.suffix = tokenizer->encode(prompt.suffix);
   }

@@ -10,6 +10,7 @@
 #include "cli/commands.h"
 #include "cli/flags.h"
 #include "cli/location.h"
+#include "cli/other_files.h"
 #include "context/prompt.h"
 #include "context/shape.h"
 #include "context/syntax_tree.h"
@@ -18,9 +19,9 @@
 namespace infilld::cli {
 
 int cmd_context(Args args) {
-  auto flags = Flags::parse(args, {.with_value = {"model", "language", "budget"}, .boolean = {"explicit"}});
+  auto flags = Flags::parse(args, {.with_value = {"model", "language", "budget", "with"}, .boolean = {"explicit"}});
   if (!flags) return fail(flags.message());
-  if (flags->positional().size() != 1) return fail("usage: infilld context FILE:LINE:COL [--model DIR] [--budget N]");
+  if (flags->positional().size() != 1) return fail("usage: infilld context FILE:LINE:COL [--model DIR] [--budget N] [--with FILE,...]");
   auto fc = read_file_cursor(flags->positional()[0]);
   if (!fc) return fail(fc.message());
 
@@ -48,7 +49,10 @@ int cmd_context(Args args) {
   const auto shape = context::completion_shape(fc->text, fc->cursor, tree ? &*tree : nullptr, flags->has("explicit"));
   context::PromptOptions options;
   options.budget = std::max(1, std::atoi(flags->get("budget").value_or("2048").c_str()));
-  const auto prompt = context::build_prompt(fc->text, fc->cursor, tree ? &*tree : nullptr, count, options);
+  auto prompt = context::build_prompt(fc->text, fc->cursor, tree ? &*tree : nullptr, count, options);
+  if (auto with = flags->get("with"))
+    if (Status s = add_other_files(prompt, *with, fc->path, language, count, options.budget / 4); !s)
+      return fail(s.message());
 
   std::printf("file       %s (byte %zu)\n", fc->path.c_str(), fc->cursor);
   std::printf("language   %s%s\n", std::string(language.name).c_str(),
@@ -60,6 +64,10 @@ int cmd_context(Args args) {
               prompt.prefix_cut ? " (cut)" : "", static_cast<long long>(prompt.suffix_tokens),
               prompt.suffix_cut ? " (cut)" : "");
   std::printf("kept       %zu line(s) before the prefix window (imports, enclosing headers)\n", prompt.kept.size());
+  std::printf("snippets   %zu from other files (%lld tokens)", prompt.snippets.size(),
+              static_cast<long long>(prompt.snippet_tokens));
+  for (const auto& s : prompt.snippets) std::printf(" %s", s.path.c_str());
+  std::printf("\n");
   std::printf("----- prefix -----\n%s<|cursor|>\n----- suffix -----\n%s\n----- end -----\n", prompt.prefix.c_str(),
               prompt.suffix.c_str());
   return 0;

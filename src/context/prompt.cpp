@@ -129,7 +129,7 @@ Prompt build_prompt(std::string_view text, size_t cursor, const SyntaxTree* tree
 }
 
 void add_snippets(Prompt& prompt, const SnippetRing& ring, std::string_view path, const Language& language,
-                  const TokenCounter& count, int64_t budget, size_t max_snippets) {
+                  const TokenCounter& count, int64_t budget, size_t max_snippets, std::span<const std::string> already) {
   // The query: the last lines before the cursor, the code the completion continues.
   std::string_view before = prompt.prefix;
   size_t from = before.size();
@@ -137,6 +137,8 @@ void add_snippets(Prompt& prompt, const SnippetRing& ring, std::string_view path
     if (before[from - 1] == '\n') ++lines;
   std::string rendered;
   for (const Snippet& s : ring.best(before.substr(from), path, max_snippets)) {
+    if (std::any_of(already.begin(), already.end(), [&](const std::string& a) { return s.text.find(a) != std::string::npos; }))
+      continue;
     const std::string one = render_snippets(std::span<const Snippet>(&s, 1), language);
     const int64_t cost = count(one);
     if (one.empty() || prompt.snippet_tokens + cost > budget) continue;

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -43,7 +44,9 @@ Prompt build_prompt(std::string_view text, size_t cursor, const SyntaxTree* tree
 // Puts the snippets of other files most like the code before the cursor in front of the
 // prompt's prefix, rendered as comments of `language`, within `budget` tokens (a part of
 // the budget kept apart for them: the split is the caller's setting).
+// Chunks holding any of `already` (texts the prompt has, e.g. definitions) are skipped.
 void add_snippets(Prompt& prompt, const SnippetRing& ring, std::string_view path, const Language& language,
-                  const TokenCounter& count, int64_t budget, size_t max_snippets = 4);
+                  const TokenCounter& count, int64_t budget, size_t max_snippets = 4,
+                  std::span<const std::string> already = {});
 
 }  // namespace infilld::context

@@ -69,6 +69,22 @@ def main():
             else:
                 print("ok %s %s" % (language, [l for l in proc.stdout.splitlines() if l.startswith("shape")][0]))
                 passed += 1
+        # --with: the definition of what the cursor's code calls comes from another file.
+        util = os.path.join(tmp, "util.py")
+        with open(util, "w") as f:
+            f.write("def clamp(value, low, high):\n    return max(low, min(value, high))\n")
+        main_py = os.path.join(tmp, "main_with.py")
+        with open(main_py, "w") as f:
+            f.write("import util\n\ndef main(v):\n    x = clamp(v, 0, 10)\n    \n")
+        proc = subprocess.run([a.infilld, "context", "%s:5:5" % main_py, "--with", util],
+                              capture_output=True, text=True)
+        prefix = section(proc.stdout, "----- prefix -----\n", "<|cursor|>") if proc.returncode == 0 else ""
+        if prefix.startswith("# %s\n# def clamp(value, low, high):\n" % util):
+            print("ok with-definitions %s" % [l for l in proc.stdout.splitlines() if l.startswith("snippets")][0])
+            passed += 1
+        else:
+            print("FAIL with-definitions exit %d %r %r" % (proc.returncode, proc.stdout[:400], proc.stderr))
+            failed += 1
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
 
