@@ -61,6 +61,11 @@ void SnippetRing::remove_document(std::string_view path) {
   std::erase_if(chunks_, [&](const Chunk& c) { return c.path == path; });
 }
 
+void SnippetRing::evict_similar_to(std::string_view text) {
+  const auto words = identifiers(text);
+  std::erase_if(chunks_, [&](const Chunk& c) { return jaccard(c.words, words) >= kSameChunk; });
+}
+
 std::vector<Snippet> SnippetRing::best(std::string_view query, std::string_view current_path, size_t max) const {
   const auto q = identifiers(query);
   std::vector<Snippet> out;

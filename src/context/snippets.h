@@ -32,6 +32,9 @@ class SnippetRing {
   // dropping the older chunks of the same path and those nearly the same as a new one.
   void add_document(std::string_view path, std::string_view text);
   void remove_document(std::string_view path);
+  // Drops the chunks nearly the same as `text` (the code around the cursor, which the prompt
+  // holds already): they would only repeat it.
+  void evict_similar_to(std::string_view text);
 
   // Up to `max` chunks from other paths, most similar to `query` first (score > 0 only).
   std::vector<Snippet> best(std::string_view query, std::string_view current_path, size_t max) const;

@@ -62,3 +62,13 @@ TEST_CASE("snippets: added in front of the prefix within their budget") {
   CHECK(q.snippets.empty());
   CHECK(q.prefix == "store.add_item(");
 }
+
+TEST_CASE("snippets: chunks that repeat the code around the cursor are evicted") {
+  SnippetRing ring(64, 4);
+  ring.add_document("copy.py", "def total(values):\n    return sum(v.amount for v in values)\n");
+  ring.add_document("other.py", "def fetch(url):\n    return http_get(url)\n");
+  CHECK(ring.size() == 2);
+  ring.evict_similar_to("def total(values):\n    return sum(v.amount for v in values)\n");
+  CHECK(ring.size() == 1);
+  CHECK(ring.best("fetch url", "main.py", 4).front().path == "other.py");
+}
