@@ -206,7 +206,7 @@ int cmd_complete(Args args) {
     };
     auto prompt = context::build_prompt(full, cursor, tree ? &*tree : nullptr, count, prompt_options);
     if (auto with = flags->get("with"))
-      if (Status s = add_other_files(prompt, *with, ctx->path, *language, count, prompt_options.budget / 4); !s)
+      if (Status s = add_other_files(prompt, *with, ctx->path, *language, count, static_cast<int64_t>(double(prompt_options.budget) * prompt_options.snippet_share)); !s)
         return fail(s.message());
     request.prefix = tokenizer->encode(prompt.prefix);
     request.suffix = tokenizer->encode(prompt.suffix);

@@ -21,6 +21,7 @@ using TokenCounter = std::function<int64_t(std::string_view)>;
 struct PromptOptions {
   int64_t budget = 2048;       // tokens for prefix + suffix together
   double prefix_share = 0.75;  // of the budget, when both sides want more than their share
+  double snippet_share = 0.25; // of the budget, on top, for other files' snippets and definitions
 };
 
 struct Prompt {
