@@ -200,13 +200,19 @@ int cmd_complete(Args args) {
     if (!flags->has("max-tokens")) request.options.max_tokens = shape.max_tokens;
     context::PromptOptions prompt_options;
     const int64_t room = model->config().max_positions - request.options.max_tokens - 2;
-    prompt_options.budget = std::min<int64_t>(room, std::atoi(flags->get("budget").value_or("2048").c_str()));
+    // The windows' budget plus the snippets' share must fit the model's positions.
+    const auto fit = static_cast<int64_t>(double(room) / (1.0 + prompt_options.snippet_share));
+    prompt_options.budget = std::min<int64_t>(fit, std::atoi(flags->get("budget").value_or("2048").c_str()));
+    if (prompt_options.budget < 1) return fail("the model's context is too short for --max-tokens " +
+                                               std::to_string(request.options.max_tokens));
     const context::TokenCounter count = [&](std::string_view s) {
       return static_cast<int64_t>(tokenizer->encode(s).size());
     };
     auto prompt = context::build_prompt(full, cursor, tree ? &*tree : nullptr, count, prompt_options);
     if (auto with = flags->get("with"))
-      if (Status s = add_other_files(prompt, *with, ctx->path, *language, count, static_cast<int64_t>(double(prompt_options.budget) * prompt_options.snippet_share)); !s)
+      if (Status s = add_other_files(prompt, *with, ctx->path, *language, count,
+                                     static_cast<int64_t>(double(prompt_options.budget) * prompt_options.snippet_share));
+          !s)
         return fail(s.message());
     request.prefix = tokenizer->encode(prompt.prefix);
     request.suffix = tokenizer->encode(prompt.suffix);

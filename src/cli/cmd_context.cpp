@@ -51,7 +51,9 @@ int cmd_context(Args args) {
   options.budget = std::max(1, std::atoi(flags->get("budget").value_or("2048").c_str()));
   auto prompt = context::build_prompt(fc->text, fc->cursor, tree ? &*tree : nullptr, count, options);
   if (auto with = flags->get("with"))
-    if (Status s = add_other_files(prompt, *with, fc->path, language, count, static_cast<int64_t>(double(options.budget) * options.snippet_share)); !s)
+    if (Status s = add_other_files(prompt, *with, fc->path, language, count,
+                                   static_cast<int64_t>(double(options.budget) * options.snippet_share));
+        !s)
       return fail(s.message());
 
   std::printf("file       %s (byte %zu)\n", fc->path.c_str(), fc->cursor);
