@@ -84,13 +84,13 @@ class ModelDenoisable : public Denoisable {
     return model_.forward_batch(canvases, logits);
   }
   bool supports_kv_cache() const override { return model_.config().attention == kernels::MaskKind::Full; }
-  Status forward_cached(std::span<const int32_t> tokens, int64_t r0, int64_t r1, std::vector<float>& logits) override {
-    return model_.forward_rows(tokens, r0, r1, cache_, logits);
+  Status forward_cached(std::span<const int32_t> tokens, int64_t r0, int64_t r1, KvCache& cache,
+                        std::vector<float>& logits) override {
+    return model_.forward_rows(tokens, r0, r1, cache, logits);
   }
 
  private:
   const Model& model_;
-  KvCache cache_;
 };
 
 }  // namespace infilld::engine

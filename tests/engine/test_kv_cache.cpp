@@ -69,3 +69,27 @@ TEST_CASE("batched forward: each sequence's logits equal its own forward") {
   for (size_t i = 0; i < la.size(); ++i) CHECK(ba[i] == doctest::Approx(la[i]).epsilon(1e-4));
   for (size_t i = 0; i < lb.size(); ++i) CHECK(bb[i] == doctest::Approx(lb[i]).epsilon(1e-4));
 }
+
+TEST_CASE("kv cache: a batch mixing cache modes gives each request its result alone") {
+  auto model = Model::load(test::write_tiny_dream("batch-modes"));
+  REQUIRE(model.is_ok());
+  std::vector<InfillRequest> requests(3);
+  const CacheMode modes[3] = {CacheMode::Dual, CacheMode::None, CacheMode::Prefix};
+  for (int i = 0; i < 3; ++i) {
+    requests[i].prefix = {5, 9, int32_t(11 + i)};
+    requests[i].suffix = {12, 30};
+    requests[i].options.max_tokens = 8;
+    requests[i].options.block_length = 4;
+    requests[i].options.steps = 4;
+    requests[i].options.cache = modes[i];
+  }
+  ModelDenoisable batched_model(*model);
+  auto batched = denoise_batch(batched_model, canvas_spec(model->config(), 0), requests);
+  for (int i = 0; i < 3; ++i) {
+    ModelDenoisable alone_model(*model);
+    auto alone = denoise(alone_model, canvas_spec(model->config(), 0), requests[i]);
+    REQUIRE(alone.is_ok());
+    REQUIRE_MESSAGE(batched[i].is_ok(), (batched[i].is_ok() ? "" : batched[i].message()));
+    CHECK(batched[i]->tokens == alone->tokens);
+  }
+}

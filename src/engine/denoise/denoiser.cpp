@@ -44,10 +44,13 @@ class Run {
   bool begin_step();
   // The step's forward: a full one, or with a cache mode a block step.
   void forward_here();
-  // Whether the step takes a plain full forward of canvas(), which a batch may compute.
+  // Whether the step takes a full forward of canvas().
   bool wants_full_forward() const {
     return options_.cache == CacheMode::None || j_ == 0 || full_forward_needed_;
   }
+  // Whether a batch may compute this step's forward: a plain full forward that fills no
+  // K/V cache (a cache mode's full forwards also refill the model's cache, so they run alone).
+  bool batchable() const { return options_.cache == CacheMode::None; }
   const std::vector<int32_t>& canvas() const { return canvas_; }
   void accept_logits(std::vector<float>&& logits, double ms);
   // Scores, reveals, applies DreamOn's edits, reports progress, exits early when final.
@@ -117,6 +120,7 @@ class Run {
   bool elastic_ = false;  // DreamOn mode (spec has an expand token)
   std::vector<float> logits_;
   int64_t logits_row0_ = 0;  // the canvas row of logits_'s first row
+  KvCache kv_cache_;         // this request's K/V for the cache modes
   DenoiseStats stats_;
   int64_t reported_ = 0;
 
@@ -160,7 +164,7 @@ Status Run::forward() {
   if (options_.cache == CacheMode::None) {
     INFILLD_TRY(model_.forward(canvas_, logits_));
   } else {
-    INFILLD_TRY(model_.forward_cached(canvas_, 0, n, logits_));
+    INFILLD_TRY(model_.forward_cached(canvas_, 0, n, kv_cache_, logits_));
   }
   logits_row0_ = 0;
   stats_.forward_ms += ms_since(t);
@@ -173,7 +177,7 @@ Status Run::forward_block(int64_t block_begin, int64_t block_end) {
   const auto t = Clock::now();
   const int64_t r0 = spec_.shifted ? block_begin - 1 : block_begin;
   const int64_t r1 = options_.cache == CacheMode::Dual ? block_end : static_cast<int64_t>(canvas_.size());
-  INFILLD_TRY(model_.forward_cached(canvas_, r0, r1, logits_));
+  INFILLD_TRY(model_.forward_cached(canvas_, r0, r1, kv_cache_, logits_));
   logits_row0_ = r0;
   stats_.forward_ms += ms_since(t);
   stats_.forwards += 1;
@@ -390,8 +394,8 @@ std::vector<Expected<InfillResult>> denoise_batch(Denoisable& model, const Canva
     invalid[i] = check_request(model, spec, requests[i]);
     if (invalid[i]) runs[i] = std::make_unique<Run>(model, spec, requests[i]);
   }
-  // Lockstep: each round, every live run begins a step; those wanting a plain full forward
-  // share one batched forward, the others (cache block steps) run their own.
+  // Lockstep: each round, every live run begins a step; those without a cache share one
+  // batched forward, the others (cache modes) run their own.
   std::vector<Run*> live, batch;
   for (auto& r : runs)
     if (r) live.push_back(r.get());
@@ -402,7 +406,7 @@ std::vector<Expected<InfillResult>> denoise_batch(Denoisable& model, const Canva
     for (Run* r : live) {
       if (!r->begin_step()) continue;
       next.push_back(r);
-      if (r->wants_full_forward()) {
+      if (r->batchable()) {
         batch.push_back(r);
       } else {
         r->forward_here();

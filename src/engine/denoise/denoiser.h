@@ -15,6 +15,7 @@
 #include "common/status.h"
 #include "engine/denoise/decode_options.h"
 #include "engine/models/model_config.h"
+#include "engine/models/transformer.h"
 
 namespace infilld::engine {
 
@@ -26,9 +27,6 @@ class Denoisable {
   virtual int64_t n_vocab() const = 0;
   virtual Status forward(std::span<const int32_t> tokens, std::vector<float>& logits) = 0;
 
-  // For the approximate caches (CacheMode::Prefix and Dual): logits of rows [r0, r1) only,
-  // [r1 - r0, n_vocab]. The full range (0, T) refills the model's K/V cache; a partial range
-  // recomputes its rows against the cached K/V of the others (and updates its own rows).
   // Full forwards of several canvases in one pass (weights streamed once for all);
   // logits[i] receives canvas i's [T_i, n_vocab]. By default, one forward after another.
   virtual Status forward_batch(std::span<const std::span<const int32_t>> canvases,
@@ -37,8 +35,13 @@ class Denoisable {
     return Status::ok();
   }
 
+  // For the approximate caches (CacheMode::Prefix and Dual): logits of rows [r0, r1) only,
+  // [r1 - r0, n_vocab]. The full range (0, T) refills `cache`; a partial range recomputes its
+  // rows against the cached K/V of the others (and updates its own rows). Each request owns
+  // its cache, so the requests of a batch do not disturb one another.
   virtual bool supports_kv_cache() const { return false; }
-  virtual Status forward_cached(std::span<const int32_t> tokens, int64_t r0, int64_t r1, std::vector<float>& logits) {
+  virtual Status forward_cached(std::span<const int32_t> tokens, int64_t r0, int64_t r1, KvCache& cache,
+                                std::vector<float>& logits) {
     return error("this model has no K/V cache: use cache mode none");
   }
 };
@@ -96,10 +99,10 @@ struct InfillResult {
 
 Expected<InfillResult> denoise(Denoisable& model, const CanvasSpec& spec, const InfillRequest& request);
 
-// Several requests at once: the ones whose steps take plain full forwards advance in
-// lockstep, their canvases computed in one batched forward per step; each finishes on its
-// own (its stop, deadline or cancel). The results are those denoise() gives one by one.
-// The caches' block steps run per request.
+// Several requests at once: they advance in lockstep, the canvases of those without a cache
+// mode computed in one batched forward per step; each finishes on its own (its stop,
+// deadline or cancel). The results are those denoise() gives one by one. Requests with a
+// cache mode run their forwards alone (their model-side K/V cache is per run).
 std::vector<Expected<InfillResult>> denoise_batch(Denoisable& model, const CanvasSpec& spec,
                                                   std::span<const InfillRequest> requests);
 
