@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "context/syntax_tree.h"
+#include "context/text_util.h"
 
 namespace infilld::context {
 
@@ -24,9 +25,7 @@ std::vector<std::string_view> split_lines(std::string_view s) {
   }
 }
 
-bool blank(std::string_view s) {
-  return std::all_of(s.begin(), s.end(), [](char c) { return c == ' ' || c == '\t' || c == '\r'; });
-}
+bool blank(std::string_view s) { return std::all_of(s.begin(), s.end(), is_line_space); }
 
 // Indentation width, a tab counting as `tab_width` columns.
 int indent_of(std::string_view line, int tab_width = 4) {
@@ -37,12 +36,6 @@ int indent_of(std::string_view line, int tab_width = 4) {
     else break;
   }
   return w;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
-  return s;
 }
 
 // The file's indentation: tabs when more indented lines start with a tab than with spaces.

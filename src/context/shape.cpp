@@ -1,5 +1,7 @@
 #include "context/shape.h"
 
+#include "context/text_util.h"
+
 #include <algorithm>
 #include <cstring>
 
@@ -10,8 +12,6 @@ namespace {
 constexpr int32_t kSingleLineTokens = 32;
 constexpr int32_t kMultiLineTokens = 96;
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r'; }
-
 // The text from the cursor to the end of its line, and from the line's start to the cursor.
 std::string_view rest_of_line(std::string_view text, size_t cursor) {
   const size_t end = text.find('\n', cursor);
@@ -21,11 +21,6 @@ std::string_view line_before(std::string_view text, size_t cursor) {
   const size_t start = cursor == 0 ? 0 : text.rfind('\n', cursor - 1);
   const size_t from = start == std::string_view::npos ? 0 : (cursor == 0 ? 0 : start + 1);
   return text.substr(from, cursor - from);
-}
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
-  return s;
 }
 
 // Closing brackets, quotes and separators: typing before them is normal (auto-closed pairs).

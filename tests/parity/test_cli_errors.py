@@ -22,19 +22,19 @@ outside.
 
 Prints `ok`/`FAIL` lines, then the last line `N passed, M failed`; exit 1 on failure.
 """
-import argparse
 import json
 import os
 import shutil
 import struct
 import subprocess
 import sys
-import tempfile
 
 import numpy as np
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(REPO, "tools"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
 import tiny_checkpoint as tc  # noqa: E402
 
 SINGLE = "model.safetensors"
@@ -266,21 +266,9 @@ def check(binary, cmd, model_dir, out_path, fragments, timeout):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--infilld", required=True, help="path to the infilld binary")
-    p.add_argument("--workdir", help="keep the malformed folders here (default: temp dir)")
-    p.add_argument("--only", help="run only the cases whose name contains this")
-    p.add_argument("--timeout", type=int, default=60, help="seconds per infilld run")
-    a = p.parse_args(argv)
-    binary = os.path.abspath(a.infilld) if os.sep in a.infilld else a.infilld
+    a, binary = harness.parse_args(__doc__, "keep the malformed folders here", 60, argv)
 
-    tmp = None
-    if a.workdir:
-        os.makedirs(a.workdir, exist_ok=True)
-        workdir = a.workdir
-    else:
-        tmp = tempfile.TemporaryDirectory(prefix="infilld-errors-")
-        workdir = tmp.name
+    workdir, cleanup = harness.work_dir(a.workdir, "infilld-errors-")
     passed = failed = 0
     try:
         bases = {"single": os.path.join(workdir, "base-single"),
@@ -307,8 +295,7 @@ def main(argv=None):
                     print("FAIL %s/%s %s" % (name, cmd, reason), flush=True)
                     failed += 1
     finally:
-        if tmp is not None:
-            tmp.cleanup()
+        cleanup()
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
 

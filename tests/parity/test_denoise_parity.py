@@ -32,19 +32,19 @@ One line per case (`ok <case> tokens=[...] steps ours/ref ...` / `FAIL <case> ..
 fixture check that threshold decoding revealed several tokens in one step somewhere,
 then the last line `N passed, M failed`; exit status 1 if any failed.
 """
-import argparse
 import json
 import math
 import os
 import subprocess
 import sys
-import tempfile
 import time
 
 import numpy as np
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(REPO, "tools"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
 import reference_denoise  # noqa: E402
 import reference_forward  # noqa: E402
 import tiny_checkpoint  # noqa: E402
@@ -190,21 +190,9 @@ def run_case(binary, model_dir, mask_id, prefix, suffix, n, options, ref, trace,
 # ---------------------------------------------------------------------------------------
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--infilld", required=True, help="path to the infilld binary")
-    p.add_argument("--workdir", help="keep checkpoints here (default: a temp dir)")
-    p.add_argument("--only", help="run only the cases whose name contains this")
-    p.add_argument("--timeout", type=int, default=60, help="seconds per infilld run")
-    a = p.parse_args(argv)
-    binary = os.path.abspath(a.infilld) if os.sep in a.infilld else a.infilld
+    a, binary = harness.parse_args(__doc__, "keep checkpoints here", 60, argv)
 
-    tmp = None
-    if a.workdir:
-        os.makedirs(a.workdir, exist_ok=True)
-        workdir = a.workdir
-    else:
-        tmp = tempfile.TemporaryDirectory(prefix="infilld-denoise-")
-        workdir = tmp.name
+    workdir, cleanup = harness.work_dir(a.workdir, "infilld-denoise-")
     passed = failed = 0
     multi_reveal, cut = [], []  # fixture checks: threshold k > 1; eos cut the span
     try:
@@ -284,8 +272,7 @@ def main(argv=None):
                       % (label, what), flush=True)
                 failed += 1
     finally:
-        if tmp is not None:
-            tmp.cleanup()
+        cleanup()
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
 

@@ -17,17 +17,17 @@ shared/data/checkpoints that has a model.safetensors.index.json (skipped when ab
 One line per case (`ok <case> maxdiff=...` / `FAIL <case> ...` / `skipped <case> ...`),
 then the last line `N passed, M failed[, K skipped]`; exit status 1 if any failed.
 """
-import argparse
 import os
 import re
 import subprocess
 import sys
-import tempfile
 
 import numpy as np
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(REPO, "tools"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
 import reference_forward  # noqa: E402
 import tiny_checkpoint  # noqa: E402
 
@@ -143,24 +143,13 @@ def run_case(binary, workdir, name, kwargs, timeout):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--infilld", required=True, help="path to the infilld binary")
-    p.add_argument("--workdir", help="keep checkpoints and outputs here (default: a temp dir)")
-    p.add_argument("--checkpoints", default=os.path.join(os.path.dirname(REPO), "shared",
-                                                         "data", "checkpoints"),
-                   help="real checkpoint folders for the look-alike cases")
-    p.add_argument("--only", help="run only the cases whose name contains this")
-    p.add_argument("--timeout", type=int, default=120, help="seconds per infilld run")
-    a = p.parse_args(argv)
-    binary = os.path.abspath(a.infilld) if os.sep in a.infilld else a.infilld
+    def extra(p):
+        p.add_argument("--checkpoints", help="real checkpoint folders for the look-alike cases",
+                       default=os.path.join(os.path.dirname(REPO), "shared", "data", "checkpoints"))
 
-    tmp = None
-    if a.workdir:
-        os.makedirs(a.workdir, exist_ok=True)
-        workdir = a.workdir
-    else:
-        tmp = tempfile.TemporaryDirectory(prefix="infilld-parity-")
-        workdir = tmp.name
+    a, binary = harness.parse_args(__doc__, "keep checkpoints and outputs here", 120, argv, extra)
+
+    workdir, cleanup = harness.work_dir(a.workdir, "infilld-parity-")
     passed = failed = skipped = 0
     try:
         for name, kwargs, skip in build_cases(a.checkpoints):
@@ -182,8 +171,7 @@ def main(argv=None):
                       flush=True)
                 failed += 1
     finally:
-        if tmp is not None:
-            tmp.cleanup()
+        cleanup()
     summary = "%d passed, %d failed" % (passed, failed)
     if skipped:
         summary += ", %d skipped" % skipped
