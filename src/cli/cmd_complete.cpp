@@ -27,6 +27,7 @@
 #include "cli/model_dir.h"
 #include "common/mapped_file.h"
 #include "context/postprocess.h"
+#include "lsp/completion_plan.h"
 #include "context/prompt.h"
 #include "context/shape.h"
 #include "context/syntax_tree.h"
@@ -189,35 +190,43 @@ int cmd_complete(Args args) {
   } else {
     if (tokenizer == nullptr) return fail(dir->string() + ": no tokenizer files (tokenizer.json or vocab.json + merges.txt)");
     // The context engine: the language, the shape at the cursor (a script's request is
-    // explicit: never silenced), and windows under the token budget.
+    // explicit: never silenced), windows under the token budget, other files in front.
     const std::string full = ctx->prefix + ctx->suffix;
-    const size_t cursor = ctx->prefix.size();
     language = &context::language_for(flags->get("language").value_or(""), ctx->path);
     std::optional<context::SyntaxTree> tree;
     if (language->grammar != nullptr)
       if (auto parsed = context::SyntaxTree::parse(*language, full)) tree = std::move(*parsed);
-    shape = context::completion_shape(full, cursor, tree ? &*tree : nullptr, /*explicit_request=*/true);
-    if (!flags->has("max-tokens")) request.options.max_tokens = shape.max_tokens;
-    context::PromptOptions prompt_options;
-    const int64_t room = model->config().max_positions - request.options.max_tokens - 2;
-    // The windows' budget plus the snippets' share must fit the model's positions.
-    const auto fit = static_cast<int64_t>(double(room) / (1.0 + prompt_options.snippet_share));
-    prompt_options.budget = std::min<int64_t>(fit, std::atoi(flags->get("budget").value_or("2048").c_str()));
-    if (prompt_options.budget < 1) return fail("the model's context is too short for --max-tokens " +
-                                               std::to_string(request.options.max_tokens));
-    const context::TokenCounter count = [&](std::string_view s) {
-      return static_cast<int64_t>(tokenizer->encode(s).size());
-    };
-    auto prompt = context::build_prompt(full, cursor, tree ? &*tree : nullptr, count, prompt_options);
+    context::SnippetRing ring;
+    context::DefinitionIndex definitions;
     if (auto with = flags->get("with"))
-      if (Status s = add_other_files(prompt, *with, ctx->path, *language, count,
-                                     static_cast<int64_t>(double(prompt_options.budget) * prompt_options.snippet_share));
-          !s)
-        return fail(s.message());
-    request.prefix = tokenizer->encode(prompt.prefix);
-    request.suffix = tokenizer->encode(prompt.suffix);
+      if (Status s = read_other_files(*with, ring, definitions); !s) return fail(s.message());
+    lsp::PlanInput in{.text = full,
+                      .cursor = ctx->prefix.size(),
+                      .tree = tree ? &*tree : nullptr,
+                      .language = language,
+                      .path = ctx->path,
+                      .explicit_request = true,
+                      .tokenizer = tokenizer,
+                      .max_positions = model->config().max_positions,
+                      .prompt = {},
+                      .max_tokens = flags->has("max-tokens") ? request.options.max_tokens : 0,
+                      .ring = &ring,
+                      .definitions = &definitions};
+    in.prompt.budget = std::atoi(flags->get("budget").value_or("2048").c_str());
+    auto plan = lsp::plan_completion(in);
+    if (!plan) return fail(plan.message());
+    shape = plan->shape;
+    if (shape.kind == context::ShapeKind::None) {  // nothing fits here (e.g. code to the right)
+      if (flags->has("json"))
+        std::printf("{\"text\":\"\",\"tokens\":[],\"finish_reason\":\"none\",\"reason\":%s}\n",
+                    nlohmann::json(shape.reason).dump().c_str());
+      return 0;
+    }
+    request.options.max_tokens = plan->max_tokens;
+    request.prefix = std::move(plan->prefix_ids);
+    request.suffix = std::move(plan->suffix_ids);
   }
-  const int64_t length = static_cast<int64_t>(request.prefix.size() + request.suffix.size()) + options->max_tokens + 2;
+  const int64_t length = static_cast<int64_t>(request.prefix.size() + request.suffix.size()) + request.options.max_tokens + 2;
   if (length > model->config().max_positions)
     return fail("the prompt needs " + std::to_string(length) + " positions but the model takes at most " +
                 std::to_string(model->config().max_positions));

@@ -19,6 +19,7 @@ int cmd_tokenize(Args args);
 int cmd_bench(Args args);
 int cmd_complete(Args args);
 int cmd_context(Args args);
+int cmd_lsp(Args args);
 
 // Prints "infilld: error: <message>" on stderr and returns exit status 2.
 int fail(std::string_view message);

@@ -28,6 +28,8 @@ constexpr const char* kUsage =
     "                                         fill the middle; prints it (or JSON with stats)\n"
     "  context FILE:LINE:COL [--model DIR] [--budget N] [--with FILE,...] [--explicit]\n"
     "                                         the prompt that would be sent, with token counts\n"
+    "  lsp [--stdio | --port N] [--model DIR] [--log FILE] [--max-message-bytes N]\n"
+    "                                         the language server (docs/lsp.md); stdio by default\n"
     "  info --model DIR                       architecture, size, dtype, mask id, shift convention\n"
     "  forward --model DIR --tokens 1,2,3 --out logits.npy\n"
     "                                         run one forward pass, write float32 logits [T, vocab]\n"
@@ -51,6 +53,7 @@ constexpr Command kCommands[] = {
     {"bench", cmd_bench},
     {"complete", cmd_complete},
     {"context", cmd_context},
+    {"lsp", cmd_lsp},
 };
 
 }  // namespace

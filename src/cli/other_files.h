@@ -5,9 +5,14 @@
 #include <string_view>
 
 #include "common/status.h"
+#include "context/definitions.h"
 #include "context/prompt.h"
+#include "context/snippets.h"
 
 namespace infilld::cli {
+
+// Reads the files (a comma-separated list) into a snippet ring and a definition index.
+Status read_other_files(std::string_view with_list, context::SnippetRing& ring, context::DefinitionIndex& definitions);
 
 // Reads the files, and puts their most similar chunks and the definitions of the
 // identifiers near the cursor in front of the prompt, within `budget` tokens.

@@ -1,0 +1,74 @@
+#include "lsp/completion_plan.h"
+
+#include <algorithm>
+
+#include "context/cross_file.h"
+#include "context/postprocess.h"
+
+namespace infilld::lsp {
+
+std::string_view printable_prefix(std::string_view text) {
+  size_t i = 0;
+  while (i < text.size()) {
+    const auto b = static_cast<unsigned char>(text[i]);
+    if (b < 0x80) {
+      if ((b < 0x20 && b != '\n' && b != '\t' && b != '\r') || b == 0x7f) break;
+      ++i;
+      continue;
+    }
+    // A well-formed UTF-8 sequence (no overlongs, no surrogates, at most U+10FFFF).
+    const size_t n = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC2 ? 2 : 0;
+    if (n == 0 || b > 0xF4 || i + n > text.size()) break;
+    const auto b1 = static_cast<unsigned char>(text[i + 1]);
+    bool ok = (b1 & 0xC0) == 0x80;
+    if (b == 0xE0) ok = ok && b1 >= 0xA0;
+    if (b == 0xED) ok = ok && b1 < 0xA0;
+    if (b == 0xF0) ok = ok && b1 >= 0x90;
+    if (b == 0xF4) ok = ok && b1 < 0x90;
+    for (size_t k = 2; k < n; ++k) ok = ok && (static_cast<unsigned char>(text[i + k]) & 0xC0) == 0x80;
+    if (!ok) break;
+    i += n;
+  }
+  return text.substr(0, i);
+}
+
+Expected<Plan> plan_completion(const PlanInput& in) {
+  if (in.tokenizer == nullptr) return error("the model has no tokenizer files (tokenizer.json or vocab.json + merges.txt)");
+  Plan plan;
+  plan.shape = context::completion_shape(in.text, in.cursor, in.tree, in.explicit_request);
+  if (plan.shape.kind == context::ShapeKind::None) return plan;
+  plan.max_tokens = in.max_tokens > 0 ? in.max_tokens : plan.shape.max_tokens;
+
+  // The windows' budget plus the snippets' share must fit the model's positions, with the
+  // canvas and two special tokens.
+  context::PromptOptions options = in.prompt;
+  const int64_t room = in.max_positions - plan.max_tokens - 2;
+  const auto fit = static_cast<int64_t>(double(room) / (1.0 + options.snippet_share));
+  options.budget = std::min(fit, options.budget);
+  if (options.budget < 1)
+    return error("the model's context (", in.max_positions, " positions) is too short for ", plan.max_tokens,
+                 " tokens to fill");
+  const context::TokenCounter count = [&](std::string_view s) {
+    return static_cast<int64_t>(in.tokenizer->encode(s).size());
+  };
+  plan.prompt = context::build_prompt(in.text, in.cursor, in.tree, count, options);
+  if (in.ring != nullptr && in.definitions != nullptr && in.language != nullptr)
+    context::add_cross_file_context(plan.prompt, *in.ring, *in.definitions, in.path, *in.language, count,
+                                    static_cast<int64_t>(double(options.budget) * options.snippet_share));
+  plan.prefix_ids = in.tokenizer->encode(plan.prompt.prefix);
+  plan.suffix_ids = in.tokenizer->encode(plan.prompt.suffix);
+  const int64_t length = static_cast<int64_t>(plan.prefix_ids.size() + plan.suffix_ids.size()) + plan.max_tokens + 2;
+  if (length > in.max_positions)
+    return error("the prompt needs ", length, " positions but the model takes at most ", in.max_positions);
+  return plan;
+}
+
+Expected<std::string> finish_completion(const engine::Tokenizer& tokenizer, std::span<const int32_t> tokens,
+                                        std::string_view prefix, std::string_view suffix, context::ShapeKind shape,
+                                        const context::Language* language) {
+  auto text = tokenizer.decode(tokens);
+  if (!text) return text.error();
+  return context::postprocess({printable_prefix(*text), prefix, suffix, shape, language});
+}
+
+}  // namespace infilld::lsp

@@ -1,0 +1,344 @@
+#include "lsp/server.h"
+
+#include <cstdio>
+#include <vector>
+
+#include "lsp/protocol.h"
+
+namespace infilld::lsp {
+
+namespace {
+
+constexpr const char* kAcceptCommand = "infilld.accept";
+constexpr const char* kProgressToken = "infilld/load";
+enum MessageType { kError = 1, kWarning = 2, kInfo = 3, kLog = 4 };
+
+}  // namespace
+
+Server::Server(uv_loop_t* loop, Transport& transport, ServerOptions options)
+    : loop_(loop),
+      transport_(transport),
+      options_(std::move(options)),
+      settings_(options_.settings),
+      mailbox_(loop),
+      host_(mailbox_),
+      cache_(static_cast<size_t>(settings_.cache_size)) {}
+
+Server::~Server() { stop(); }
+
+void Server::start() {
+  transport_.start([this](Expected<std::string> body) { on_body(std::move(body)); }, [this] { on_disconnect(); });
+}
+
+// ---------------------------------------------------------------------------------------
+// Transport and dispatch
+
+void Server::send(const json& message) {
+  if (stopped_) return;
+  transport_.send(message.dump(-1, ' ', false, json::error_handler_t::replace));
+}
+
+void Server::reply(const json& id, json result) { send(make_response(id, std::move(result))); }
+
+void Server::reply_error(const json& id, ErrorCode code, std::string message) {
+  send(make_error(id, code, std::move(message)));
+}
+
+void Server::notify(std::string method, json params) { send(make_notification(std::move(method), std::move(params))); }
+
+void Server::log_message(int type, std::string text) {
+  std::fprintf(stderr, "infilld: %s\n", text.c_str());
+  if (initialized_) notify("window/logMessage", {{"type", type}, {"message", std::move(text)}});
+}
+
+void Server::show_message(int type, std::string text) {
+  std::fprintf(stderr, "infilld: %s\n", text.c_str());
+  notify("window/showMessage", {{"type", type}, {"message", std::move(text)}});
+}
+
+void Server::set_status(std::string state, std::string message) {
+  if (state == status_state_ && state != "error") return;
+  status_state_ = state;
+  const char* kind = state == "error" ? "Error" : "Normal";
+  notify("didChangeStatus",
+         {{"kind", kind}, {"busy", state == "busy" || state == "loading"}, {"message", std::move(message)}, {"state", state}});
+}
+
+void Server::on_body(Expected<std::string> body) {
+  if (stopped_) return;
+  if (!body) {  // a malformed frame: nothing to answer (no id could be read), the reader resynchronised
+    log_message(kError, "dropped a malformed message: " + body.message());
+    return;
+  }
+  ParseResult parsed = parse_message(*body);
+  if (const auto* e = std::get_if<RpcError>(&parsed)) {
+    send(make_error(*e));
+    return;
+  }
+  const Message& m = std::get<Message>(parsed);
+  switch (m.kind) {
+    case Message::Request: on_request(m); break;
+    case Message::Notification: on_notification(m); break;
+    case Message::Response:
+      // Our requests to the client (window/workDoneProgress/create) need nothing back.
+      if (m.error) log_message(kLog, "the client answered our request " + m.id.dump() + " with an error: " + m.error->dump());
+      break;
+  }
+}
+
+void Server::on_request(const Message& m) {
+  if (m.method == "initialize") {
+    if (initialized_) return reply_error(m.id, ErrorCode::InvalidRequest, "initialize was already received");
+    auto result = initialize(m.params);
+    if (!result) return reply_error(m.id, ErrorCode::InvalidParams, result.message());
+    reply(m.id, std::move(*result));
+    initialized_ = true;
+    load_model();
+    return;
+  }
+  if (!initialized_) return reply_error(m.id, ErrorCode::ServerNotInitialized, m.method + " before initialize");
+  if (shutdown_) return reply_error(m.id, ErrorCode::InvalidRequest, m.method + " after shutdown");
+  if (m.method == "shutdown") {
+    shutdown_ = true;
+    cancel_where([](const Completion&) { return true; }, ErrorCode::RequestCancelled, "the server is shutting down",
+                 &stats_.cancelled);
+    host_.shutdown();
+    return reply(m.id, nullptr);
+  }
+  if (m.method == "textDocument/inlineCompletion") return request_completion(m, false);
+  if (m.method == "textDocument/completion") return request_completion(m, true);
+  if (m.method == "infilld/stats") return reply(m.id, stats_.to_json());
+  if (m.method == "workspace/executeCommand") {
+    auto result = execute_command(m.params);
+    if (!result) return reply_error(m.id, ErrorCode::InvalidParams, result.message());
+    return reply(m.id, std::move(*result));
+  }
+  reply_error(m.id, ErrorCode::MethodNotFound, "unknown method " + m.method);
+}
+
+void Server::on_notification(const Message& m) {
+  if (m.method == "exit") return stop();
+  if (!initialized_ || shutdown_) return;  // dropped (the spec: notifications before initialize)
+  if (m.method == "initialized") return;
+  if (m.method == "textDocument/didOpen") return did_open(m.params);
+  if (m.method == "textDocument/didChange") return did_change(m.params);
+  if (m.method == "textDocument/didClose") return did_close(m.params);
+  if (m.method == "textDocument/didSave") return;  // the text arrived with didChange
+  if (m.method == "$/cancelRequest") {
+    const json* id = optional_member(m.params, "id");
+    if (id == nullptr) return log_message(kError, "$/cancelRequest without an id");
+    return cancel_where([&](const Completion& c) { return !c.id.is_null() && c.id == *id; },
+                        ErrorCode::RequestCancelled, "cancelled by the client", &stats_.cancelled);
+  }
+  if (m.method == "$/setTrace") {
+    const json* value = optional_member(m.params, "value");
+    if (value != nullptr && value->is_string()) trace_ = value->get<std::string>();
+    return;
+  }
+  if (m.method == "workspace/didChangeConfiguration") {
+    const json* settings = optional_member(m.params, "settings");
+    if (settings == nullptr) return;
+    const json* ours = optional_member(*settings, "infilld");
+    return apply_settings_from(ours != nullptr ? *ours : *settings, false);
+  }
+  if (m.method == "textDocument/didShowCompletion") return count_item_event(m.params, stats_.shown);
+  if (m.method == "textDocument/didPartiallyAcceptCompletion") return count_item_event(m.params, stats_.partially_accepted);
+  // Other notifications (including "$/..." ones) are ignored, as the spec allows.
+}
+
+void Server::on_disconnect() { stop(); }
+
+void Server::stop() {
+  if (stopped_) return;
+  cancel_where([](const Completion&) { return true; }, ErrorCode::RequestCancelled, "the server is stopping",
+               &stats_.cancelled);
+  stopped_ = true;
+  completions_.clear();
+  host_.shutdown();
+  mailbox_.close();
+  transport_.close();
+}
+
+// ---------------------------------------------------------------------------------------
+// Lifecycle and settings
+
+Expected<json> Server::initialize(const json& params) {
+  if (!params.is_null() && !params.is_object()) return error("params: expected an object");
+  const json* capabilities = optional_member(params, "capabilities");
+  if (capabilities != nullptr) {
+    encoding_ = negotiate_position_encoding(*capabilities);
+    if (const json* window = optional_member(*capabilities, "window"))
+      if (const json* progress = optional_member(*window, "workDoneProgress"))
+        client_progress_ = progress->is_boolean() && progress->get<bool>();
+  }
+  if (const json* trace = optional_member(params, "trace"); trace != nullptr && trace->is_string())
+    trace_ = trace->get<std::string>();
+  json result = {
+      {"capabilities",
+       {{"positionEncoding", position_encoding_name(encoding_)},
+        {"textDocumentSync", {{"openClose", true}, {"change", 2}, {"save", {{"includeText", false}}}}},
+        {"inlineCompletionProvider", json::object()},
+        {"completionProvider", {{"resolveProvider", false}}},
+        {"executeCommandProvider", {{"commands", {kAcceptCommand}}}}}},
+      {"serverInfo", {{"name", "infilld"}, {"version", "0.1.0"}}}};
+  // Settings are reported once the client has the answer (notifications before it would
+  // break clients that wait for the result first).
+  if (const json* init = optional_member(params, "initializationOptions")) {
+    const json copy = *init;
+    mailbox_.post([this, copy] { apply_settings_from(copy, true); });
+  }
+  return result;
+}
+
+void Server::apply_settings_from(const json& object, bool at_initialize) {
+  const Settings before = settings_;
+  SettingsReport report = apply_settings(settings_, object);
+  for (const std::string& w : report.warnings) log_message(kWarning, w);
+  for (const std::string& e : report.errors) show_message(kError, e);
+  if (settings_.cache_size != before.cache_size) cache_.set_capacity(static_cast<size_t>(settings_.cache_size));
+  // Suggestions depend on the prompt and decoding settings: start the cache afresh.
+  cache_.clear();
+  if (settings_.model != before.model || settings_.device != before.device) {
+    if (at_initialize && host_.state() == EngineHost::State::None) return;  // load_model() reads them
+    cancel_where([](const Completion& c) { return c.ticket != nullptr; }, ErrorCode::ServerCancelled,
+                 "the model is being reloaded", &stats_.cancelled);
+    load_model();
+  }
+}
+
+void Server::load_model() {
+  // initializationOptions are applied just after the initialize reply (see initialize());
+  // the load starts after them so that their model folder is the one loaded.
+  mailbox_.post([this] {
+    if (stopped_ || shutdown_) return;
+    if (host_.state() == EngineHost::State::Loading && host_.model_dir() == (settings_.model.empty() ? options_.model_dir : settings_.model))
+      return;
+    const std::string dir = settings_.model.empty() ? options_.model_dir : settings_.model;
+    if (dir.empty()) {
+      host_.fail("no model: set initializationOptions.model, pass --model DIR or set INFILLD_MODEL");
+      return on_model_loaded(error(host_.failure()));
+    }
+    set_status("loading", "loading " + dir);
+    if (client_progress_) {
+      send(make_request("infilld/" + std::to_string(next_server_request_++), "window/workDoneProgress/create",
+                        {{"token", kProgressToken}}));
+      notify("$/progress", {{"token", kProgressToken},
+                            {"value", {{"kind", "begin"}, {"title", "Loading model"}, {"percentage", 0}}}});
+      progress_open_ = true;
+    }
+    host_.load(
+        dir, settings_.device,
+        [this](int percent, std::string message) {
+          if (progress_open_)
+            notify("$/progress", {{"token", kProgressToken},
+                                  {"value", {{"kind", "report"}, {"message", message}, {"percentage", percent}}}});
+        },
+        [this](Status status) { on_model_loaded(std::move(status)); });
+  });
+}
+
+void Server::on_model_loaded(Status status) {
+  if (progress_open_) {
+    notify("$/progress", {{"token", kProgressToken},
+                          {"value", {{"kind", "end"}, {"message", status ? "ready" : status.message()}}}});
+    progress_open_ = false;
+  }
+  std::vector<uint64_t> waiting;
+  for (auto& [serial, c] : completions_)
+    if (c.waiting_for_model) waiting.push_back(serial);
+  if (!status) {
+    set_status("error", status.message());
+    if (!load_failure_shown_) show_message(kError, status.message());
+    load_failure_shown_ = true;
+    for (uint64_t serial : waiting) fail_completion(serial, ErrorCode::RequestFailed, status.message());
+    return;
+  }
+  load_failure_shown_ = false;
+  set_status("ready", "model " + host_.model_dir().string());
+  for (uint64_t serial : waiting) start_engine(serial);
+}
+
+// ---------------------------------------------------------------------------------------
+// Documents
+
+void Server::did_open(const json& params) {
+  auto document = member(params, "params", "textDocument");
+  if (!document) return log_message(kError, "didOpen: " + document.message());
+  auto uri = read_string(**document, "params.textDocument", "uri");
+  auto text = read_string(**document, "params.textDocument", "text");
+  auto version = read_integer(**document, "params.textDocument", "version");
+  if (!uri || !text || !version)
+    return log_message(kError, "didOpen: " + (!uri ? uri.message() : !text ? text.message() : version.message()));
+  const json* language = optional_member(**document, "languageId");
+  workspace_.open(*uri, language && language->is_string() ? language->get<std::string>() : "", *version, std::move(*text));
+}
+
+void Server::did_change(const json& params) {
+  auto document = member(params, "params", "textDocument");
+  if (!document) return log_message(kError, "didChange: " + document.message());
+  auto uri = read_string(**document, "params.textDocument", "uri");
+  auto version = read_integer(**document, "params.textDocument", "version");
+  auto changes = member(params, "params", "contentChanges");
+  if (!uri || !version || !changes)
+    return log_message(kError, "didChange: " + (!uri ? uri.message() : !version ? version.message() : changes.message()));
+  if (!(*changes)->is_array()) return log_message(kError, "didChange: params.contentChanges: expected an array");
+  std::vector<context::TextEdit> edits;
+  for (size_t i = 0; i < (*changes)->size(); ++i) {
+    auto edit = read_content_change((**changes)[i], "params.contentChanges[" + std::to_string(i) + "]");
+    if (!edit) return log_message(kError, "didChange: " + edit.message());
+    edits.push_back(std::move(*edit));
+  }
+  if (Status s = workspace_.change(*uri, *version, edits, encoding_); !s) return log_message(kError, s.message());
+  // Work on the older version is moot: its requests get ContentModified.
+  const std::string& u = *uri;
+  const int64_t v = *version;
+  cancel_where([&](const Completion& c) { return !c.id.is_null() && c.uri == u && c.version < v; },
+               ErrorCode::ContentModified, "the document changed", &stats_.content_modified);
+  // An editor that accepted the last suggestion without running its command.
+  if (auto it = shown_.find(u); it != shown_.end() && !it->second.accepted) {
+    const std::string& text = workspace_.find(u)->document.text();
+    if (text.size() == it->second.expected_text.size() && text == it->second.expected_text) {
+      it->second.accepted = true;
+      ++stats_.accepted;
+    }
+  }
+}
+
+void Server::did_close(const json& params) {
+  auto uri = read_document_uri(params);
+  if (!uri) return log_message(kError, "didClose: " + uri.message());
+  const std::string& u = *uri;
+  cancel_where([&](const Completion& c) { return c.uri == u; }, ErrorCode::RequestCancelled, "the document was closed",
+               &stats_.cancelled);
+  workspace_.close(u);
+  shown_.erase(u);
+}
+
+// ---------------------------------------------------------------------------------------
+// Copilot-compatible extras
+
+Expected<json> Server::execute_command(const json& params) {
+  auto command = read_string(params, "params", "command");
+  if (!command) return command.error();
+  if (*command != kAcceptCommand) return error("params.command: unknown command \"", *command, "\"");
+  const json* arguments = optional_member(params, "arguments");
+  const json* first = arguments != nullptr && arguments->is_array() && !arguments->empty() ? &(*arguments)[0] : nullptr;
+  auto id = first != nullptr ? read_string(*first, "params.arguments[0]", "id")
+                             : Expected<std::string>(error("params.arguments: expected [{\"id\": ...}]"));
+  if (!id) return id.error();
+  for (auto& [uri, item] : shown_)
+    if (item.id == *id) {
+      if (!item.accepted) ++stats_.accepted;
+      item.accepted = true;
+      return json(nullptr);
+    }
+  ++stats_.accepted;  // an item older than the document's last one: still an acceptance
+  return json(nullptr);
+}
+
+void Server::count_item_event(const json& params, int64_t& counter) {
+  if (!params.is_object() || !params.contains("item")) return log_message(kError, "expected params {item}");
+  ++counter;
+}
+
+}  // namespace infilld::lsp

@@ -1,0 +1,149 @@
+// The language server (DESIGN.md sections 3 and 7; docs/lsp.md is the contract): the
+// dispatcher, the lifecycle, documents, inline completions through the engine, and the
+// Copilot-compatible extras.
+//
+// Which thread may call what: everything on the loop thread. The engine worker and the
+// model loader reach the server only through the Mailbox (EngineHost posts their results).
+//
+// server.cpp: dispatch, lifecycle, settings, documents, extras and stats.
+// server_completion.cpp: inline completion: cache, supersede, debounce, engine, streaming,
+// speculative requests.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+#include <uv.h>
+
+#include "context/shape.h"
+#include "context/text_edit.h"
+#include "lsp/completion_cache.h"
+#include "lsp/engine_host.h"
+#include "lsp/mailbox.h"
+#include "lsp/message.h"
+#include "lsp/settings.h"
+#include "lsp/stats.h"
+#include "lsp/transport.h"
+#include "lsp/uv_handles.h"
+#include "lsp/workspace.h"
+
+namespace infilld::lsp {
+
+struct ServerOptions {
+  std::string model_dir;  // --model or INFILLD_MODEL; initializationOptions.model wins
+  Settings settings;      // defaults (and flags)
+};
+
+class Server {
+ public:
+  Server(uv_loop_t* loop, Transport& transport, ServerOptions options);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  void start();
+  // The process exit status once the loop has ended: 0 after shutdown + exit, 1 otherwise.
+  int exit_code() const { return shutdown_ ? 0 : 1; }
+
+ private:
+  using json = nlohmann::json;
+  using Clock = std::chrono::steady_clock;
+
+  // One inline completion (or completion) request, or a speculative one (no id), from its
+  // arrival to its one reply.
+  struct Completion {
+    uint64_t serial = 0;
+    json id;                    // null: speculative
+    bool fallback = false;      // textDocument/completion (a CompletionList reply)
+    std::string uri;
+    int64_t version = 0;
+    context::Range range;       // the item's range (the position, or the selected completion's range)
+    std::string selected;       // selectedCompletionInfo.text: the item's insertText starts with it
+    std::string prefix, suffix; // the text before and after the cursor (the selected text applied)
+    bool explicit_request = false;
+    bool use_tree = true;       // the document's syntax tree matches prefix + suffix
+    const context::Language* language = nullptr;
+    Clock::time_point received;
+    context::ShapeKind shape = context::ShapeKind::SingleLine;
+    std::shared_ptr<engine::EngineWorker::Ticket> ticket;  // set while the engine has it
+    std::unique_ptr<Timer> debounce;
+    bool waiting_for_model = false;
+    std::string streamed;       // the text of the last infilld/completionUpdate
+  };
+  // The last item shown per document, to infer an acceptance from didChange.
+  struct ShownItem {
+    std::string id;
+    std::string expected_text;  // the document as it is once the item is inserted
+    bool accepted = false;
+  };
+
+  // Transport and dispatch (server.cpp).
+  void on_body(Expected<std::string> body);
+  void on_request(const Message& m);
+  void on_notification(const Message& m);
+  void on_disconnect();
+  void send(const json& message);
+  void reply(const json& id, json result);
+  void reply_error(const json& id, ErrorCode code, std::string message);
+  void notify(std::string method, json params);
+  void log_message(int type, std::string text);  // window/logMessage (and stderr)
+  void show_message(int type, std::string text); // window/showMessage
+  void set_status(std::string state, std::string message);
+  void stop();
+
+  // Lifecycle, settings, documents, extras (server.cpp).
+  Expected<json> initialize(const json& params);
+  void apply_settings_from(const json& object, bool at_initialize);
+  void load_model();
+  void on_model_loaded(Status status);
+  void did_open(const json& params);
+  void did_change(const json& params);
+  void did_close(const json& params);
+  Expected<json> execute_command(const json& params);
+  void count_item_event(const json& params, int64_t& counter);
+
+  // Completions (server_completion.cpp).
+  void request_completion(const Message& m, bool fallback);
+  void start_engine(uint64_t serial);
+  void on_engine_done(uint64_t serial, Expected<engine::InfillResult> result);
+  void on_engine_update(uint64_t serial, std::vector<int32_t> tokens);
+  void answer(Completion& c, const std::string& suggestion);  // replies with items and erases c
+  void fail_completion(uint64_t serial, ErrorCode code, std::string message);
+  void cancel_where(const std::function<bool(const Completion&)>& which, ErrorCode code, const std::string& why,
+                    int64_t* counter);
+  void maybe_speculate(const Completion& answered, const std::string& suggestion);
+  void cancel_speculative();
+  int engine_jobs() const;
+  json make_items(const Completion& c, const std::string& suggestion);
+
+  uv_loop_t* loop_;
+  Transport& transport_;
+  ServerOptions options_;
+  Settings settings_;
+  Mailbox mailbox_;
+  EngineHost host_;  // after the mailbox: the host's threads post into it until they stop
+  Workspace workspace_;
+  CompletionCache cache_;
+  Stats stats_;
+  context::PositionEncoding encoding_ = context::PositionEncoding::Utf16;
+  bool initialized_ = false;   // initialize answered
+  bool shutdown_ = false;      // shutdown received
+  bool stopped_ = false;
+  bool client_progress_ = false;  // the client takes window/workDoneProgress/create
+  bool progress_open_ = false;
+  std::string trace_ = "off";
+  bool load_failure_shown_ = false;
+  int64_t next_server_request_ = 1;
+  uint64_t next_serial_ = 1;
+  std::map<uint64_t, Completion> completions_;
+  std::map<std::string, ShownItem, std::less<>> shown_;  // by document URI
+  std::string status_state_;
+};
+
+}  // namespace infilld::lsp

@@ -1,0 +1,66 @@
+#include "lsp/workspace.h"
+
+namespace infilld::lsp {
+
+void Workspace::open(std::string uri, std::string language_id, int64_t version, std::string text) {
+  const context::Language& language = context::language_for(language_id, uri);
+  auto doc = std::make_unique<OpenDocument>(
+      OpenDocument{context::Document(uri, std::move(language_id), version, std::move(text)), &language, std::nullopt});
+  if (language.grammar != nullptr)
+    if (auto tree = context::SyntaxTree::parse(language, doc->document.text())) doc->tree = std::move(*tree);
+  dirty_.insert(uri);
+  documents_[std::move(uri)] = std::move(doc);
+}
+
+Status Workspace::change(std::string_view uri, int64_t version, std::span<const context::TextEdit> edits,
+                         context::PositionEncoding encoding) {
+  OpenDocument* doc = find(uri);
+  if (doc == nullptr) return error("didChange for ", uri, ", which is not open (send textDocument/didOpen first)");
+  auto applied = doc->document.apply(edits, version, encoding);
+  if (!applied) return error("didChange for ", uri, ": ", applied.message());
+  if (doc->tree) {
+    for (const context::ByteEdit& e : *applied) doc->tree->edit(e);
+    if (Status s = doc->tree->reparse(doc->document.text()); !s) doc->tree.reset();
+  } else if (doc->language->grammar != nullptr) {
+    if (auto tree = context::SyntaxTree::parse(*doc->language, doc->document.text())) doc->tree = std::move(*tree);
+  }
+  dirty_.insert(std::string(uri));
+  return Status::ok();
+}
+
+void Workspace::close(std::string_view uri) {
+  if (auto it = documents_.find(uri); it != documents_.end()) documents_.erase(it);
+  // What it held stays useful as recent context: the ring ages it out.
+  dirty_.erase(std::string(uri));
+}
+
+OpenDocument* Workspace::find(std::string_view uri) {
+  auto it = documents_.find(uri);
+  return it == documents_.end() ? nullptr : it->second.get();
+}
+
+void Workspace::refresh(std::string_view current_uri) {
+  for (auto it = dirty_.begin(); it != dirty_.end();) {
+    if (*it == current_uri) {  // the current document's own text is in the prompt already
+      ++it;
+      continue;
+    }
+    if (OpenDocument* doc = find(*it)) {
+      ring_.add_document(*it, doc->document.text());
+      if (doc->tree) definitions_.set_document(*it, context::collect_definitions(*doc->tree, doc->document.text(), *it));
+    }
+    it = dirty_.erase(it);
+  }
+}
+
+const context::SnippetRing& Workspace::ring(std::string_view current_uri) {
+  refresh(current_uri);
+  return ring_;
+}
+
+const context::DefinitionIndex& Workspace::definitions(std::string_view current_uri) {
+  refresh(current_uri);
+  return definitions_;
+}
+
+}  // namespace infilld::lsp

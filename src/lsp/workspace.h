@@ -1,0 +1,57 @@
+// The open documents of one client: each one's text (Document), language and syntax tree,
+// kept in step by didOpen / didChange / didClose; and what the prompt takes from the other
+// open files (a snippet ring and a definition index), refreshed lazily: a changed document
+// is re-read into them when another document next asks for context.
+//
+// Loop thread only.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+#include "context/definitions.h"
+#include "context/document.h"
+#include "context/languages.h"
+#include "context/snippets.h"
+#include "context/syntax_tree.h"
+
+namespace infilld::lsp {
+
+struct OpenDocument {
+  context::Document document;
+  const context::Language* language = nullptr;
+  std::optional<context::SyntaxTree> tree;  // none for plain text (or a failed parse)
+};
+
+class Workspace {
+ public:
+  // Opening a document already open replaces it (clients re-open after a rename).
+  void open(std::string uri, std::string language_id, int64_t version, std::string text);
+  // Applies a didChange; on error the document is unchanged.
+  Status change(std::string_view uri, int64_t version, std::span<const context::TextEdit> edits,
+                context::PositionEncoding encoding);
+  void close(std::string_view uri);
+
+  OpenDocument* find(std::string_view uri);
+  size_t size() const { return documents_.size(); }
+
+  // The other files' context as of now, for a completion in `current_uri`.
+  const context::SnippetRing& ring(std::string_view current_uri);
+  const context::DefinitionIndex& definitions(std::string_view current_uri);
+
+ private:
+  void refresh(std::string_view current_uri);
+
+  std::map<std::string, std::unique_ptr<OpenDocument>, std::less<>> documents_;
+  std::set<std::string, std::less<>> dirty_;  // changed since the ring and index last read them
+  context::SnippetRing ring_;
+  context::DefinitionIndex definitions_;
+};
+
+}  // namespace infilld::lsp
