@@ -336,8 +336,12 @@ def _like_names(like, layers):
 
 def write_checkpoint(out_dir, arch, dtype="f32", shards=None, seed=0, layers=2, hidden=64,
                      heads=4, kv_heads=None, ffn=128, vocab=None, rope_theta=None,
-                     eps=None, like=None, merges_form="string"):
+                     eps=None, like=None, merges_form="string", printable=False):
     """Write a complete tiny checkpoint folder; returns a summary dict.
+
+    With `printable`, the LM head's rows of every token that is not printable ASCII (or a
+    newline) are zero, so greedy decoding writes readable text: what the language-server
+    tests need to see suggestions survive post-processing. The network is still random.
 
     With `like` (a real checkpoint folder), the config is that folder's with tiny dims
     and the tensor names must equal the real index's (restricted to the kept layers).
@@ -409,6 +413,8 @@ def write_checkpoint(out_dir, arch, dtype="f32", shards=None, seed=0, layers=2, 
 
     rng = np.random.default_rng(seed)
     tensors = [(n, random_tensor(rng, n, s).astype(np.float32)) for n, s in specs]
+    if printable:
+        _silence_unprintable(tensors, tok, vocab)
     files = []
     if shards == 1:
         files.append("model.safetensors")
@@ -436,6 +442,21 @@ def write_checkpoint(out_dir, arch, dtype="f32", shards=None, seed=0, layers=2, 
             "vocab_size": vocab, "tokenizer_size": tok_size}
 
 
+def _silence_unprintable(tensors, tok, vocab):
+    """Zeroes the LM head rows of tokens whose bytes are not printable ASCII or newline."""
+    byte_of = {ch: b for b, ch in bytes_to_unicode()}
+    keep = np.zeros(vocab, dtype=bool)
+    for text, tid in tok["model"]["vocab"].items():
+        data = [byte_of.get(ch, -1) for ch in text]
+        keep[tid] = all(b == 10 or 32 <= b < 127 for b in data)
+    heads = ("lm_head.weight", "model.transformer.ff_out.weight")
+    names = [n for n, _ in tensors]
+    head = next((n for n in names if n in heads), None) or "model.embed_tokens.weight"
+    for n, a in tensors:
+        if n == head:
+            a[~keep] = 0.0
+
+
 def _dump(path, obj):
     with open(path, "w", encoding="utf-8") as f:
         json.dump(obj, f, indent=2, ensure_ascii=False)
@@ -456,13 +477,15 @@ def main(argv=None):
     p.add_argument("--ffn", type=int, default=128)
     p.add_argument("--vocab", type=int)
     p.add_argument("--merges-form", choices=("string", "pairs"), default="string")
+    p.add_argument("--printable", action="store_true",
+                   help="greedy decoding writes printable ASCII (zeroes other LM head rows)")
     p.add_argument("--out", required=True)
     a = p.parse_args(argv)
     if a.arch is None and a.like is None:
         p.error("--arch is required without --like")
     info = write_checkpoint(a.out, a.arch, a.dtype, a.shards, a.seed, a.layers, a.hidden,
                             a.heads, a.kv_heads, a.ffn, a.vocab, like=a.like,
-                            merges_form=a.merges_form)
+                            merges_form=a.merges_form, printable=a.printable)
     print("wrote %s: %s %s, %d tensors in %d file(s), vocab %d, mask id %d"
           % (a.out, info["arch"], info["dtype"], len(info["tensors"]), len(info["files"]),
              info["vocab_size"], info["mask_token_id"]))
