@@ -24,10 +24,13 @@ cmake --build build-fuzz -j "$(nproc)"
 # Seeds: the files of generated tiny checkpoints (nothing from ../shared is copied).
 seed_dir=build-fuzz/seed-checkpoint
 /usr/bin/python3 tools/tiny_checkpoint.py --arch dream --dtype bf16 --out "$seed_dir" >/dev/null
-mkdir -p build-fuzz/corpus/fuzz_safetensors build-fuzz/corpus/fuzz_config build-fuzz/corpus/fuzz_tokenizer
+mkdir -p build-fuzz/corpus/fuzz_safetensors build-fuzz/corpus/fuzz_config build-fuzz/corpus/fuzz_tokenizer \
+  build-fuzz/corpus/fuzz_lsp_messages
 cp "$seed_dir/model.safetensors" build-fuzz/corpus/fuzz_safetensors/seed
 cp "$seed_dir/config.json" build-fuzz/corpus/fuzz_config/seed
 { cat "$seed_dir/tokenizer.json"; printf '\0def f(x):\n    return x + 1\n'; } > build-fuzz/corpus/fuzz_tokenizer/seed
+lsp_body='{"jsonrpc":"2.0","id":1,"method":"textDocument/inlineCompletion","params":{"position":{"line":0,"character":1}}}'
+printf '\x07Content-Length: %d\r\n\r\n%s' "${#lsp_body}" "$lsp_body" > build-fuzz/corpus/fuzz_lsp_messages/seed
 for target in build-fuzz/tests/fuzz/fuzz_*; do
   [ -x "$target" ] || continue
   name=$(basename "$target")
