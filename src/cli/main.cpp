@@ -1,5 +1,6 @@
 // infilld: one binary, several faces (DESIGN.md section 1).
 #include <cstdio>
+#include <unistd.h>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,6 +18,7 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: infilld <command> [options]\n"
+    "       infilld                           with stdin a pipe: the language server on stdio\n"
     "\n"
     "commands:\n"
     "  complete FILE:LINE:COL | --prefix-file P [--suffix-file S] | --stdin | --prefix-ids IDS\n"
@@ -62,6 +64,8 @@ constexpr Command kCommands[] = {
 int main(int argc, char** argv) {
   using namespace infilld::cli;
   std::vector<std::string_view> args(argv + 1, argv + argc);
+  // An editor starts `infilld` with pipes: the language server on stdio (DESIGN.md section 1).
+  if (args.empty() && !isatty(0)) return cmd_lsp({});
   if (args.empty() || args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
     std::fputs(kUsage, args.empty() ? stderr : stdout);
     return args.empty() ? 2 : 0;
