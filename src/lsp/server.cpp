@@ -255,7 +255,7 @@ void Server::on_model_loaded(Status status) {
   }
   load_failure_shown_ = false;
   set_status("ready", "model " + host_.model_dir().string());
-  for (uint64_t serial : waiting) start_engine(serial);
+  for (uint64_t serial : waiting) schedule_engine(serial);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -299,7 +299,10 @@ void Server::did_change(const json& params) {
     const std::string& text = workspace_.find(u)->document.text();
     if (text.size() == it->second.expected_text.size() && text == it->second.expected_text) {
       it->second.accepted = true;
-      ++stats_.accepted;
+      if (auto item = items_.find(it->second.id); item != items_.end() && !item->second) {
+        item->second = true;
+        ++stats_.accepted;
+      }
     }
   }
 }
@@ -326,13 +329,10 @@ Expected<json> Server::execute_command(const json& params) {
   auto id = first != nullptr ? read_string(*first, "params.arguments[0]", "id")
                              : Expected<std::string>(error("params.arguments: expected [{\"id\": ...}]"));
   if (!id) return id.error();
-  for (auto& [uri, item] : shown_)
-    if (item.id == *id) {
-      if (!item.accepted) ++stats_.accepted;
-      item.accepted = true;
-      return json(nullptr);
-    }
-  ++stats_.accepted;  // an item older than the document's last one: still an acceptance
+  auto item = items_.find(*id);
+  if (item == items_.end()) return error("params.arguments[0].id: no completion item \"", *id, "\" was given recently");
+  if (!item->second) ++stats_.accepted;  // once per item, however it was reported
+  item->second = true;
   return json(nullptr);
 }
 

@@ -17,6 +17,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 #include <uv.h>
@@ -110,6 +111,7 @@ class Server {
 
   // Completions (server_completion.cpp).
   void request_completion(const Message& m, bool fallback);
+  void schedule_engine(uint64_t serial);  // after the debounce, if any: start_engine
   void start_engine(uint64_t serial);
   void on_engine_done(uint64_t serial, Expected<engine::InfillResult> result);
   void on_engine_update(uint64_t serial, std::vector<int32_t> tokens);
@@ -143,6 +145,10 @@ class Server {
   uint64_t next_serial_ = 1;
   std::map<uint64_t, Completion> completions_;
   std::map<std::string, ShownItem, std::less<>> shown_;  // by document URI
+  // Items given recently (the last kRecentItems) and whether each was accepted.
+  static constexpr size_t kRecentItems = 1024;
+  std::map<std::string, bool, std::less<>> items_;
+  std::vector<std::string> item_order_;
   std::string status_state_;
 };
 

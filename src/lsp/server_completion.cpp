@@ -150,12 +150,23 @@ void Server::request_completion(const Message& m, bool fallback) {
   const uint64_t serial = c.serial;
   Completion& stored = completions_[serial] = std::move(c);
   if (host_.state() != EngineHost::State::Ready) {
-    stored.waiting_for_model = true;  // started by on_model_loaded
+    stored.waiting_for_model = true;  // scheduled by on_model_loaded
     return;
   }
-  if (!stored.explicit_request && settings_.debounce_ms > 0) {
-    stored.debounce = std::make_unique<Timer>(loop_);
-    stored.debounce->start(static_cast<uint64_t>(settings_.debounce_ms), [this, serial] { start_engine(serial); });
+  schedule_engine(serial);
+}
+
+void Server::schedule_engine(uint64_t serial) {
+  auto it = completions_.find(serial);
+  if (it == completions_.end()) return;
+  Completion& c = it->second;
+  c.waiting_for_model = false;
+  if (!c.explicit_request && !c.id.is_null() && settings_.debounce_ms > 0) {
+    // Measured from the request's arrival: time spent waiting for the model counts.
+    const double waited = ms_since(c.received);
+    const double left = std::max(0.0, settings_.debounce_ms - waited);
+    c.debounce = std::make_unique<Timer>(loop_);
+    c.debounce->start(static_cast<uint64_t>(left), [this, serial] { start_engine(serial); });
     return;
   }
   start_engine(serial);
@@ -219,11 +230,14 @@ void Server::on_engine_update(uint64_t serial, std::vector<int32_t> tokens) {
   auto it = completions_.find(serial);
   if (it == completions_.end() || it->second.id.is_null()) return;
   Completion& c = it->second;
-  auto text = host_.tokenizer()->decode(tokens);
-  if (!text || *text == c.streamed) return;
-  // The final part grows left to right, so the first line is final first.
-  c.streamed = *text;
-  notify("infilld/completionUpdate", {{"id", c.id}, {"uri", c.uri}, {"text", c.selected + *text}});
+  auto decoded = host_.tokenizer()->decode(tokens);
+  if (!decoded) return;
+  // The final part grows left to right, so the first line is final first. A character split
+  // across tokens waits for its last byte: each update extends the one before.
+  const std::string_view text = printable_prefix(*decoded);
+  if (text.size() <= c.streamed.size() || text.substr(0, c.streamed.size()) != c.streamed) return;
+  c.streamed = std::string(text);
+  notify("infilld/completionUpdate", {{"id", c.id}, {"uri", c.uri}, {"text", c.selected + c.streamed}});
 }
 
 void Server::on_engine_done(uint64_t serial, Expected<engine::InfillResult> result) {
@@ -277,8 +291,15 @@ void Server::answer(Completion& c, const std::string& suggestion) {
   stats_.record_latency(ms_since(c.received));
   reply(c.id, make_items(c, suggestion));
   if (!suggestion.empty()) {
-    shown_[c.uri] = {"c" + std::to_string(c.serial), c.prefix + suggestion + c.suffix, false};
-    // The document's text once accepted: the selected text is part of prefix already.
+    // The document's text once accepted (the selected text is part of the prefix already).
+    const std::string item_id = "c" + std::to_string(c.serial);
+    shown_[c.uri] = {item_id, c.prefix + suggestion + c.suffix, false};
+    items_[item_id] = false;
+    item_order_.push_back(item_id);
+    if (item_order_.size() > kRecentItems) {
+      items_.erase(item_order_.front());
+      item_order_.erase(item_order_.begin());
+    }
   }
   const Completion answered = std::move(c);
   completions_.erase(answered.serial);

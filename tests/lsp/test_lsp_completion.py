@@ -1,0 +1,567 @@
+#!/usr/bin/env python3
+"""LSP completion sessions against the real server (docs/lsp.md): documents in each
+position encoding, inline completion and its fallback, selected completions,
+cancellation and storms, supersede, debounce, ContentModified, cache and typed-through
+reuse, acceptance, speculation, streaming. See transcript_harness.py.
+
+    test_lsp_completion.py --infilld PATH [--workdir DIR] [--only NAME[,NAME...]]
+                        [--timeout SECONDS_PER_CASE] [--verbose]
+"""
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from transcript_harness import *  # noqa: E402,F401,F403  (the cases' shared vocabulary)
+from transcript_harness import collect, main  # noqa: E402
+
+# ---------------------------------------------------------------------------------------
+# cases: documents
+
+DOC0 = ("// café ☕ and 😀 here\n"
+        "int main() {\n"
+        "    int x = 1;\n"
+        "}\n")
+
+
+def documents_for(k, encoding):
+    c = k.start()
+    offered = None if encoding == "utf-16" else [encoding]
+    result = initialize(c, options=FAST, encodings=offered)
+    check(result["capabilities"]["positionEncoding"] == encoding, "encoding not %s" % encoding)
+    uri = k.uri("doc_%s.cpp" % encoding)
+    text = DOC0
+    open_doc(c, uri, text)
+    # v2: insert after the emoji; v3: replace "1" by a call with non-ASCII text;
+    # v4: a new line before "}"; v5 (two changes in one notification): replace "é ☕" and
+    # append to line 1.
+    edits = []
+    i = text.index("😀") + 1
+    edits.append((2, [(i, i, " naïve 🎉")]))
+    text2 = text[:i] + " naïve 🎉" + text[i:]
+    j = text2.index("= 1") + 2
+    edits.append((3, [(j, j + 1, 'f("ü😀")')]))
+    text3 = text2[:j] + 'f("ü😀")' + text2[j + 1:]
+    m = text3.index("}\n")
+    edits.append((4, [(m, m, "    // 🙂 done\n")]))
+    text4 = text3[:m] + "    // 🙂 done\n" + text3[m:]
+    a = text4.index("é ☕")
+    step1 = text4[:a] + "e" + text4[a + 3:]
+    b = step1.index("{\n") + 1
+    text5 = step1[:b] + " // 𝄞" + step1[b:]
+    edits.append((5, [(a, a + 3, "e"), (b, b, " // 𝄞")]))
+    current = text
+    for version, changes in edits:
+        lsp_changes = []
+        for start, end, new in changes:  # each change applies to the text after the previous
+            lsp_changes.append(edit(position(current, start, encoding),
+                                    position(current, end, encoding), new))
+            current = current[:start] + new + current[end:]
+        change(c, uri, version, lsp_changes)
+    check(current == text5, "test bug: expected text")
+    final = current
+    pos = pos_of(final, 'f("ü😀")', encoding)
+    items = complete(c, uri, pos, "inlineCompletion after the edits")
+    # The same text opened whole must give the same suggestion (the same context).
+    s0 = stats(c)
+    c.notify("textDocument/didClose", {"textDocument": {"uri": uri}})
+    open_doc(c, uri, final, version=9)
+    items2 = complete(c, uri, pos, "inlineCompletion on the reopened document")
+    s1 = stats(c)
+    check([i["insertText"] for i in items] == [i["insertText"] for i in items2],
+          "%s: the edited document and the same text opened whole differ: %r vs %r (the "
+          "incremental edits were applied differently?)" % (encoding, items, items2))
+    k.note("%s: suggestion %r, cache hits +%d" % (encoding, items[0]["insertText"][:20] if items
+                                                   else None, delta(s1, s0, "cacheHits")))
+    # The line count: the last line (empty, after the final newline) is valid, one more not.
+    n = last_line(final)
+    complete(c, uri, {"line": n, "character": 0}, "the empty last line")
+    rid = inline(c, uri, {"line": n + 1, "character": 0})
+    expect_error(c.wait_response(rid, 10), rid, INVALID_PARAMS, "a position past the last line")
+    # A character past the line's end clamps.
+    rid = inline(c, uri, {"line": 1, "character": 500})
+    res = expect_result(c.wait_response(rid, 30), rid, "a character past the line's end")
+    check(isinstance(res, dict) and isinstance(res.get("items"), list), "result %r" % res)
+    for item in res["items"]:
+        r = item.get("range", {})
+        check(r.get("start") == r.get("end") and r.get("start", {}).get("line") == 1,
+              "clamped item range %r" % r)
+    # A stale version and a range outside the document: logged as errors, text unchanged.
+    mark = c.mark()
+    change(c, uri, 9, [edit({"line": 0, "character": 0}, {"line": 0, "character": 0}, "a\nb\nc\n")])
+    c.wait_notification("window/logMessage", lambda p: p.get("type") == 1, 5, since=mark)
+    mark = c.mark()
+    change(c, uri, 10, [edit({"line": n + 5, "character": 0}, {"line": n + 6, "character": 0}, "x")])
+    c.wait_notification("window/logMessage", lambda p: p.get("type") == 1, 5, since=mark)
+    rid = inline(c, uri, {"line": n + 1, "character": 0})
+    expect_error(c.wait_response(rid, 10), rid, INVALID_PARAMS,
+                 "past the last line after the rejected changes (the document changed?)")
+    items3 = complete(c, uri, pos, "inlineCompletion after the rejected changes")
+    check([i["insertText"] for i in items3] == [i["insertText"] for i in items2],
+          "a rejected didChange changed the suggestion: %r vs %r" % (items3, items2))
+    # A full-text change (no range), version 11 is newer than 9 (10 was rejected).
+    change(c, uri, 11, [{"text": "one line\n"}, {"text": "x\ny\nz"}])
+    complete(c, uri, {"line": 2, "character": 1}, "the last line after a full change")
+    rid = inline(c, uri, {"line": 3, "character": 0})
+    expect_error(c.wait_response(rid, 10), rid, INVALID_PARAMS, "past the last line of 'x\\ny\\nz'")
+    # Unknown and closed documents.
+    rid = inline(c, k.uri("never_opened.cpp"), {"line": 0, "character": 0})
+    expect_error(c.wait_response(rid, 10), rid, INVALID_PARAMS, "an unknown document")
+    c.notify("textDocument/didSave", {"textDocument": {"uri": uri}})
+    c.notify("textDocument/didClose", {"textDocument": {"uri": uri}})
+    rid = inline(c, uri, {"line": 0, "character": 0})
+    expect_error(c.wait_response(rid, 10), rid, INVALID_PARAMS, "a closed document")
+    finish(c)
+
+
+def case_documents_utf16(k):
+    documents_for(k, "utf-16")
+
+
+def case_documents_utf8(k):
+    documents_for(k, "utf-8")
+
+
+def case_documents_utf32(k):
+    documents_for(k, "utf-32")
+
+
+def case_selected_completion(k):
+    c = k.start()
+    initialize(c, options=FAST)
+    uri = k.uri()
+    text = SOURCE.replace("s += \n", "s += v.si\n")
+    open_doc(c, uri, text)
+    start, end = pos_of(text, "s += ", after=True), pos_of(text, "s += v.si")
+    selected = {"range": {"start": start, "end": end}, "text": "v.size()"}
+    rid = inline(c, uri, end, selected=selected)
+    res = expect_result(c.wait_response(rid, 30), rid, "inlineCompletion with selectedCompletionInfo")
+    check(isinstance(res, dict) and isinstance(res.get("items"), list), "result %r" % res)
+    for item in res["items"]:
+        check(item.get("range") == selected["range"],
+              "item range %r, expected the selected range %r" % (item.get("range"), selected["range"]))
+        check(item.get("insertText", "").startswith("v.size()"),
+              "insertText %r does not start with the selected text" % item.get("insertText"))
+    finish(c)
+
+
+# ---------------------------------------------------------------------------------------
+# cases: cancellation, supersede, content modified
+
+def case_cancel(k):
+    c = k.start()
+    initialize(c, options={"maxTokens": 16, "debounceMs": 3000, "seed": 1})
+    wait_ready(c)
+    uri = k.uri()
+    open_doc(c, uri, SOURCE)
+    pos = pos_of(SOURCE, "s += ")
+    s0 = stats(c)
+    rid = inline(c, uri, pos, trigger=2)  # automatic: waits 3 s before the engine
+    time.sleep(0.2)
+    t = time.monotonic()
+    c.cancel(rid)
+    expect_error(c.wait_response(rid, 2.5), rid, CANCELLED, "a cancelled pending request")
+    check(time.monotonic() - t < 2.0, "the cancel was answered after %.1f s, not at once"
+          % (time.monotonic() - t))
+    c.cancel(rid)            # already answered: nothing more
+    c.cancel(987654)         # never sent: nothing
+    c.cancel("no-such-id")
+    time.sleep(3.2)          # past the debounce: still exactly one reply
+    s1 = stats(c)
+    check(delta(s1, s0, "requests") == 1 and delta(s1, s0, "cancelled") == 1,
+          "stats after one cancelled request: %s" % json.dumps(s1))
+    check(delta(s1, s0, "latency") == 0, "a cancelled request counted in latencyMs")
+    finish(c)
+
+
+def case_cancel_storm(k):
+    c = k.start()
+    initialize(c, options=dict(FAST, cacheSize=0, speculative=False))
+    uri = k.uri()
+    open_doc(c, uri, SOURCE)
+    pos = pos_of(SOURCE, "s += ")
+    s0 = stats(c)
+    ids = [inline(c, uri, pos, trigger=2) for _ in range(50)]
+    replies = [c.wait_response(rid, 60) for rid in ids]
+    results = cancelled = 0
+    for n, (rid, resp) in enumerate(zip(ids, replies)):
+        if "error" in resp and n < len(ids) - 1:
+            expect_error(resp, rid, CANCELLED, "storm request %d" % n)
+            cancelled += 1
+        else:
+            check_items(expect_result(resp, rid, "storm request %d" % n), pos)
+            results += 1
+    time.sleep(0.3)
+    for rid in ids:
+        check(len(c.responses(rid)) == 1, "storm id %r answered %d times" % (rid, len(c.responses(rid))))
+    s1 = stats(c)
+    d = {key: delta(s1, s0, key) for key in STATS_KEYS + ("latency",)}
+    k.note("%d results, %d cancelled; stats delta %s" % (results, cancelled, json.dumps(d)))
+    check(d["requests"] == 50, "stats requests +%d, expected +50" % d["requests"])
+    check(d["cancelled"] + d["superseded"] == cancelled,
+          "cancelled + superseded +%d, but %d replies were -32800"
+          % (d["cancelled"] + d["superseded"], cancelled))
+    check(d["completed"] + d["empty"] == results and d["latency"] == results,
+          "completed + empty +%d, latencyMs.count +%d, but %d replies were results"
+          % (d["completed"] + d["empty"], d["latency"], results))
+    check(d["errors"] == 0 and d["contentModified"] == 0, "errors or contentModified counted")
+    finish(c)
+
+
+def case_supersede_scope(k):
+    """A completion request supersedes the pending inlineCompletion of its own document,
+    and only that one."""
+    c = k.start()
+    initialize(c, options={"maxTokens": 16, "debounceMs": 2000, "seed": 1})
+    wait_ready(c)
+    uri1, uri2 = k.uri("one.cpp"), k.uri("two.cpp")
+    open_doc(c, uri1, SOURCE)
+    open_doc(c, uri2, SOURCE)
+    pos = pos_of(SOURCE, "s += ")
+    s0 = stats(c)
+    a = inline(c, uri1, pos, trigger=2)
+    b = inline(c, uri2, pos, trigger=2)
+    time.sleep(0.2)
+    t = time.monotonic()
+    comp = c.request("textDocument/completion", {"textDocument": {"uri": uri1}, "position": pos,
+                                                 "context": {"triggerKind": 1}})
+    expect_error(c.wait_response(a, 1.5), a, CANCELLED, "inlineCompletion superseded by completion")
+    check(time.monotonic() - t < 1.5, "the superseded request was not answered at once")
+    res = expect_result(c.wait_response(comp, 30), comp, "textDocument/completion")
+    check(isinstance(res, dict) and res.get("isIncomplete") is True and
+          isinstance(res.get("items"), list), "completion result %r" % res)
+    check_items(expect_result(c.wait_response(b, 10), b, "the other document's request"), pos)
+    s1 = stats(c)
+    check(delta(s1, s0, "superseded") == 1, "superseded +%d, expected +1" % delta(s1, s0, "superseded"))
+    finish(c)
+
+
+def case_debounce_replaces(k):
+    """Automatic requests within the debounce: each newer one replaces the older without
+    any engine work, so the burst costs the forwards of one request."""
+    c = k.start()
+    initialize(c, options={"maxTokens": 16, "debounceMs": 500, "seed": 1, "speculative": False})
+    wait_ready(c)
+    uri = k.uri()
+    open_doc(c, uri, SOURCE)
+    s0 = stats(c)
+    complete(c, uri, pos_of(SOURCE, "return "), "one explicit request")
+    s1 = stats(c)
+    one = delta(s1, s0, "forwards")
+    pos = pos_of(SOURCE, "s += ")
+    t = time.monotonic()
+    ids = [inline(c, uri, pos, trigger=2) for _ in range(5)]
+    for n, rid in enumerate(ids[:-1]):
+        expect_error(c.wait_response(rid, 5), rid, CANCELLED, "debounced request %d of 5" % n)
+    check_items(expect_result(c.wait_response(ids[-1], 30), ids[-1], "the last debounced request"), pos)
+    waited = time.monotonic() - t
+    s2 = stats(c)
+    burst = delta(s2, s1, "forwards")
+    k.note("one request %d forwards, the burst %d; the last answered after %.2f s" % (one, burst, waited))
+    check(waited >= 0.45, "the last automatic request was answered after %.2f s, before the "
+          "debounce of 0.5 s" % waited)
+    check(burst <= one, "the burst of 5 ran %d forwards, one request %d" % (burst, one))
+    check(delta(s2, s1, "superseded") == 4, "superseded +%d, expected +4" % delta(s2, s1, "superseded"))
+    finish(c)
+
+
+def case_debounce_while_loading(k):
+    """An automatic request that arrives while the model loads still waits its debounce
+    (initialize, initialized, didOpen and the request in one write, before the load ends)."""
+    c = k.start()
+    uri = k.uri()
+    debounce = 1500
+    init, req = c.new_id(), c.new_id()
+    t = time.monotonic()
+    c.send_batch([
+        {"jsonrpc": "2.0", "id": init, "method": "initialize",
+         "params": {"processId": None, "rootUri": None, "capabilities": {},
+                    "initializationOptions": {"maxTokens": 16, "debounceMs": debounce, "seed": 1}}},
+        {"jsonrpc": "2.0", "method": "initialized", "params": {}},
+        {"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument": {
+            "uri": uri, "languageId": "cpp", "version": 1, "text": SOURCE}}},
+        {"jsonrpc": "2.0", "id": req, "method": "textDocument/inlineCompletion",
+         "params": {"textDocument": {"uri": uri}, "position": pos_of(SOURCE, "s += "),
+                    "context": {"triggerKind": 2}}}])
+    expect_result(c.wait_response(init, 15), init, "initialize")
+    resp = c.wait_response(req, 30)
+    waited = time.monotonic() - t
+    ready = c.wait_notification("didChangeStatus", lambda p: p.get("state") == "ready", 15)
+    reply = [r for r in c.messages if r.msg is resp][0]
+    k.note("answered after %.2f s; model ready %s the reply" % (
+        waited, "before" if ready.index < reply.index else "after"))
+    check_items(expect_result(resp, req, "the automatic request"), pos_of(SOURCE, "s += "))
+    check(waited >= debounce / 1000.0 - 0.05,
+          "an automatic request sent while the model loaded was answered after %.2f s, "
+          "without its debounce of %.1f s" % (waited, debounce / 1000.0))
+    finish(c)
+
+
+def case_content_modified(k):
+    c = k.start()
+    initialize(c, options={"maxTokens": 16, "debounceMs": 3000, "seed": 1})
+    wait_ready(c)
+    uri = k.uri()
+    open_doc(c, uri, SOURCE)
+    pos = pos_of(SOURCE, "s += ")
+    s0 = stats(c)
+    rid = inline(c, uri, pos, trigger=2)
+    time.sleep(0.2)
+    change(c, uri, 2, [edit(pos, pos, "x")])
+    expect_error(c.wait_response(rid, 2.5), rid, CONTENT_MODIFIED, "a pending request, then didChange")
+    # Without debounce the request may already be done: -32801 or a result, once.
+    c.notify("workspace/didChangeConfiguration", {"settings": {"infilld": {"debounceMs": 0}}})
+    version, outcomes, text = 3, [], SOURCE[:index_of(SOURCE, pos)] + "x" + SOURCE[index_of(SOURCE, pos):]
+    for n in range(5):
+        p = pos_of(text, "s += x" + "y" * n)
+        rid = inline(c, uri, p)
+        change(c, uri, version, [edit(p, p, "y")])
+        text = text[:index_of(text, p)] + "y" + text[index_of(text, p):]
+        version += 1
+        resp = c.wait_response(rid, 30)
+        if "error" in resp:
+            expect_error(resp, rid, CONTENT_MODIFIED, "request then didChange")
+            outcomes.append("modified")
+        else:
+            check_items(expect_result(resp, rid), p)
+            outcomes.append("result")
+    time.sleep(0.3)
+    s1 = stats(c)
+    k.note("undebounced outcomes %s" % outcomes)
+    check(delta(s1, s0, "contentModified") == 1 + outcomes.count("modified"),
+          "stats contentModified +%d, expected +%d" % (delta(s1, s0, "contentModified"),
+                                                       1 + outcomes.count("modified")))
+    finish(c)
+
+
+def case_shutdown_pending(k):
+    c = k.start()
+    initialize(c, options={"maxTokens": 16, "debounceMs": 5000, "seed": 1})
+    wait_ready(c)
+    uri = k.uri()
+    open_doc(c, uri, SOURCE)
+    rid = inline(c, uri, pos_of(SOURCE, "s += "), trigger=2)
+    time.sleep(0.2)
+    sid = c.request("shutdown")
+    pending = c.wait_for(lambda m: is_response(m) and m.get("id") == rid, 3, what="pending reply")
+    done = c.wait_for(lambda m: is_response(m) and m.get("id") == sid, 3, what="shutdown reply")
+    check(done.msg.get("result", "absent") is None, "shutdown reply %r" % done.msg)
+    check("error" in pending.msg and pending.msg["error"].get("code") in (CANCELLED, -32802),
+          "the pending request at shutdown: %r, expected RequestCancelled" % pending.msg)
+    check(pending.index < done.index, "the pending request was answered after shutdown's reply")
+    c.notify("exit")
+    check(c.wait_exit(10) == 0, "exit status not 0")
+    check_replies(c)
+
+
+# ---------------------------------------------------------------------------------------
+# cases: cache, typed-through, acceptance, streaming
+
+def case_cache(k):
+    c = k.start()
+    initialize(c, options=dict(FAST, speculative=False))
+    uri = k.uri()
+    open_doc(c, uri, SOURCE)
+    pos, item = find_suggestion(c, uri, SOURCE, NEEDLES)
+    s0 = stats(c)
+    items = complete(c, uri, pos, "the same request again")
+    s1 = stats(c)
+    check(items and items[0]["insertText"] == item["insertText"],
+          "the repeated request gave %r, first %r" % (items, item))
+    check(delta(s1, s0, "cacheHits") == 1, "cacheHits +%d, expected +1" % delta(s1, s0, "cacheHits"))
+    check(delta(s1, s0, "forwards") == 0, "a cache hit ran %d forwards" % delta(s1, s0, "forwards"))
+    check(delta(s1, s0, "requests") == 1 and delta(s1, s0, "completed") == 1,
+          "stats after a cache hit: %s" % json.dumps(s1))
+    finish(c)
+
+
+def advance(pos, s, encoding):
+    line, ch = pos["line"], pos["character"]
+    for x in s:
+        if x == "\n":
+            line, ch = line + 1, 0
+        else:
+            ch += units(x, encoding)
+    return {"line": line, "character": ch}
+
+
+def case_typed_through(k):
+    c = k.start()
+    initialize(c, options=dict(FAST, speculative=False))
+    uri = k.uri()
+    open_doc(c, uri, SOURCE)
+    pos, item = find_suggestion(c, uri, SOURCE, NEEDLES, min_len=2)
+    s = item["insertText"]
+    s0 = stats(c)
+    change(c, uri, 2, [edit(pos, pos, s[0])])
+    pos2 = advance(pos, s[0], "utf-16")
+    items = complete(c, uri, pos2, "after typing the suggestion's first character")
+    s1 = stats(c)
+    check(items and items[0]["insertText"] == s[1:],
+          "typed %r of %r: got %r, expected the rest %r" % (s[0], s, items, s[1:]))
+    check(delta(s1, s0, "typedThroughHits") == 1,
+          "typedThroughHits +%d, expected +1" % delta(s1, s0, "typedThroughHits"))
+    check(delta(s1, s0, "forwards") == 0,
+          "a typed-through hit ran %d forwards" % delta(s1, s0, "forwards"))
+    finish(c)
+
+
+def case_accept(k):
+    c = k.start()
+    initialize(c, options=dict(FAST, speculative=False))
+    uri = k.uri()
+    open_doc(c, uri, SOURCE)
+    pos, item = find_suggestion(c, uri, SOURCE, NEEDLES)
+    s0 = stats(c)
+    rid = c.request("workspace/executeCommand", {"command": item["command"]["command"],
+                                                 "arguments": item["command"]["arguments"]})
+    check(expect_result(c.wait_response(rid, 10), rid, "executeCommand infilld.accept") is None,
+          "infilld.accept did not answer null")
+    wait_stats(c, lambda s: delta(s, s0, "accepted") == 1, what="accepted +1 after the command")
+    c.notify("textDocument/didShowCompletion", {"item": item})
+    wait_stats(c, lambda s: delta(s, s0, "shown") == 1, what="shown +1")
+    c.notify("textDocument/didPartiallyAcceptCompletion", {"item": item, "acceptedLength": 1})
+    s1 = wait_stats(c, lambda s: delta(s, s0, "partiallyAccepted") == 1, what="partiallyAccepted +1")
+    check(delta(s1, s0, "accepted") == 1, "accepted changed by a partial acceptance")
+    # A client that never runs the command: inserting the suggestion counts as acceptance.
+    text = SOURCE
+    for needle in NEEDLES:
+        p2 = pos_of(text, needle)
+        if p2 == pos:
+            continue
+        items = complete(c, uri, p2)
+        if items and items[0]["insertText"]:
+            break
+    else:
+        raise Fail("no second suggestion")
+    s2 = stats(c)
+    change(c, uri, 2, [edit(p2, p2, items[0]["insertText"])])
+    wait_stats(c, lambda s: delta(s, s2, "accepted") == 1,
+               what="accepted +1 after a didChange inserting the suggestion")
+    # What VS Code does: the edit, then the command: one acceptance, not two.
+    rid = c.request("workspace/executeCommand", {"command": "infilld.accept",
+                                                 "arguments": items[0]["command"]["arguments"]})
+    check(expect_result(c.wait_response(rid, 10), rid, "infilld.accept after the edit") is None,
+          "infilld.accept did not answer null")
+    time.sleep(0.2)
+    s3 = stats(c)
+    check(delta(s3, s2, "accepted") == 1, "accepted +%d after the edit and the command for "
+          "the same suggestion, expected +1" % delta(s3, s2, "accepted"))
+    # An item is accepted once however often it is reported; an id never given is InvalidParams.
+    rid = c.request("workspace/executeCommand", {"command": "infilld.accept",
+                                                 "arguments": item["command"]["arguments"]})
+    expect_result(c.wait_response(rid, 10), rid, "infilld.accept of the first id again")
+    s4 = stats(c)
+    check(delta(s4, s3, "accepted") == 0, "accepting the first item again counted +%d"
+          % delta(s4, s3, "accepted"))
+    rid = c.request("workspace/executeCommand", {"command": "infilld.accept",
+                                                 "arguments": [{"id": "c999999"}]})
+    expect_error(c.wait_response(rid, 10), rid, INVALID_PARAMS, "infilld.accept of an id never given")
+    check(delta(stats(c), s4, "accepted") == 0, "an unknown id counted as an acceptance")
+    finish(c)
+
+
+def case_speculative(k):
+    c = k.start()
+    initialize(c, options=dict(FAST, speculative=True))
+    uri = k.uri()
+    open_doc(c, uri, SOURCE)
+    pos, item = find_suggestion(c, uri, SOURCE, NEEDLES)
+    wait_stats(c, lambda s: s["speculative"] >= 1, timeout=15,
+               what="a speculative suggestion after the first one")
+    s0, deadline = stats(c), time.monotonic() + 10
+    while True:  # the engine idle: forwards steady
+        time.sleep(0.3)
+        s = stats(c)
+        if s["forwards"] == s0["forwards"] or time.monotonic() > deadline:
+            s0 = s
+            break
+        s0 = s
+    text = item["insertText"]
+    change(c, uri, 2, [edit(pos, pos, text)])
+    pos2 = advance(pos, text, "utf-16")
+    complete(c, uri, pos2, "at the end of the accepted suggestion")
+    s1 = stats(c)
+    check(delta(s1, s0, "cacheHits") == 1 and delta(s1, s0, "forwards") == 0,
+          "after accepting, the speculative suggestion was not served from the cache: %s -> %s"
+          % (json.dumps(s0), json.dumps(s1)))
+    check(delta(s1, s0, "accepted") == 1,
+          "inserting the suggestion did not count as accepted: %s" % json.dumps(s1))
+    finish(c)
+
+
+def case_streaming(k):
+    c = k.start()
+    initialize(c, options={"streaming": True, "maxTokens": 32, "debounceMs": 0, "seed": 1,
+                           "speculative": False})
+    uri = k.uri()
+    open_doc(c, uri, SOURCE)
+    got_updates = 0
+    ids, unprintable = [], []
+    for needle in NEEDLES:
+        pos = pos_of(SOURCE, needle)
+        rid = inline(c, uri, pos)
+        ids.append(rid)
+        resp = c.wait_response(rid, 30)
+        items = check_items(expect_result(resp, rid), pos)
+        reply_index = [r.index for r in c.messages if r.msg is resp][0]
+        updates = [r for r in c.notifications("infilld/completionUpdate")
+                   if (r.msg.get("params") or {}).get("id") == rid]
+        texts = []
+        for r in updates:
+            p = r.msg["params"]
+            check(r.index < reply_index, "an update for id %r after its reply" % rid)
+            check(p.get("uri") == uri and isinstance(p.get("text"), str), "update params %r" % p)
+            if not printable(p["text"]):
+                unprintable.append(p["text"])
+            texts.append(p["text"])
+        for a, b in zip(texts, texts[1:]):
+            check(b.startswith(a), "update texts do not grow: %r then %r" % (a, b))
+        if updates and items and items[0]["insertText"]:
+            got_updates += 1
+        if got_updates >= 2:
+            break
+    check(got_updates >= 1, "no infilld/completionUpdate for any request with a suggestion")
+    time.sleep(0.3)
+    for r in c.notifications("infilld/completionUpdate"):
+        check(r.msg["params"].get("id") in ids, "an update for an unknown id: %r" % r.msg)
+    finish(c)
+    check(not unprintable, "%d update texts are not printable (control characters, or U+FFFD: "
+          "invalid or incomplete UTF-8 replaced on the wire), e.g. %r"
+          % (len(unprintable), unprintable[:3]))
+
+
+def case_completion_fallback(k):
+    c = k.start()
+    initialize(c, options=dict(FAST, speculative=False))
+    uri = k.uri()
+    open_doc(c, uri, SOURCE)
+    pos, item = find_suggestion(c, uri, SOURCE, NEEDLES)
+    rid = c.request("textDocument/completion", {"textDocument": {"uri": uri}, "position": pos,
+                                                "context": {"triggerKind": 1}})
+    res = expect_result(c.wait_response(rid, 30), rid, "textDocument/completion")
+    check(isinstance(res, dict) and res.get("isIncomplete") is True and
+          isinstance(res.get("items"), list) and len(res["items"]) == 1,
+          "completion result %s" % json.dumps(res)[:400])
+    ci = res["items"][0]
+    suggestion = item["insertText"]
+    check(ci.get("insertText") == suggestion, "completion insertText %r, inline %r"
+          % (ci.get("insertText"), suggestion))
+    check(ci.get("label") == suggestion.split("\n")[0], "label %r" % ci.get("label"))
+    te = ci.get("textEdit")
+    check(isinstance(te, dict) and te.get("range") == {"start": pos, "end": pos} and
+          te.get("newText", suggestion) == suggestion, "textEdit %r" % te)
+    finish(c)
+
+
+# ---------------------------------------------------------------------------------------
+# cases: model failure, disconnects, status, progress, settings, TCP
+
+
+
+if __name__ == "__main__":
+    sys.exit(main(__doc__, collect(globals())))
