@@ -1,6 +1,7 @@
 #include "lsp/server.h"
 
 #include <cstdio>
+#include <exception>
 #include <vector>
 
 #include "lsp/protocol.h"
@@ -76,13 +77,20 @@ void Server::on_body(Expected<std::string> body) {
     return;
   }
   const Message& m = std::get<Message>(parsed);
-  switch (m.kind) {
-    case Message::Request: on_request(m); break;
-    case Message::Notification: on_notification(m); break;
-    case Message::Response:
-      // Our requests to the client (window/workDoneProgress/create) need nothing back.
-      if (m.error) log_message(kLog, "the client answered our request " + m.id.dump() + " with an error: " + m.error->dump());
-      break;
+  // Handlers check every field they read; this is the net under them: a bug in one must
+  // cost one request (answered InternalError), never the server.
+  try {
+    switch (m.kind) {
+      case Message::Request: on_request(m); break;
+      case Message::Notification: on_notification(m); break;
+      case Message::Response:
+        // Our requests to the client (window/workDoneProgress/create) need nothing back.
+        if (m.error) log_message(kLog, "the client answered our request " + m.id.dump() + " with an error: " + m.error->dump());
+        break;
+    }
+  } catch (const std::exception& e) {
+    log_message(kError, "internal error handling " + m.method + ": " + e.what());
+    if (m.kind == Message::Request) reply_error(m.id, ErrorCode::InternalError, std::string("internal error: ") + e.what());
   }
 }
 
