@@ -241,7 +241,7 @@ int cmd_complete(Args args) {
     if (!decoded) return fail(decoded.message());
     text = std::move(*decoded);
     if (!ctx->ids && !flags->has("raw"))
-      text = context::postprocess({text, ctx->prefix, ctx->suffix, shape.kind, language});
+      text = context::postprocess({lsp::printable_prefix(text), ctx->prefix, ctx->suffix, shape.kind, language});
   }
   if (flags->has("json")) {
     nlohmann::json out = {{"text", text},

@@ -84,7 +84,9 @@ void Server::request_completion(const Message& m, bool fallback) {
   c.version = doc->document.version();
   c.language = doc->language;
   c.received = Clock::now();
-  c.range = {*position, *position};
+  // A character past its line's end clamps: the item's range says where it really is.
+  const context::Position at = lines.position_of(*offset, encoding_);
+  c.range = {at, at};
   const std::string& text = doc->document.text();
   size_t start = *offset, end = *offset;
   // Context: triggerKind 1 (Invoked) is explicit; selectedCompletionInfo {range, text}.

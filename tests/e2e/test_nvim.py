@@ -1,0 +1,425 @@
+#!/usr/bin/env python3
+"""End to end: the real Neovim LSP client drives `infilld lsp` through an inline completion.
+
+For each case this writes a source file, starts `nvim --headless` with
+tests/e2e/nvim_inline.lua, which starts `infilld lsp --model DIR` with Neovim's own client
+(vim.lsp.start_client), deletes a multi-byte character with `x` and types text in Insert
+mode (Neovim sends the incremental didChange), requests textDocument/inlineCompletion at
+the cursor, sends didShowCompletion, types the suggestion's first characters and gets the
+rest from the server's cache, inserts that item at its range (converted from the
+negotiated position encoding), runs its command (workspace/executeCommand
+infilld.accept), requests again, reads infilld/stats and shuts the server down. The script
+checks every step; this runner checks its result again on its own (the final buffer, the
+item's position in the negotiated encoding), and checks that the server's suggestions
+equal `infilld complete FILE:LINE:COL` on the text the editor holds (a server whose copy
+of the document went wrong would complete another text).
+
+The model is a tiny random checkpoint (tools/tiny_checkpoint.py, dream bf16, seed 1):
+its text is random but deterministic. When a request answers an empty list, the script
+types the next string of the case and asks again.
+
+    test_nvim.py --infilld PATH [--nvim PATH] [--workdir DIR] [--only SUBSTRING]
+                 [--timeout SECONDS] [--verbose]
+
+Prints `ok`/`FAIL` lines, then the last line `N passed, M failed`; exit 1 on failure.
+Without Neovim (0.7 or newer) it prints `skipped: ...` and exits 0. With --workdir the
+files stay: each case's folder holds the source file, result.json and the Neovim LSP
+log (cache/nvim/lsp.log: the JSON-RPC transcript at debug level).
+"""
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(REPO, "tools"))
+sys.path.insert(0, os.path.join(REPO, "tests", "parity"))
+import harness  # noqa: E402
+from tiny_checkpoint import write_checkpoint  # noqa: E402
+
+SCRIPT = os.path.join(HERE, "nvim_inline.lua")
+CURSOR = "\u2038"  # marks where the user types; removed from the file
+DEL_OPEN, DEL_CLOSE = "\u27e6", "\u27e7"  # around the character deleted with `x`
+
+PYTHON_FILE = """import math
+
+
+def area(radius):
+    return math.pi * radius ** 2
+
+
+def main():
+    r = 3
+    \u2038
+    print(total)
+
+
+if __name__ == "__main__":
+    main()
+"""
+
+# Multi-byte characters before the cursor on its line: 2-byte (é, ö), 3-byte (€) and
+# 4-byte ones outside the BMP (🙂, 😀: two UTF-16 units), so UTF-8, UTF-16 and UTF-32
+# columns all differ. 😀 is deleted with `x` before typing (a didChange whose range
+# covers one character: 4 UTF-8 units, 2 UTF-16 units, 1 UTF-32 unit).
+C_FILE = """#include <stdio.h>
+
+static int count(const char *s) {
+    int n = 0;
+    while (*s++) n++;
+    return n;
+}
+
+int main(void) {
+    printf("h\u00e9llo w\u00f6rld \u20ac \U0001F642 \u27e6\U0001F600\u27e7 %d\\n", \u2038);
+    return 0;
+}
+"""
+
+C_TYPED = ["count(", "\"x\")", " + 1", " * 2", " - n"]
+
+
+def case(name, fname, text, typed, offered, encoding, type_through=2, streaming=False):
+    return {"name": name, "file": fname, "text": text, "typed": typed, "offered": offered,
+            "encoding": encoding, "type_through": type_through, "streaming": streaming}
+
+
+CASES = [
+    case("python, no encoding offered (UTF-16)", "demo.py", PYTHON_FILE,
+         ["total = ", "area(", "r) + 1", " * 2", " - r"], [], "utf-16"),
+    case("c, multi-byte line, no encoding offered (UTF-16)", "demo.c", C_FILE, C_TYPED, [], "utf-16"),
+    case("c, multi-byte line, UTF-8 offered first", "demo.c", C_FILE, C_TYPED,
+         ["utf-8", "utf-16"], "utf-8"),
+    case("c, multi-byte line, UTF-32 preferred after an unknown one", "demo.c", C_FILE, C_TYPED,
+         ["x-unknown", "utf-32", "utf-8"], "utf-32"),
+    case("c, multi-byte line, accepted at once", "demo.c", C_FILE, C_TYPED, [], "utf-16",
+         type_through=0),
+    case("python, streaming updates", "demo.py", PYTHON_FILE,
+         ["total = ", "area(", "r) + 1", " * 2", " - r"], [], "utf-16", streaming=True),
+]
+
+
+def nvim_version(nvim):
+    """(major, minor, patch) of `nvim --version`, or None."""
+    try:
+        out = subprocess.run([nvim, "--version"], capture_output=True, text=True, timeout=30,
+                             stdin=subprocess.DEVNULL).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    m = re.search(r"NVIM v(\d+)\.(\d+)\.(\d+)", out)
+    return tuple(int(x) for x in m.groups()) if m else None
+
+
+def find_nvim(requested):
+    if requested:
+        return requested if os.path.exists(requested) or shutil.which(requested) else None
+    return shutil.which("nvim") or ("/usr/bin/nvim" if os.path.exists("/usr/bin/nvim") else None)
+
+
+def units(s, enc):
+    """Length of str s in code units of enc."""
+    if enc == "utf-8":
+        return len(s.encode("utf-8"))
+    if enc == "utf-16":
+        return len(s.encode("utf-16-le")) // 2
+    return len(s)
+
+
+def str_index(line, n_units, enc):
+    """Index into str `line` of a position n_units code units in; None if not a boundary."""
+    count = 0
+    for i, ch in enumerate(line):
+        if count == n_units:
+            return i
+        if count > n_units:
+            return None
+        count += units(ch, enc)
+    return len(line) if count == n_units else None
+
+
+class Layout:
+    """The case's text read: the file as written, where the user deletes and types."""
+
+    def __init__(self, text):
+        before, after = text.split(CURSOR)
+        self.row = before.count("\n")
+        file_text = before + after
+        lines = file_text.split("\n")
+        line = lines[self.row]
+        self.del_chars = line.find(DEL_OPEN)  # str index, -1 when nothing is deleted
+        if self.del_chars >= 0:
+            deleted = line[self.del_chars + 1]
+            assert line[self.del_chars + 2] == DEL_CLOSE, "one character between the brackets"
+            self.deleted = deleted
+        else:
+            self.deleted = ""
+        plain = line.replace(DEL_OPEN, "").replace(DEL_CLOSE, "")
+        head = before.rsplit("\n", 1)[-1].replace(DEL_OPEN, "").replace(DEL_CLOSE, "")
+        lines[self.row] = plain
+        self.file_text = "\n".join(lines)
+        self.col_bytes = len(head.encode("utf-8"))
+        self.del_bytes = len(plain[:self.del_chars].encode("utf-8")) if self.deleted else -1
+        # after the deletion: the lines the user types into, and the cursor's str index
+        self.base = list(lines)
+        if self.deleted:
+            self.base[self.row] = plain[:self.del_chars] + plain[self.del_chars + 1:]
+        self.col_chars = len(head) - (1 if self.deleted else 0)
+
+    def with_text(self, text):
+        """The lines with `text` inserted at the cursor (after the deletion)."""
+        line = self.base[self.row]
+        joined = "\n".join(self.base[:self.row]
+                           + [line[:self.col_chars] + text + line[self.col_chars:]]
+                           + self.base[self.row + 1:])
+        return joined.split("\n")
+
+
+def verify(c, lay, r):
+    """Runner-side checks of a result the script calls ok. Returns a list of problems."""
+    problems = []
+    enc = r.get("encoding")
+    if enc != c["encoding"]:
+        problems.append("encoding %r, expected %r" % (enc, c["encoding"]))
+    if r.get("file_lines") != lay.file_text.split("\n")[:-1]:
+        problems.append("the buffer opened as %r" % r.get("file_lines"))
+    if (r.get("deleted") or "") != lay.deleted:
+        problems.append("deleted %r, expected %r" % (r.get("deleted"), lay.deleted))
+    typed = r.get("typed", "")
+    if not any("".join(c["typed"][:k + 1]) == typed for k in range(len(c["typed"]))):
+        problems.append("typed %r is not a run of the case's strings" % typed)
+    item = r.get("item") or {}
+    text = item.get("insertText", "")
+    # the item's position, read in the negotiated encoding, is right after the typed text
+    typed_line = lay.with_text(typed)[lay.row]
+    start = (item.get("range") or {}).get("start") or {}
+    idx = str_index(typed_line, start.get("character", -1), enc or "utf-16")
+    if start.get("line") != lay.row or idx != lay.col_chars + len(typed):
+        problems.append("item.range.start %r is str index %r of %r, expected %d"
+                        % (start, idx, typed_line, lay.col_chars + len(typed)))
+    want_char = units(typed_line[:lay.col_chars + len(typed)], enc or "utf-16")
+    if start.get("character") != want_char:
+        problems.append("item.range.start.character %r, expected %d in %s"
+                        % (start.get("character"), want_char, enc))
+    want = lay.with_text(typed + text)[:-1]  # the file's final newline is not a buffer line
+    if r.get("buffer") != want:
+        problems.append("buffer %r, expected %r" % (r.get("buffer"), want))
+    tt = r.get("type_through")
+    if c["type_through"] and isinstance(tt, dict):
+        rest = ((tt.get("result") or {}).get("items") or [{}])[0].get("insertText")
+        if tt.get("typed", "") + (rest or "") != text:
+            problems.append("typed through %r, then the rest %r: not %r" % (tt.get("typed"), rest, text))
+    stats = r.get("stats") or {}
+    if not isinstance(stats.get("accepted"), int) or stats["accepted"] < 1:
+        problems.append("stats.accepted %r" % stats.get("accepted"))
+    if (r.get("exit") or {}).get("code") != 0:
+        problems.append("server exit %r" % r.get("exit"))
+    return problems
+
+
+def cli_complete(binary, model_dir, d, fname, lines, row, col_chars, timeout):
+    """`infilld complete FILE:LINE:COL --max-tokens 16 --json` on `lines`; (text, error)."""
+    path = os.path.join(d, "cli", fname)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("\n".join(lines) + "\n")
+    cmd = [binary, "complete", "%s:%d:%d" % (path, row + 1, col_chars + 1), "--model", model_dir,
+           "--max-tokens", "16", "--json"]
+    try:
+        p = subprocess.run(cmd, capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        return None, "%s: timed out" % " ".join(cmd)
+    if p.returncode != 0:
+        return None, "%s: status %d: %s" % (" ".join(cmd), p.returncode,
+                                            p.stderr.decode("utf-8", "replace").strip())
+    try:
+        return json.loads(p.stdout.decode("utf-8", "replace"))["text"], None
+    except (ValueError, KeyError) as e:
+        return None, "%s: bad JSON (%s)" % (" ".join(cmd), e)
+
+
+def cross_check(c, lay, r, binary, model_dir, d, timeout):
+    """The server's suggestions against `infilld complete` on the editor's text: the same
+    context gives the same (deterministic) text, so a server whose copy of the document
+    differs from the editor's answers something else. The CLI may end in U+FFFD (a token
+    cut inside a UTF-8 sequence) where the server leaves the partial character out."""
+    problems = []
+    typed = r.get("typed", "")
+    checks = [("first item", lay.with_text(typed), lay.row, lay.col_chars + len(typed),
+               (r.get("item") or {}).get("insertText"))]
+    text = (r.get("item") or {}).get("insertText", "")
+    after = ((r.get("after_accept") or {}).get("result") or {}).get("items") or []
+    if after:
+        final = lay.with_text(typed + text)
+        joined = "\n".join(final)
+        # the cursor after the suggestion: its line and str column
+        head = "\n".join(lay.with_text(typed + text + CURSOR)).split(CURSOR)[0]
+        row = head.count("\n")
+        col = len(head.rsplit("\n", 1)[-1])
+        assert joined.split("\n")[row][:col] == head.rsplit("\n", 1)[-1]
+        checks.append(("item after acceptance", final, row, col, after[0].get("insertText")))
+    for what, lines, row, col, got in checks:
+        want, err = cli_complete(binary, model_dir, d, c["file"], lines[:-1] if lines[-1] == "" else lines,
+                                 row, col, timeout)
+        if err:
+            problems.append("cross-check (%s): %s" % (what, err))
+        elif got is None or want.rstrip("\ufffd") != got:
+            problems.append("cross-check (%s): the server suggested %r, `infilld complete` on the "
+                            "editor's text gives %r: the server's copy of the document differs?"
+                            % (what, got, want))
+    return problems
+
+
+def tail(path, n):
+    try:
+        with open(path, errors="replace") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return "(no %s)" % path
+    return "\n".join(ln if len(ln) <= 600 else ln[:600] + " ..." for ln in lines[-n:])
+
+
+def run_case(c, nvim, binary, model_dir, base, timeout, verbose):
+    name = c["name"]
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    d = os.path.join(base, slug)
+    os.makedirs(d, exist_ok=True)
+    lay = Layout(c["text"])
+    src = os.path.join(d, c["file"])
+    with open(src, "w", encoding="utf-8") as f:
+        f.write(lay.file_text)
+    result_path = os.path.join(d, "result.json")
+    if os.path.exists(result_path):
+        os.remove(result_path)
+    env = dict(os.environ)
+    env.pop("INFILLD_MODEL", None)
+    for k in ("XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME", "XDG_DATA_HOME"):
+        env[k] = os.path.join(d, k.split("_")[1].lower())
+    env.update({
+        "INFILLD_BIN": binary,
+        "INFILLD_MODEL_DIR": model_dir,
+        "INFILLD_E2E_FILE": src,
+        "INFILLD_E2E_RESULT": result_path,
+        "INFILLD_E2E_LINE": str(lay.row),
+        "INFILLD_E2E_COL": str(lay.col_bytes),
+        "INFILLD_E2E_DELETE_COL": str(lay.del_bytes),
+        "INFILLD_E2E_TYPED": json.dumps(c["typed"]),
+        "INFILLD_E2E_TYPE_THROUGH": str(c["type_through"]),
+        "INFILLD_E2E_ENCODINGS": ",".join(c["offered"]),
+        "INFILLD_E2E_STREAMING": "1" if c["streaming"] else "0",
+        "INFILLD_E2E_WAIT_MS": "30000",
+    })
+    cmd = [nvim, "--headless", "--clean", "-n", "-i", "NONE", "-c", "luafile " + SCRIPT]
+    log_path = os.path.join(env["XDG_CACHE_HOME"], "nvim", "lsp.log")
+    p = subprocess.Popen(cmd, cwd=d, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        out, err = p.communicate(timeout=timeout)
+        timed_out = False
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)  # nvim and the server it started
+        out, err = p.communicate()
+        timed_out = True
+    out = out.decode("utf-8", "replace")
+    err = err.decode("utf-8", "replace")
+    r = None
+    if os.path.exists(result_path):
+        with open(result_path, encoding="utf-8") as f:
+            r = json.load(f)
+    verdict = [ln for ln in out.splitlines() if "E2E OK" in ln or "E2E FAIL" in ln]
+
+    problems = []
+    if timed_out:
+        problems.append("nvim still running after %d s (killed)" % timeout)
+    elif p.returncode != 0:
+        problems.append("nvim exit status %d" % p.returncode)
+    if r is None:
+        problems.append("no result.json")
+    elif not r.get("ok"):
+        problems.append("script: %s" % r.get("reason"))
+    else:
+        problems += verify(c, lay, r)
+        if not problems:
+            problems += cross_check(c, lay, r, binary, model_dir, d, timeout)
+    if not problems and not any("E2E OK" in v for v in verdict):
+        problems.append("no 'E2E OK' line on stdout")
+
+    if problems:
+        print("FAIL %s" % name)
+        for pr in problems:
+            print("  " + pr)
+        print("  stdout: %s" % out.strip()[-2000:])
+        if err.strip():
+            print("  stderr: %s" % err.strip()[-2000:])
+        if r is not None:
+            for a in r.get("attempts") or []:
+                print("  attempt: typed %r at %r -> %s" % (a.get("typed"), a.get("position"),
+                      json.dumps(a.get("result") if a.get("err") is None else {"error": a.get("err")})))
+            if r.get("type_through"):
+                print("  type through: %s" % json.dumps(r["type_through"]))
+            if r.get("stats"):
+                print("  stats: %s" % json.dumps(r["stats"]))
+        print("  lsp log (%s), last lines:" % log_path)
+        print("    " + tail(log_path, 40).replace("\n", "\n    "))
+        return False
+    item = r["item"]
+    stats = r.get("stats") or {}
+    tt = r.get("type_through")
+    tt_desc = ("typed through %r" % tt["typed"]) if isinstance(tt, dict) else (tt or "accepted at once")
+    after = ((r.get("after_accept") or {}).get("result") or {}).get("items") or []
+    stream = (", %d update(s)" % len(r.get("stream") or [])) if c["streaming"] else ""
+    print("ok   %s: %s, deleted %r, typed %r, item %r after %d request(s)%s, %s, accepted=%s, "
+          "next request %d item(s)"
+          % (name, r["encoding"], r.get("deleted", ""), r["typed"], item["insertText"],
+             len(r["attempts"]), stream, tt_desc, stats.get("accepted"), len(after)))
+    if verbose:
+        print("  stats: %s" % json.dumps(stats))
+        for n in r.get("notifications") or []:
+            print("  server: %s %s" % (n.get("method"), json.dumps(n.get("params"))[:300]))
+    return True
+
+
+def main(argv=None):
+    args, binary = harness.parse_args(
+        __doc__, "where to keep the checkpoint, files and logs", 120, argv,
+        extra=lambda p: (p.add_argument("--nvim", help="the nvim binary (default: nvim on PATH)"),
+                         p.add_argument("--verbose", action="store_true",
+                                        help="print stats and server notifications")))
+    nvim = find_nvim(args.nvim)
+    if nvim is None:
+        print("skipped: nvim not found")
+        return 0
+    version = nvim_version(nvim)
+    if version is None or version < (0, 7, 0):
+        print("skipped: %s is not Neovim 0.7 or newer (%r)" % (nvim, version))
+        return 0
+    if shutil.which(binary) is None:
+        print("FAIL: %s is not an executable infilld binary" % binary)
+        print("0 passed, 1 failed")
+        return 1
+    cases = [c for c in CASES if not args.only or args.only in c["name"]]
+    if not cases:
+        print("no case matches --only %r" % args.only)
+        return 1
+    base, cleanup = harness.work_dir(args.workdir, "infilld-e2e-")
+    try:
+        model_dir = os.path.join(base, "model")
+        if not os.path.exists(os.path.join(model_dir, "config.json")):
+            write_checkpoint(model_dir, "dream", "bf16", seed=1)
+        passed = failed = 0
+        for case in cases:
+            if run_case(case, nvim, binary, model_dir, base, args.timeout, args.verbose):
+                passed += 1
+            else:
+                failed += 1
+        print("%d passed, %d failed" % (passed, failed))
+        return 1 if failed else 0
+    finally:
+        cleanup()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
