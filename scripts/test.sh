@@ -2,7 +2,8 @@
 # The README's second command: build and run the whole test suite.
 #   1. Release build: unit tests, parity with the NumPy reference, CLI error contract (ctest).
 #   2. AddressSanitizer + UndefinedBehaviorSanitizer build: the same tests.
-#   3. libFuzzer targets (clang): each fuzzed for a short, bounded time.
+#   3. The VS Code extension: npm ci, compile, unit and end-to-end tests, .vsix package.
+#   4. libFuzzer targets (clang): each fuzzed for a short, bounded time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 FUZZ_SECONDS="${FUZZ_SECONDS:-20}"
@@ -10,6 +11,11 @@ FUZZ_SECONDS="${FUZZ_SECONDS:-20}"
 echo "== release build and tests"
 scripts/build.sh
 ctest --test-dir build --output-on-failure -j 2
+
+echo "== VS Code extension: build, tests (with the server end to end), .vsix"
+tiny_model=build/models/tiny-dream-vscode
+/usr/bin/python3 tools/tiny_checkpoint.py --arch dream --dtype bf16 --seed 1 --out "$tiny_model" >/dev/null
+INFILLD_BIN="$PWD/build/infilld" INFILLD_TEST_MODEL="$PWD/$tiny_model" editors/vscode/build.sh
 
 echo "== sanitizer build (ASan + UBSan) and tests"
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DINFILLD_SANITIZE=ON -DINFILLD_CUDA=OFF
