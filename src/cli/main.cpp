@@ -19,6 +19,7 @@ namespace {
 constexpr const char* kUsage =
     "usage: infilld <command> [options]\n"
     "       infilld                           with stdin a pipe: the language server on stdio\n"
+    "       infilld --version\n"
     "\n"
     "commands:\n"
     "  complete FILE:LINE:COL | --prefix-file P [--suffix-file S] | --stdin | --prefix-ids IDS\n"
@@ -66,6 +67,10 @@ int main(int argc, char** argv) {
   std::vector<std::string_view> args(argv + 1, argv + argc);
   // An editor starts `infilld` with pipes: the language server on stdio (DESIGN.md section 1).
   if (args.empty() && !isatty(0)) return cmd_lsp({});
+  if (!args.empty() && (args[0] == "--version" || args[0] == "version")) {
+    std::printf("infilld %s\n", INFILLD_VERSION);
+    return 0;
+  }
   if (args.empty() || args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
     std::fputs(kUsage, args.empty() ? stderr : stdout);
     return args.empty() ? 2 : 0;

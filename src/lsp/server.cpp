@@ -188,7 +188,7 @@ Expected<json> Server::initialize(const json& params) {
         {"inlineCompletionProvider", json::object()},
         {"completionProvider", {{"resolveProvider", false}}},
         {"executeCommandProvider", {{"commands", {kAcceptCommand}}}}}},
-      {"serverInfo", {{"name", "infilld"}, {"version", "0.1.0"}}}};
+      {"serverInfo", {{"name", "infilld"}, {"version", INFILLD_VERSION}}}};
   // Settings are reported once the client has the answer (notifications before it would
   // break clients that wait for the result first).
   if (const json* init = optional_member(params, "initializationOptions")) {
