@@ -11,7 +11,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config git
   nlohmann-json3-dev libuv1-dev doctest-dev libpcre2-dev libutf8proc-dev
   libdnnl-dev libopenblas-dev libopenblas0-pthread
-  python3 python3-numpy
+  python3 python3-numpy python3-regex
   clang libclang-rt-14-dev
 )
 # Node.js and npm for the tree-sitter sources: Debian's, unless the machine already has
