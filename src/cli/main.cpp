@@ -1,5 +1,6 @@
 // infilld: one binary, several faces (DESIGN.md section 1).
 #include <cstdio>
+#include <cstdlib>
 #include <unistd.h>
 #include <string>
 #include <string_view>
@@ -62,9 +63,24 @@ constexpr Command kCommands[] = {
 }  // namespace
 }  // namespace infilld::cli
 
+namespace {
+
+// A language server shares the machine with the editor and its other tools. OpenMP's
+// default makes idle worker threads spin after each parallel region; under load a spinning
+// team made keystroke latency ten times worse (bench/README.md, keystroke replay). libgomp
+// reads OMP_WAIT_POLICY when it loads, before main: so the server sets it and starts again.
+void prefer_passive_openmp(char** argv) {
+  if (std::getenv("OMP_WAIT_POLICY") != nullptr) return;  // the user's choice stands
+  setenv("OMP_WAIT_POLICY", "passive", 1);
+  execv("/proc/self/exe", argv);  // returns only on failure: carry on as we are
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   using namespace infilld::cli;
   std::vector<std::string_view> args(argv + 1, argv + argc);
+  if ((args.empty() && !isatty(0)) || (!args.empty() && args[0] == "lsp")) prefer_passive_openmp(argv);
   // An editor starts `infilld` with pipes: the language server on stdio (DESIGN.md section 1).
   if (args.empty() && !isatty(0)) return cmd_lsp({});
   if (!args.empty() && (args[0] == "--version" || args[0] == "version")) {
