@@ -83,6 +83,12 @@ class ModelDenoisable : public Denoisable {
                        std::span<std::vector<float>*> logits) override {
     return model_.forward_batch(canvases, logits);
   }
+  // The exact context cache lives here, with the worker that owns this object: successive
+  // requests (the user typing at the cursor) reuse each other's context.
+  Status forward_incremental(std::span<const int32_t> tokens, const kernels::AttentionMask& mask,
+                             std::vector<float>& logits, int64_t& reused) override {
+    return model_.forward_incremental(tokens, mask, context_cache_, logits, reused);
+  }
   bool supports_kv_cache() const override { return model_.config().attention == kernels::MaskKind::Full; }
   Status forward_cached(std::span<const int32_t> tokens, int64_t r0, int64_t r1, KvCache& cache,
                         std::vector<float>& logits) override {
@@ -91,6 +97,7 @@ class ModelDenoisable : public Denoisable {
 
  private:
   const Model& model_;
+  ContextCache context_cache_;
 };
 
 }  // namespace infilld::engine

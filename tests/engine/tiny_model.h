@@ -15,7 +15,10 @@
 
 namespace infilld::test {
 
-inline std::filesystem::path write_tiny_dream(const std::string& folder, uint32_t seed = 1) {
+// `overrides` are laid over config.json (e.g. {"model_type": "infilld_fim", ...}: the same
+// Qwen2 tensors serve our own format).
+inline std::filesystem::path write_tiny_dream(const std::string& folder, uint32_t seed = 1,
+                                              const nlohmann::json& overrides = nlohmann::json::object()) {
   namespace fs = std::filesystem;
   const int64_t V = 48, H = 32, L = 2, A = 4, K = 2, D = H / A, F = 64;
   const fs::path dir = fs::temp_directory_path() / ("infilld-test-" + folder);
@@ -25,6 +28,7 @@ inline std::filesystem::path write_tiny_dream(const std::string& folder, uint32_
                            {"intermediate_size", F},    {"rms_norm_eps", 1e-6}, {"rope_theta", 10000.0},
                            {"tie_word_embeddings", false}, {"mask_token_id", V - 1}, {"bos_token_id", 0},
                            {"eos_token_id", 1},         {"pad_token_id", 1},    {"hidden_act", "silu"}};
+  config.update(overrides);
   std::ofstream(dir / "config.json") << config.dump(2);
 
   std::vector<std::pair<std::string, std::vector<int64_t>>> specs = {{"model.embed_tokens.weight", {V, H}}};

@@ -345,6 +345,8 @@ CanvasSpec canvas_spec(const ModelConfig& c, int64_t n_tokens) {
   for (int32_t id : {c.tokens.eos, c.tokens.pad})
     if (id >= 0 && std::find(s.stop.begin(), s.stop.end(), id) == s.stop.end()) s.stop.push_back(id);
   s.shifted = c.shifted_logits;
+  if (c.arch == Architecture::InfilldFim)
+    s.fim = CanvasSpec::Fim{c.tokens.fim_suffix, c.tokens.fim_prefix, c.tokens.fim_middle, c.tokens.eom, c.block_length};
   return s;
 }
 
@@ -380,6 +382,7 @@ Status check_request(Denoisable& model, const CanvasSpec& spec, const InfillRequ
 }  // namespace
 
 Expected<InfillResult> denoise(Denoisable& model, const CanvasSpec& spec, const InfillRequest& request) {
+  if (spec.fim) return denoise_fim(model, spec, request);
   INFILLD_TRY(check_request(model, spec, request));
   Run run(model, spec, request);
   return run.run();
@@ -387,8 +390,12 @@ Expected<InfillResult> denoise(Denoisable& model, const CanvasSpec& spec, const 
 
 std::vector<Expected<InfillResult>> denoise_batch(Denoisable& model, const CanvasSpec& spec,
                                                   std::span<const InfillRequest> requests) {
-  std::vector<std::unique_ptr<Run>> runs(requests.size());
   std::vector<Expected<InfillResult>> results;
+  if (spec.fim) {  // one exact context cache: the requests take turns
+    for (const InfillRequest& r : requests) results.push_back(denoise_fim(model, spec, r));
+    return results;
+  }
+  std::vector<std::unique_ptr<Run>> runs(requests.size());
   std::vector<Status> invalid(requests.size());
   for (size_t i = 0; i < requests.size(); ++i) {
     invalid[i] = check_request(model, spec, requests[i]);

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -39,6 +40,14 @@ class Denoisable {
   // [r1 - r0, n_vocab]. The full range (0, T) refills `cache`; a partial range recomputes its
   // rows against the cached K/V of the others (and updates its own rows). Each request owns
   // its cache, so the requests of a batch do not disturb one another.
+  // For block-causal models (the infilld FIM format): the logits of the rows of `tokens`
+  // from the first one the model's exact context cache does not hold; `reused` receives
+  // that row's position (row i of logits is position reused + i).
+  virtual Status forward_incremental(std::span<const int32_t> tokens, const kernels::AttentionMask& mask,
+                                     std::vector<float>& logits, int64_t& reused) {
+    return error("this model has no exact context cache (it is not an infilld FIM model)");
+  }
+
   virtual bool supports_kv_cache() const { return false; }
   virtual Status forward_cached(std::span<const int32_t> tokens, int64_t r0, int64_t r1, KvCache& cache,
                                 std::vector<float>& logits) {
@@ -56,6 +65,14 @@ struct CanvasSpec {
   int32_t expand = -1;
   std::vector<int32_t> stop;  // revealed in the span, they end the completion
   bool shifted = false;       // the row of position i - 1 predicts position i
+  // The infilld FIM layout (DESIGN.md section 6) when set: <|suffix|> S <|prefix|> P
+  // <|middle|>, then blocks of `block_length` masks appended one after another, each
+  // denoised against the exact context cache (denoise_fim) until one holds <|eom|>.
+  struct Fim {
+    int32_t suffix = -1, prefix = -1, middle = -1, eom = -1;
+    int64_t block_length = 0;
+  };
+  std::optional<Fim> fim;
   // Only ids below this are ever chosen: the tokenizer's ids. Checkpoints pad their
   // embedding past the vocabulary (Qwen2.5: 152064 rows for 151665 tokens); a padded row
   // decodes to nothing. 0: every logit row entry.
@@ -98,6 +115,12 @@ struct InfillResult {
 };
 
 Expected<InfillResult> denoise(Denoisable& model, const CanvasSpec& spec, const InfillRequest& request);
+
+// The infilld FIM loop (spec.fim set; denoise() and denoise_batch() call it): blocks of
+// masks after the context, each revealed over its steps (the schedule's even split, or the
+// threshold/factor rules) with the policy's scores, the context's K/V reused exactly; ends
+// at the block holding <|eom|> (cut there, finish Stop) or at max_tokens (Length).
+Expected<InfillResult> denoise_fim(Denoisable& model, const CanvasSpec& spec, const InfillRequest& request);
 
 // Several requests at once: they advance in lockstep, the canvases of those without a cache
 // mode computed in one batched forward per step; each finishes on its own (its stop,

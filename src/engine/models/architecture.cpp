@@ -7,6 +7,7 @@ std::string_view architecture_name(Architecture a) {
     case Architecture::Dream: return "dream";
     case Architecture::Qwen2Mdm: return "qwen2_mdm";
     case Architecture::LLaDA: return "llada";
+    case Architecture::InfilldFim: return "infilld_fim";
   }
   return "?";
 }
@@ -20,9 +21,10 @@ Expected<ModelConfig> read_model_config(const nlohmann::json& config, const nloh
   if (type == "Dream" || type == "dream") return read_dream_config(config, generation, lookup);
   if (type == "qwen2" || type == "qwen2_mdm") return read_qwen2_mdm_config(config, generation, lookup);
   if (type == "llada" || type == "LLaDA") return read_llada_config(config, generation, lookup);
+  if (type == "infilld_fim") return read_infilld_fim_config(config, generation, lookup);
   return error("config.json: unknown model_type \"", type,
                "\" (infilld runs \"Dream\" (Dream, Dream-Coder, DiffuCoder, DreamOn), \"qwen2\" masked-diffusion "
-               "models (Open-dCoder) and \"llada\")");
+               "models (Open-dCoder), \"llada\" and our own \"infilld_fim\")");
 }
 
 Expected<ModelConfig> read_qwen2_layout(Architecture arch, const nlohmann::json& config) {

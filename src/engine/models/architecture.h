@@ -23,7 +23,9 @@ Expected<ModelConfig> read_qwen2_mdm_config(const nlohmann::json& config, const 
 Expected<ModelConfig> read_llada_config(const nlohmann::json& config, const nlohmann::json& generation,
                                         const TokenLookup& lookup);
 
-// Shared by the two Qwen2-layout readers (Dream and Open-dCoder spell their configs alike).
+Expected<ModelConfig> read_infilld_fim_config(const nlohmann::json& config, const nlohmann::json& generation,
+                                              const TokenLookup& lookup);
+// Shared by the Qwen2-layout readers (Dream and Open-dCoder spell their configs alike).
 Expected<ModelConfig> read_qwen2_layout(Architecture arch, const nlohmann::json& config);
 
 }  // namespace infilld::engine

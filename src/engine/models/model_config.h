@@ -10,7 +10,7 @@
 
 namespace infilld::engine {
 
-enum class Architecture { Dream, Qwen2Mdm, LLaDA };
+enum class Architecture { Dream, Qwen2Mdm, LLaDA, InfilldFim };
 
 std::string_view architecture_name(Architecture a);
 
@@ -21,6 +21,12 @@ struct SpecialTokens {
   int32_t eos = -1;
   int32_t pad = -1;
   int32_t expand = -1;  // DreamOn: one mask becomes two
+  // The infilld FIM format (DESIGN.md section 6): the markers of its layout and the end of
+  // the middle.
+  int32_t fim_suffix = -1;
+  int32_t fim_prefix = -1;
+  int32_t fim_middle = -1;
+  int32_t eom = -1;
 };
 
 struct ModelConfig {
@@ -45,6 +51,7 @@ struct ModelConfig {
   // Open-dCoder); unshifted: row i predicts position i (LLaDA).
   bool shifted_logits = false;
   kernels::MaskKind attention = kernels::MaskKind::Full;
+  int64_t block_length = 0;  // BlockCausal (infilld FIM): the masks decoded together
 
   SpecialTokens tokens;
 };

@@ -1,0 +1,159 @@
+// The infilld FIM denoising loop (DESIGN.md section 6; denoiser.h has the contract):
+//
+//   canvas = <|suffix|> S <|prefix|> P <|middle|>           (the context, causal)
+//   repeat: append a block of L masks; reveal it over its steps; stop at <|eom|>
+//
+// Each step's forward goes through the model's exact context cache: the context and the
+// finished blocks are never recomputed (their K/V do not depend on what follows), only the
+// current block's rows. Logits are unshifted: a position's own row predicts it.
+#include <algorithm>
+#include <chrono>
+
+#include "engine/denoise/denoiser.h"
+#include "engine/denoise/schedule.h"
+#include "engine/denoise/scoring.h"
+
+namespace infilld::engine {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
+
+Status check_fim_request(Denoisable& model, const CanvasSpec& spec, const InfillRequest& request) {
+  INFILLD_TRY(validate(request.options));
+  const CanvasSpec::Fim& f = *spec.fim;
+  if (spec.mask < 0 || f.eom < 0 || f.suffix < 0 || f.prefix < 0 || f.middle < 0 || f.block_length <= 0)
+    return error("the infilld FIM model lacks its special tokens or block length");
+  if (request.options.cache != CacheMode::None)
+    return error("cache mode ", cache_mode_name(request.options.cache),
+                 " is for bidirectional models; infilld FIM models use their exact context cache: use cache mode none");
+  for (const auto* part : {&request.prefix, &request.suffix})
+    for (int32_t id : *part)
+      if (id < 0 || id >= model.n_vocab())
+        return error("token id ", id, " is outside the vocabulary [0, ", model.n_vocab(), ")");
+  return Status::ok();
+}
+
+}  // namespace
+
+Expected<InfillResult> denoise_fim(Denoisable& model, const CanvasSpec& spec, const InfillRequest& request) {
+  INFILLD_TRY(check_fim_request(model, spec, request));
+  const CanvasSpec::Fim& f = *spec.fim;
+  const DecodeOptions& o = request.options;
+  const Clock::time_point start = Clock::now();
+  const int64_t L = f.block_length;
+  const int64_t V = model.n_vocab();
+  const int64_t n_choosable = spec.n_choosable > 0 ? std::min(spec.n_choosable, V) : V;
+
+  std::vector<int32_t> canvas;
+  canvas.reserve(request.prefix.size() + request.suffix.size() + 3 + static_cast<size_t>(o.max_tokens + L));
+  canvas.push_back(f.suffix);
+  canvas.insert(canvas.end(), request.suffix.begin(), request.suffix.end());
+  canvas.push_back(f.prefix);
+  canvas.insert(canvas.end(), request.prefix.begin(), request.prefix.end());
+  canvas.push_back(f.middle);
+  const int64_t context_length = static_cast<int64_t>(canvas.size());
+  const kernels::AttentionMask mask{kernels::MaskKind::BlockCausal, context_length, L};
+
+  const int64_t n_blocks = std::max<int64_t>(1, (o.max_tokens + L - 1) / L);
+  const int64_t steps_per_block = o.steps > 0 ? std::max<int64_t>(1, o.steps / n_blocks) : L;
+  const std::vector<int64_t> counts = even_split(L, std::min(steps_per_block, L));
+
+  Scorer scorer(o, spec.mask);
+  InfillResult result;
+  DenoiseStats& stats = result.stats;
+  std::vector<float> logits;
+  std::vector<int32_t> middle;  // finished blocks
+  int64_t reported = 0;
+  auto finish = [&](FinishReason reason) {
+    result.tokens = std::move(middle);
+    result.finish = reason;
+    stats.total_ms = ms_since(start);
+    return result;
+  };
+
+  for (int64_t b = 0; b < n_blocks; ++b) {
+    const int64_t block_start = static_cast<int64_t>(canvas.size());
+    canvas.insert(canvas.end(), static_cast<size_t>(L), spec.mask);
+    int64_t masked = L;
+    int64_t eom_at = -1;  // position in the block of a revealed <|eom|>
+    for (size_t step = 0; masked > 0; ++step) {
+      if (request.cancel != nullptr && request.cancel->load(std::memory_order_relaxed))
+        return finish(FinishReason::Cancelled);
+      const bool late = o.deadline && Clock::now() >= *o.deadline;
+      // The forward: the context and finished blocks come from the cache.
+      const Clock::time_point t0 = Clock::now();
+      int64_t reused = 0;
+      INFILLD_TRY(model.forward_incremental(canvas, mask, logits, reused));
+      stats.forward_ms += ms_since(t0);
+      ++stats.forwards;
+      stats.positions += static_cast<int64_t>(canvas.size()) - reused;
+      if (reused > block_start) return error("the context cache kept rows of the block being denoised");
+      // Score the masked positions of the block.
+      const Clock::time_point t1 = Clock::now();
+      std::vector<std::pair<double, int64_t>> ranked;  // (score, position in block)
+      std::vector<int32_t> chosen(static_cast<size_t>(L), -1);
+      for (int64_t i = 0; i < L; ++i) {
+        if (canvas[static_cast<size_t>(block_start + i)] != spec.mask) continue;
+        const float* row = logits.data() + (block_start + i - reused) * V;
+        const std::span<const float> r(row, static_cast<size_t>(n_choosable));
+        if (late) {
+          chosen[static_cast<size_t>(i)] = scorer.argmax(r);
+          ranked.emplace_back(0.0, i);
+          continue;
+        }
+        const Scored s = scorer.score(r);
+        chosen[static_cast<size_t>(i)] = s.token;
+        ranked.emplace_back(s.score, i);
+      }
+      std::stable_sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& c) { return a.first > c.first; });
+      int64_t k = 0;
+      if (late) {
+        k = masked;  // the deadline passed: fill the rest greedily
+      } else if (o.threshold || o.factor) {
+        std::vector<double> sorted;
+        for (const auto& [score, i] : ranked) sorted.push_back(score);
+        k = o.threshold ? threshold_count(sorted, *o.threshold) : factor_count(sorted, *o.factor);
+      } else {
+        k = step < counts.size() ? counts[step] : masked;
+      }
+      k = std::clamp<int64_t>(k, 1, masked);
+      for (int64_t n = 0; n < k; ++n) {
+        const int64_t i = ranked[static_cast<size_t>(n)].second;
+        const int32_t token = chosen[static_cast<size_t>(i)];
+        canvas[static_cast<size_t>(block_start + i)] = token;
+        if (token == f.eom && (eom_at < 0 || i < eom_at)) eom_at = i;
+      }
+      masked -= k;
+      if (!late) stats.revealed += static_cast<int32_t>(k);
+      stats.revealed_per_step.push_back(static_cast<int32_t>(k));
+      stats.score_ms += ms_since(t1);
+      // The final part: finished blocks, then the block up to its first mask (or <|eom|>).
+      int64_t upto = 0;
+      while (upto < L && canvas[static_cast<size_t>(block_start + upto)] != spec.mask &&
+             canvas[static_cast<size_t>(block_start + upto)] != f.eom)
+        ++upto;
+      const bool final_to_eom = eom_at >= 0 && upto == eom_at;
+      if (request.on_update && static_cast<int64_t>(middle.size()) + upto > reported) {
+        std::vector<int32_t> final_tokens = middle;
+        final_tokens.insert(final_tokens.end(), canvas.begin() + block_start, canvas.begin() + block_start + upto);
+        reported = static_cast<int64_t>(final_tokens.size());
+        request.on_update(final_tokens);
+      }
+      // Exact early exit: everything before <|eom|> is revealed; what follows it is cut.
+      if (final_to_eom) {
+        middle.insert(middle.end(), canvas.begin() + block_start, canvas.begin() + block_start + eom_at);
+        return finish(late ? FinishReason::Deadline : FinishReason::Stop);
+      }
+      if (late) break;
+    }
+    middle.insert(middle.end(), canvas.begin() + block_start, canvas.end());
+    if (o.deadline && Clock::now() >= *o.deadline) return finish(FinishReason::Deadline);
+  }
+  // max_tokens reached without <|eom|>: the last block may overshoot; cut to max_tokens.
+  if (static_cast<int64_t>(middle.size()) > o.max_tokens) middle.resize(static_cast<size_t>(o.max_tokens));
+  return finish(FinishReason::Length);
+}
+
+}  // namespace infilld::engine

@@ -1,0 +1,166 @@
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <vector>
+
+#include "engine/denoise/denoiser.h"
+#include "engine/model.h"
+#include "tiny_model.h"
+
+using namespace infilld::engine;
+using infilld::Status;
+using infilld::error;
+
+namespace {
+
+// The tiny checkpoint as an infilld FIM model: block length 4, its markers among the ids.
+nlohmann::json fim_config() {
+  return {{"model_type", "infilld_fim"}, {"block_length", 4},     {"suffix_token_id", 2}, {"prefix_token_id", 3},
+          {"middle_token_id", 4},        {"eom_token_id", 5},      {"mask_token_id", 47},  {"bos_token_id", nullptr}};
+}
+
+// The same model without a context cache: every step a full forward (the reference).
+class Uncached : public Denoisable {
+ public:
+  explicit Uncached(const Model& m) : model_(m) {}
+  int64_t n_vocab() const override { return model_.config().n_vocab; }
+  Status forward(std::span<const int32_t> tokens, std::vector<float>& logits) override {
+    return model_.forward(tokens, logits);
+  }
+  Status forward_incremental(std::span<const int32_t> tokens, const infilld::kernels::AttentionMask& mask,
+                             std::vector<float>& logits, int64_t& reused) override {
+    reused = 0;
+    return model_.forward(tokens, mask, logits);
+  }
+
+ private:
+  const Model& model_;
+};
+
+// Scripted logits: position p after the context prefers token 10 + p, except the position
+// `eom_at`, which prefers <|eom|> (5).
+class Scripted : public Denoisable {
+ public:
+  Scripted(int64_t context, int64_t eom_at) : context_(context), eom_at_(eom_at) {}
+  int64_t n_vocab() const override { return 48; }
+  Status forward(std::span<const int32_t>, std::vector<float>&) override { return error("unused"); }
+  Status forward_incremental(std::span<const int32_t> tokens, const infilld::kernels::AttentionMask&,
+                             std::vector<float>& logits, int64_t& reused) override {
+    reused = context_;
+    const int64_t T = static_cast<int64_t>(tokens.size());
+    logits.assign(static_cast<size_t>((T - reused) * 48), 0.0f);
+    for (int64_t p = reused; p < T; ++p) {
+      const int64_t rel = p - context_;
+      const int32_t want = rel == eom_at_ ? 5 : static_cast<int32_t>(10 + rel);
+      logits[static_cast<size_t>((p - reused) * 48 + want)] = 5.0f + 0.1f * float(rel);
+    }
+    ++forwards;
+    return Status::ok();
+  }
+  int forwards = 0;
+
+ private:
+  int64_t context_, eom_at_;
+};
+
+CanvasSpec scripted_spec() {
+  CanvasSpec s;
+  s.mask = 47;
+  s.fim = CanvasSpec::Fim{2, 3, 4, 5, 4};
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("fim denoiser: the exact context cache gives the tokens of full forwards, computing fewer positions") {
+  auto model = Model::load(infilld::test::write_tiny_dream("fim-exact", 3, fim_config()));
+  REQUIRE(model);
+  CHECK(model->config().arch == Architecture::InfilldFim);
+  CHECK_FALSE(model->config().shifted_logits);
+  const CanvasSpec spec = canvas_spec(model->config(), 0);
+  REQUIRE(spec.fim);
+  InfillRequest request;
+  request.prefix = {20, 21, 22, 23, 24};
+  request.suffix = {30, 31, 32};
+  request.options.max_tokens = 12;
+  request.options.steps = 6;  // two steps per block of 4
+  ModelDenoisable cached(*model);
+  Uncached full(*model);
+  auto a = denoise(cached, spec, request);
+  auto b = denoise(full, spec, request);
+  if (!a) FAIL(a.message());
+  REQUIRE(b);
+  CHECK(a->tokens == b->tokens);
+  CHECK(a->stats.forwards == b->stats.forwards);
+  CHECK(a->stats.positions < b->stats.positions);
+  // Typing at the cursor appends to the prefix: the next request reuses the whole context.
+  InfillRequest typed = request;
+  typed.prefix.push_back(25);
+  auto c = denoise(cached, spec, typed);
+  auto d = denoise(full, spec, typed);
+  REQUIRE(c);
+  REQUIRE(d);
+  CHECK(c->tokens == d->tokens);
+  // Positions computed: the first forward recomputes from the typed token (it and
+  // <|middle|>) plus the block: 2 + 4; every later step its block (4); moving to the next
+  // block also recomputes the finished one, whose last reveal the cache has not seen (4).
+  REQUIRE(c->stats.forwards == 6);
+  CHECK(c->stats.positions == (2 + 4) + 5 * 4 + 2 * 4);
+  CHECK(d->stats.positions > 3 * c->stats.positions);
+}
+
+TEST_CASE("fim denoiser: blocks are revealed in their steps, <|eom|> ends the middle, max_tokens cuts it") {
+  const int64_t context = 1 + 2 + 1 + 3 + 1;  // <|suffix|> S(2) <|prefix|> P(3) <|middle|>
+  InfillRequest request;
+  request.prefix = {20, 21, 22};
+  request.suffix = {30, 31};
+  request.options.max_tokens = 16;
+  request.options.steps = 8;  // 4 blocks: 2 steps each, 2 tokens per step
+  {
+    Scripted model(context, 6);  // <|eom|> in block 2
+    auto r = denoise(model, scripted_spec(), request);
+    REQUIRE(r);
+    CHECK(r->finish == FinishReason::Stop);
+    CHECK(r->tokens == std::vector<int32_t>{10, 11, 12, 13, 14, 15});
+    CHECK(r->stats.revealed_per_step == std::vector<int32_t>{2, 2, 2, 2});
+  }
+  {
+    Scripted model(context, 100);  // no <|eom|>: four blocks, then the length limit
+    request.options.max_tokens = 14;
+    auto r = denoise(model, scripted_spec(), request);
+    REQUIRE(r);
+    CHECK(r->finish == FinishReason::Length);
+    CHECK(r->tokens.size() == 14);
+    CHECK(r->tokens.front() == 10);
+  }
+  {
+    Scripted model(context, 100);
+    std::atomic<bool> cancel{true};
+    request.cancel = &cancel;
+    auto r = denoise(model, scripted_spec(), request);
+    REQUIRE(r);
+    CHECK(r->finish == FinishReason::Cancelled);
+    CHECK(model.forwards == 0);
+  }
+}
+
+TEST_CASE("fim denoiser: streaming reports the final part, and the approximate caches are refused") {
+  const int64_t context = 1 + 0 + 1 + 2 + 1;
+  Scripted model(context, 5);
+  InfillRequest request;
+  request.prefix = {20, 21};
+  request.options.max_tokens = 8;
+  request.options.steps = 8;  // one token per step
+  std::vector<size_t> sizes;
+  request.on_update = [&](std::span<const int32_t> t) { sizes.push_back(t.size()); };
+  auto r = denoise(model, scripted_spec(), request);
+  REQUIRE(r);
+  CHECK(r->tokens.size() == 5);
+  REQUIRE_FALSE(sizes.empty());
+  CHECK(std::is_sorted(sizes.begin(), sizes.end()));
+  CHECK(sizes.back() == 5);
+  request.options.cache = CacheMode::Dual;
+  auto refused = denoise(model, scripted_spec(), request);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.message().find("exact context cache") != std::string::npos);
+}
