@@ -6,6 +6,13 @@ namespace infilld::engine {
 
 DecodeOptions family_defaults(const ModelConfig& config, const nlohmann::json& generation) {
   DecodeOptions o;
+  if (config.arch == Architecture::InfilldFim) {
+    // Ours: blocks of the model's own length (the denoiser takes it from the model), revealed
+    // by confidence with an even split; steps 0 is one step per token unless asked.
+    o.policy = Policy::Confidence;
+    o.schedule = Schedule::Even;
+    return o;
+  }
   if (config.arch == Architecture::LLaDA) {
     o.policy = Policy::Confidence;
     o.schedule = Schedule::Even;
