@@ -1,6 +1,7 @@
 // infilld forward --model DIR --tokens 1,2,3 --out logits.npy: one forward pass, its float32
 // logits [T, vocab] written as a NumPy file for comparison with other implementations.
 #include <chrono>
+#include <cstdlib>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -14,7 +15,7 @@
 namespace infilld::cli {
 
 int cmd_forward(Args args) {
-  auto flags = Flags::parse(args, {.with_value = {"model", "tokens", "out"}, .boolean = {"quiet"}});
+  auto flags = Flags::parse(args, {.with_value = {"model", "tokens", "out", "context-length"}, .boolean = {"quiet"}});
   if (!flags) return fail(flags.message());
   auto dir = resolve_model_dir(*flags);
   if (!dir) return fail(dir.message());
@@ -30,7 +31,22 @@ int cmd_forward(Args args) {
   if (!model) return fail(model.message());
   std::vector<float> logits;
   const auto start = std::chrono::steady_clock::now();
-  if (Status s = model->forward(*ids, logits); !s) return fail(s.message());
+  // Block-causal models (infilld FIM) need to know where the context ends: the tokens
+  // after it are blocks of the model's block length.
+  kernels::AttentionMask mask{model->config().attention, 0, 1};
+  if (mask.kind == kernels::MaskKind::BlockCausal) {
+    auto c = flags->get("context-length");
+    if (!c) return fail("this model attends block-causally: give --context-length N (the tokens up to <|middle|>)");
+    char* end = nullptr;
+    const long long n = std::strtoll(c->c_str(), &end, 10);
+    if (c->empty() || *end != '\0' || n < 1 || n > static_cast<long long>(ids->size()))
+      return fail("--context-length: expected 1 to " + std::to_string(ids->size()) + ", found \"" + *c + "\"");
+    mask.context_length = n;
+    mask.block_length = model->config().block_length;
+  } else if (flags->has("context-length")) {
+    return fail("--context-length is for block-causal models (infilld FIM); this one attends fully");
+  }
+  if (Status s = model->forward(*ids, mask, logits); !s) return fail(s.message());
   const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   const int64_t shape[2] = {static_cast<int64_t>(ids->size()), model->config().n_vocab};
   if (Status s = write_npy_f32(*out, logits, shape); !s) return fail(s.message());

@@ -1,0 +1,428 @@
+#!/usr/bin/env python3
+"""Train the infilld FIM model (masked diffusion over blocks of the middle) and export it.
+
+    /usr/bin/python3 tools/train/train.py [--config small|default|gpu] [--out DIR]
+        [--corpus build/corpus] [--tokenizer build/tokenizer] [--data build/tokenized]
+        [--autoregressive] [--device cpu|cuda] [--steps N] [--time-limit S] [--resume] ...
+
+The network and the attention masks: fim_model.py. The data, the FIM layout and the loss:
+fim_data.py (the middle's blocks appear twice in a training row: clean, as the keys of
+later blocks, and noisy, as the rows that are predicted, so a block is trained exactly
+as it is decoded: seeing the context, the finished earlier blocks and its own
+partly-masked self). Loss: per block b, t_b ~ U[t_min, 1]; each middle position (the
+middle, <|eom|>, <|eom|> fill to the block's end) is masked with probability t_b;
+sum over masked positions of CE / t_b, divided by the number of middle positions.
+
+--autoregressive trains the baseline of the same network on the same data: block length
+1 and t = 1, so block i is one <|mask|> at the position of middle token i, it sees the
+context and the clean tokens 0..i-1 (block-causal with L = 1 is causal) and its row
+predicts token i: exactly next-token prediction, with the query token being <|mask|> at
+the predicted position instead of the previous token (no logit shift). Decoding it is
+one block of one mask per step.
+
+--context-loss W (default 0: the context is not lossed) adds W times the next-token
+cross-entropy of the context rows (row i predicts context token i + 1: shifted, unlike the
+middle's rows; a row holding a real token predicts the next one, a row holding <|mask|>
+predicts itself, so the two never conflict). The context rows' logits are never used
+when decoding; the reported loss and validation loss are the middle's only.
+
+Configurations (--config; every field can be overridden by its flag):
+  small    2 layers, hidden 128, seq 256, L 8, 300 steps: minutes on 2 CPU cores
+  default  6 layers, hidden 256, seq 512, L 16: the CPU run (about 8M params, 16 MB bf16)
+  gpu      7 layers, hidden 384, seq 1024, L 16, bf16 autocast: the H200 run (<= 30 MB bf16)
+The tokenized corpus (--data) is built from --corpus and --tokenizer when missing or
+stale (fim_data.py tokenize); carry that folder to a machine without the corpus.
+Checkpoints (--work, default <out>.work) let a run continue with --resume (the GPU
+machine runs at most 10 minutes a command: use --time-limit).
+"""
+import argparse
+import math
+import os
+import platform
+import queue
+import sys
+import threading
+import time
+
+import torch
+import torch.nn.functional as F
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, HERE)
+import export as ex  # noqa: E402
+import fim_data  # noqa: E402
+import fim_model  # noqa: E402
+
+CONFIGS = {
+    "small": dict(layers=2, hidden=128, heads=2, kv_heads=1, intermediate=384, seq_len=256,
+                  block_length=8, max_middle=48, batch=8, steps=300, lr=3e-3, warmup=20,
+                  eval_every=50, eval_batches=4, log_every=10, max_mb=5.0, dtype="auto",
+                  export_dtype="f32"),
+    "default": dict(layers=6, hidden=256, heads=4, kv_heads=2, intermediate=768, seq_len=512,
+                    block_length=16, max_middle=96, batch=16, steps=20000, lr=1.5e-3,
+                    warmup=300, eval_every=500, eval_batches=16, log_every=20, max_mb=60.0,
+                    dtype="auto", export_dtype="bf16"),
+    "gpu": dict(layers=7, hidden=384, heads=6, kv_heads=2, intermediate=896, seq_len=1024,
+                block_length=16, max_middle=128, batch=64, steps=30000, lr=1.5e-3,
+                warmup=500, eval_every=500, eval_batches=16, log_every=50, max_mb=200.0,
+                dtype="bf16", export_dtype="bf16", data_workers=6),
+}
+COMMON = dict(rope_theta=10000.0, rms_norm_eps=1e-6, max_position_embeddings=None,
+              weight_decay=0.1, min_lr_ratio=0.1, clip=1.0, t_min=1e-3, untied=False,
+              context_loss=0.0, data_workers=0,
+              seed=0, ckpt_every=1000)
+MAX_BYTES = 30 * 2 ** 20
+
+
+def parse_args(argv):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter,
+                                 epilog="\n".join(__doc__.splitlines()[2:]))
+    ap.add_argument("--config", choices=sorted(CONFIGS), default="default")
+    ap.add_argument("--out", help="export folder (default build/model-<config>[-ar])")
+    ap.add_argument("--work", help="checkpoints and logs (default <out>.work)")
+    ap.add_argument("--corpus", default=os.path.join(REPO, "build", "corpus"))
+    ap.add_argument("--tokenizer", default=os.path.join(REPO, "build", "tokenizer"))
+    ap.add_argument("--data", help="tokenized corpus folder (default build/tokenized-<config>)")
+    ap.add_argument("--tokenize-workers", type=int, default=2)
+    ap.add_argument("--autoregressive", action="store_true",
+                    help="the baseline: block length 1, every middle token masked")
+    ap.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N")
+    ap.add_argument("--threads", type=int, help="torch CPU threads (default: torch's)")
+    ap.add_argument("--resume", action="store_true", help="continue from <work>/ckpt.pt")
+    ap.add_argument("--time-limit", type=float, help="seconds of training, then export")
+    ap.add_argument("--compile", action="store_true", help="torch.compile (PyTorch 2.x)")
+    ap.add_argument("--quiet", action="store_true")
+    for k, v in list(CONFIGS["default"].items()) + list(COMMON.items()):
+        flag = "--" + k.replace("_", "-")
+        if isinstance(v, bool):
+            ap.add_argument(flag, action="store_true", default=None)
+        elif k == "dtype":
+            ap.add_argument(flag, choices=("auto", "f32", "bf16"),
+                            help="compute: bf16 autocast or f32; auto: bf16 on CUDA and on "
+                                 "CPUs with AMX/AVX512-BF16 (many times faster there), else f32")
+        elif k == "export_dtype":
+            ap.add_argument(flag, choices=("f32", "bf16"))
+        elif k == "max_position_embeddings":
+            ap.add_argument(flag, type=int, help="default: --seq-len (what is trained)")
+        else:
+            ap.add_argument(flag, type=float if isinstance(v, float) or v is None else int)
+    a = ap.parse_args(argv)
+    for k, v in list(CONFIGS[a.config].items()) + list(COMMON.items()):
+        if getattr(a, k) is None:
+            setattr(a, k, v)
+    a.max_position_embeddings = a.max_position_embeddings or a.seq_len
+    if a.autoregressive:
+        a.block_length = 1
+    if a.dtype == "auto":
+        a.dtype = "bf16" if a.device.startswith("cuda") or cpu_has_bf16() else "f32"
+    suffix = "-ar" if a.autoregressive else ""
+    a.out = a.out or os.path.join(REPO, "build", "model-%s%s" % (a.config, suffix))
+    a.work = a.work or a.out.rstrip("/") + ".work"
+    a.data = a.data or os.path.join(REPO, "build", "tokenized-%s" % a.config)
+    return a
+
+
+def cpu_has_bf16():
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = next((l for l in f if l.startswith("flags")), "").split()
+    except OSError:
+        return False
+    return "amx_bf16" in flags or "avx512_bf16" in flags
+
+
+def model_config(a, vocab_size):
+    return {"vocab_size": vocab_size, "hidden_size": a.hidden, "num_hidden_layers": a.layers,
+            "num_attention_heads": a.heads, "num_key_value_heads": a.kv_heads,
+            "intermediate_size": a.intermediate, "rope_theta": a.rope_theta,
+            "rms_norm_eps": a.rms_norm_eps, "max_position_embeddings": a.max_position_embeddings,
+            "block_length": a.block_length, "tie_word_embeddings": not a.untied}
+
+
+def _sample_worker(data_dir, sampler_args, seed, batch, q):
+    s = fim_data.FimSampler(fim_data.TokenData(data_dir), seed=seed, **sampler_args)
+    while True:
+        q.put(s.batch(batch))
+
+
+class Prefetch:
+    """Batches sampled in the background, overlapping the forward/backward: in a thread
+    (workers 0) or in `workers` processes, each with its own seed (seed, step, worker)."""
+
+    def __init__(self, data_dir, sampler_args, seed, batch, workers=0, depth=8):
+        self.procs = []
+        if workers <= 0:
+            self.q = queue.Queue(depth)
+            self.sampler = fim_data.FimSampler(fim_data.TokenData(data_dir), seed=seed,
+                                               **sampler_args)
+            self.t = threading.Thread(target=self._run, args=(batch,), daemon=True)
+            self.t.start()
+            return
+        import multiprocessing as mp
+        ctx = mp.get_context("spawn")  # CUDA may be initialised: no fork
+        self.q = ctx.Queue(depth)
+        for w in range(workers):
+            p = ctx.Process(target=_sample_worker, daemon=True,
+                            args=(data_dir, sampler_args, list(seed) + [w], batch, self.q))
+            p.start()
+            self.procs.append(p)
+
+    def _run(self, batch):
+        while True:
+            self.q.put(self.sampler.batch(batch))
+
+    def get(self):
+        return self.q.get()
+
+    def close(self):
+        for p in self.procs:
+            p.terminate()
+
+
+def to_device(b, device):
+    out = {k: torch.from_numpy(b[k]).to(device, non_blocking=True)
+           for k in ("ids", "pos", "stream", "blk", "target", "weight", "ctx_target")}
+    out["n_middle"], out["tokens"] = b["n_middle"], b["tokens"]
+    return out
+
+
+def loss_of(model, b, autocast, ctx_weight=0.0):
+    """(the middle's weighted loss per middle position, the loss to minimise (plus
+    ctx_weight * the context's next-token CE), masked CE sum, masked count, context CE)."""
+    mask = fim_model.build_mask(b["stream"], b["blk"], b["pos"])
+    target = b["target"].reshape(-1)
+    rows = (target >= 0).nonzero().squeeze(1)
+    n = len(rows)
+    if ctx_weight > 0:
+        ct = b["ctx_target"].reshape(-1)
+        crows = (ct >= 0).nonzero().squeeze(1)
+        rows = torch.cat([rows, crows])
+    with autocast():
+        logits = model(b["ids"], b["pos"], mask, rows)
+    logits = logits.float()
+    ce = F.cross_entropy(logits[:n], target.index_select(0, rows[:n]), reduction="none")
+    w = b["weight"].reshape(-1).index_select(0, rows[:n])
+    loss = (ce * w).sum() / max(1, b["n_middle"])
+    total, cce = loss, None
+    if ctx_weight > 0 and len(crows):
+        cce = F.cross_entropy(logits[n:], ct.index_select(0, crows))
+        total = loss + ctx_weight * cce
+    return loss, total, ce.sum(), n, cce
+
+
+def evaluate(model, batches, device, autocast):
+    model.eval()
+    tot = ce = n_mid = n = 0.0
+    with torch.no_grad():
+        for b in batches:
+            b = to_device(b, device)
+            loss, _, ce_sum, cnt, _ = loss_of(model, b, autocast)
+            tot += float(loss) * b["n_middle"]
+            n_mid += b["n_middle"]
+            ce += float(ce_sum)
+            n += cnt
+    model.train()
+    return tot / max(1, n_mid), ce / max(1, n)
+
+
+def lr_at(a, step):
+    if step < a.warmup:
+        return a.lr * (step + 1) / a.warmup
+    p = min(1.0, (step - a.warmup) / max(1, a.steps - a.warmup))
+    return a.lr * (a.min_lr_ratio + (1 - a.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * p)))
+
+
+def make_optimizer(model, a):
+    decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
+    rest = [p for n, p in model.named_parameters() if p.dim() < 2]
+    return torch.optim.AdamW([{"params": decay, "weight_decay": a.weight_decay},
+                              {"params": rest, "weight_decay": 0.0}],
+                             lr=a.lr, betas=(0.9, 0.95), eps=1e-8)
+
+
+def main(argv=None):
+    a = parse_args(argv)
+    log = (lambda *x: None) if a.quiet else (lambda *x: print(*x, flush=True))
+    if a.threads:
+        torch.set_num_threads(a.threads)
+    torch.manual_seed(a.seed)
+    device = torch.device(a.device)
+    if device.type == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+    t_start = time.time()
+    if not os.path.exists(os.path.join(a.data, "meta.json")) or os.path.isdir(a.corpus):
+        if os.path.isdir(a.corpus) and os.path.exists(os.path.join(a.tokenizer, "tokenizer.json")):
+            fim_data.tokenize_corpus(a.corpus, a.tokenizer, a.data, a.max_mb, a.seed,
+                                     a.tokenize_workers, log)
+        elif not os.path.exists(os.path.join(a.data, "meta.json")):
+            raise SystemExit("train: no tokenized corpus in %s and no corpus + tokenizer to "
+                             "build it" % a.data)
+    data = fim_data.TokenData(a.data)
+    cfg = model_config(a, data.vocab_size)
+    n_params = fim_model.param_count(cfg)
+    size = {"bf16": 2, "f32": 4}[a.export_dtype] * n_params
+    log("model: %d layers, hidden %d, heads %d/%d, ffn %d, vocab %d, block %d, %s head: "
+        "%d params (%.1fM), %.1f MB as %s%s; compute %s on %s"
+        % (a.layers, a.hidden, a.heads, a.kv_heads, a.intermediate, data.vocab_size,
+           a.block_length, "untied" if a.untied else "tied", n_params, n_params / 1e6,
+           size / 1e6, a.export_dtype, "  ** over 30 MiB **" if size > MAX_BYTES else "",
+           a.dtype, a.device))
+    sampler_args = dict(seq_len=a.seq_len, block_length=a.block_length,
+                        max_middle=a.max_middle, split="train",
+                        autoregressive=a.autoregressive, t_min=a.t_min)
+    fim_data.FimSampler(data, **sampler_args)  # checks the arguments
+    try:
+        val_s = fim_data.FimSampler(data, a.seq_len, a.block_length, a.max_middle, "val",
+                                    1234, a.autoregressive, a.t_min)
+        val_split = "val"
+    except ValueError:
+        val_s = fim_data.FimSampler(data, a.seq_len, a.block_length, a.max_middle, "train",
+                                    1234, a.autoregressive, a.t_min)
+        val_split = "train (no held-out files)"
+    val_batches = [val_s.batch(a.batch) for _ in range(a.eval_batches)]
+    log("data: %s: %d files, %d tokens (%d held out); eval on %d %s batches"
+        % (a.data, data.meta["files"], data.meta["tokens"], data.meta["val_tokens"],
+           a.eval_batches, val_split))
+
+    model = fim_model.FimModel(cfg).to(device)
+    assert sum(p.numel() for p in model.parameters()) == n_params
+    opt = make_optimizer(model, a)
+    step, tokens_seen, trained_s, history, first_loss = 0, 0, 0.0, [], None
+    ckpt = os.path.join(a.work, "ckpt.pt")
+    if a.resume and os.path.exists(ckpt):
+        try:
+            st = torch.load(ckpt, map_location=device, weights_only=False)
+        except TypeError:  # older PyTorch
+            st = torch.load(ckpt, map_location=device)
+        model.load_state_dict(st["model"])
+        opt.load_state_dict(st["opt"])
+        step, tokens_seen, trained_s, history = (st["step"], st["tokens"], st["seconds"],
+                                                 st["history"])
+        first_loss = st.get("first_loss")
+        log("resumed from %s at step %d (%d tokens, %.0fs)" % (ckpt, step, tokens_seen, trained_s))
+    fwd = torch.compile(model) if a.compile and hasattr(torch, "compile") else model
+    if device.type == "cuda" and a.dtype == "bf16":
+        autocast = lambda: torch.autocast("cuda", dtype=torch.bfloat16)  # noqa: E731
+    elif a.dtype == "bf16":
+        autocast = lambda: torch.autocast("cpu", dtype=torch.bfloat16)  # noqa: E731
+    else:
+        autocast = _null
+
+    def save_ckpt():
+        os.makedirs(a.work, exist_ok=True)
+        torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step,
+                    "tokens": tokens_seen, "seconds": trained_s, "history": history,
+                    "first_loss": first_loss,
+                    "config": cfg, "args": vars(a)}, ckpt + ".tmp")
+        os.replace(ckpt + ".tmp", ckpt)
+
+    if step == 0:
+        vl, vce = evaluate(fwd, val_batches, device, autocast)
+        history.append({"step": 0, "tokens": 0, "lr": 0.0, "val_loss": vl, "val_masked_ce": vce,
+                        "seconds": 0.0})
+        log("step     0  val %.4f (masked CE %.4f; uniform guess: %.4f)"
+            % (vl, vce, math.log(data.vocab_size)))
+    pre = Prefetch(a.data, sampler_args, [a.seed, step], a.batch, a.data_workers)
+    run_t0 = time.time()
+    win = {"loss": 0.0, "ce": 0.0, "ctx": 0.0, "n": 0, "cnt": 0, "tok": 0, "t": time.time()}
+    tps = 0.0
+    stop_reason = "steps"
+    while step < a.steps:
+        if a.time_limit and time.time() - run_t0 > a.time_limit:
+            stop_reason = "time limit"
+            break
+        for g in opt.param_groups:
+            g["lr"] = lr_at(a, step)
+        b = to_device(pre.get(), device)
+        loss, total, ce_sum, cnt, cce = loss_of(fwd, b, autocast, a.context_loss)
+        opt.zero_grad(set_to_none=True)
+        total.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), a.clip)
+        opt.step()
+        step += 1
+        tokens_seen += b["tokens"]
+        lv = float(loss)
+        if not math.isfinite(lv):
+            raise SystemExit("train: loss is %r at step %d" % (lv, step))
+        first_loss = lv if first_loss is None else first_loss
+        win["loss"] += lv
+        win["ce"] += float(ce_sum)
+        win["cnt"] += cnt
+        win["ctx"] += 0.0 if cce is None else float(cce)
+        win["n"] += 1
+        win["tok"] += b["tokens"]
+        row = None
+        if step % a.log_every == 0 or step == a.steps:
+            now = time.time()
+            row = {"step": step, "tokens": tokens_seen, "lr": lr_at(a, step - 1),
+                   "train_loss": win["loss"] / win["n"],
+                   "train_masked_ce": win["ce"] / max(1, win["cnt"])}
+            if a.context_loss > 0:
+                row["train_context_ce"] = win["ctx"] / win["n"]
+            tps = win["tok"] / max(1e-9, now - win["t"])
+            win = {"loss": 0.0, "ce": 0.0, "ctx": 0.0, "n": 0, "cnt": 0, "tok": 0, "t": now}
+        if step % a.eval_every == 0 or step == a.steps:
+            row = row or {"step": step, "tokens": tokens_seen, "lr": lr_at(a, step - 1)}
+            row["val_loss"], row["val_masked_ce"] = evaluate(fwd, val_batches, device, autocast)
+        if row is not None:
+            row["seconds"] = round(trained_s + time.time() - run_t0, 1)
+            history.append(row)
+            log("step %5d  loss %s  masked-ce %s  val %s  lr %.2e  %6.0f tok/s  %.0fs"
+                % (step, _f(row.get("train_loss")), _f(row.get("train_masked_ce")),
+                   _f(row.get("val_loss")), row["lr"], tps, row["seconds"]))
+        if step % a.ckpt_every == 0:
+            trained_now = trained_s + time.time() - run_t0
+            trained_s, run_t0 = trained_now, time.time()
+            save_ckpt()
+    pre.close()
+    trained_s += time.time() - run_t0
+    if not history or history[-1]["step"] != step or "val_loss" not in history[-1]:
+        vl, vce = evaluate(fwd, val_batches, device, autocast)
+        history.append({"step": step, "tokens": tokens_seen, "lr": lr_at(a, max(0, step - 1)),
+                        "val_loss": vl, "val_masked_ce": vce, "seconds": round(trained_s, 1)})
+    save_ckpt()
+    train_losses = [r["train_loss"] for r in history if r.get("train_loss") is not None]
+    hw = (torch.cuda.get_device_name(device) if device.type == "cuda"
+          else "%s, %d torch threads" % (platform.processor() or platform.machine(),
+                                          torch.get_num_threads()))
+    info = {"title": "infilld FIM (%s%s): %.1fM params, %.1fM tokens"
+                     % (a.config, ", autoregressive" if a.autoregressive else "",
+                        n_params / 1e6, tokens_seen / 1e6),
+            "config": a.config, "autoregressive": a.autoregressive, "params": n_params,
+            "steps": step, "stopped_by": stop_reason, "tokens_seen": tokens_seen,
+            "train_seconds": round(trained_s, 1), "wall_seconds": round(time.time() - t_start, 1),
+            "tokens_per_second": round(tokens_seen / max(1e-9, trained_s)),
+            "first_train_loss": first_loss,
+            "last_train_loss": train_losses[-1] if train_losses else None,
+            "val_loss": history[-1]["val_loss"], "val_masked_ce": history[-1]["val_masked_ce"],
+            "hardware": hw, "torch": torch.__version__, "python": platform.python_version(),
+            "data": {"folder": os.path.abspath(a.data), "files": data.meta["files"],
+                     "tokens": data.meta["tokens"], "per_language": data.meta.get("per_language"),
+                     "val_split": val_split},
+            "args": {k: v for k, v in vars(a).items()}}
+    cfg_out = ex.export(model, a.out, a.data, a.export_dtype, a.autoregressive, info, history)
+    log("done: %d steps, %d tokens in %.0fs (%.0f tok/s); loss %s -> %s, val %s (masked CE %s)"
+        "; exported %s (%s)" % (step, tokens_seen, trained_s, info["tokens_per_second"],
+                                _f(first_loss), _f(info["last_train_loss"]),
+                                _f(info["val_loss"]), _f(info["val_masked_ce"]), a.out,
+                                cfg_out["torch_dtype"]))
+    return 0
+
+
+class _null:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def _f(v):
+    return "   -  " if v is None else "%.4f" % v
+
+
+if __name__ == "__main__":
+    sys.exit(main())
