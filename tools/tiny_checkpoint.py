@@ -120,6 +120,28 @@ _SPECIALS = {  # added tokens per family, in id order; roles name the config fie
 }
 
 
+def tokenizer_json(added, vocab, merges, **model_options):
+    """tokenizer.json of a Qwen2-style byte-level BPE: NFC normalizer, Split on QWEN2_REGEX,
+    ByteLevel without its own regex, a BPE model with `vocab` and `merges` (model_options:
+    more keys of the model, before vocab), the `added` tokens."""
+    byte_level = {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": False,
+                  "use_regex": False}
+    model = {"type": "BPE", "dropout": None, "unk_token": None,
+             "continuing_subword_prefix": "", "end_of_word_suffix": "",
+             "fuse_unk": False, "byte_fallback": False}
+    model.update(model_options)
+    model.update(vocab=vocab, merges=merges)
+    return {
+        "version": "1.0", "truncation": None, "padding": None, "added_tokens": added,
+        "normalizer": {"type": "NFC"},
+        "pre_tokenizer": {"type": "Sequence", "pretokenizers": [
+            {"type": "Split", "pattern": {"Regex": QWEN2_REGEX}, "behavior": "Isolated",
+             "invert": False}, dict(byte_level)]},
+        "post_processor": dict(byte_level), "decoder": dict(byte_level),
+        "model": model,
+    }
+
+
 def build_tokenizer(arch, merges_form="string"):
     """Returns (tokenizer.json dict, tokenizer_config dict, special ids, tokenizer size)."""
     vocab = {}
@@ -143,20 +165,7 @@ def build_tokenizer(arch, merges_form="string"):
         for role in roles:
             ids[role] = tid
         ids["token:" + content] = tid
-    byte_level = {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": False,
-                  "use_regex": False}
-    tok = {
-        "version": "1.0", "truncation": None, "padding": None, "added_tokens": added,
-        "normalizer": {"type": "NFC"},
-        "pre_tokenizer": {"type": "Sequence", "pretokenizers": [
-            {"type": "Split", "pattern": {"Regex": QWEN2_REGEX}, "behavior": "Isolated",
-             "invert": False}, dict(byte_level)]},
-        "post_processor": dict(byte_level), "decoder": dict(byte_level),
-        "model": {"type": "BPE", "dropout": None, "unk_token": None,
-                  "continuing_subword_prefix": "", "end_of_word_suffix": "",
-                  "fuse_unk": False, "byte_fallback": False, "vocab": vocab,
-                  "merges": merges},
-    }
+    tok = tokenizer_json(added, vocab, merges)
     name_of = {v: k[len("token:"):] for k, v in ids.items() if k.startswith("token:")}
     tcfg = {"add_bos_token": False, "add_prefix_space": False,
             "added_tokens_decoder": added_decoder,

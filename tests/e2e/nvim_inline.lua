@@ -44,7 +44,12 @@
 -- workspace/executeCommand.
 
 local api = vim.api
-local uv = vim.loop
+
+local common = dofile(vim.fn.fnamemodify(debug.getinfo(1, "S").source:sub(2), ":p:h") .. "/nvim_common.lua")
+local getenv, show, fail, now_ms = common.getenv, common.show, common.fail, common.now_ms
+-- position encodings and buffer text, done by hand so that a bug in Neovim's helpers or
+-- ours shows up as a disagreement
+local char_len, units_of, inserted = common.char_len, common.units_of, common.inserted
 
 local R = {
   ok = false,
@@ -53,88 +58,27 @@ local R = {
   notifications = {},   -- server -> client notifications and requests, in order
   attempts = {},        -- one per inline completion request before acceptance
 }
-local finished = false
 local client_id, client, bufnr
 local exited, exit_code, exit_signal = false, nil, nil
 
-local function getenv(name, default)
-  local v = os.getenv(name)
-  if v == nil or v == "" then return default end
-  return v
-end
-
 local WAIT_MS = tonumber(getenv("INFILLD_E2E_WAIT_MS", "30000"))
-local RESULT_PATH = getenv("INFILLD_E2E_RESULT", nil)
 
 ---------------------------------------------------------------------------------------
--- verdict
+-- verdict ("E2E OK" or "E2E FAIL: reason", the result, :qa! or :cq!) and checks; the
+-- test body runs in a coroutine, sleeping yields to the main loop
 
-local function write_result()
-  if not RESULT_PATH then return end
-  local ok, encoded = pcall(vim.json.encode, R)
-  if not ok then
-    encoded = vim.json.encode({ ok = false, reason = "cannot encode result: " .. tostring(encoded) })
-  end
-  local f = io.open(RESULT_PATH, "w")
-  if f then
-    f:write(encoded)
-    f:close()
-  end
-end
-
-local function finish(ok, reason)
-  if finished then return end
-  finished = true
-  R.ok = ok
-  R.reason = reason
-  if client and not client.is_stopped() then
-    pcall(client.stop, true)
-  end
-  write_result()
-  io.stdout:write(ok and "E2E OK\n" or ("E2E FAIL: " .. tostring(reason) .. "\n"))
-  io.stdout:flush()
-  vim.schedule(function()
-    vim.cmd(ok and "qa!" or "cq!")
-  end)
-end
-
--- A failed check stops the test: later steps depend on earlier ones.
-local Failure = {}
-local function fail(reason)
-  error(setmetatable({ reason = reason }, Failure), 0)
-end
-
-local function check(name, cond, detail)
-  table.insert(R.checks, { name = name, ok = cond and true or false, detail = detail })
-  if not cond then
-    fail(name .. (detail and (": " .. detail) or ""))
-  end
-end
-
-local function show(v)
-  return vim.inspect(v, { newline = " ", indent = "" })
-end
-
----------------------------------------------------------------------------------------
--- position encodings, done here by hand so that a bug in Neovim's helpers or ours
--- shows up as a disagreement
-
-local function char_len(b)
-  if b < 0x80 then return 1 elseif b < 0xE0 then return 2 elseif b < 0xF0 then return 3 end
-  return 4
-end
-
--- units of `enc` in line:sub(1, byte_col)
-local function units_of(line, byte_col, enc)
-  if enc == "utf-8" then return byte_col end
-  local n, i = 0, 1
-  while i <= byte_col do
-    local len = char_len(line:byte(i))
-    n = n + ((enc == "utf-16" and len == 4) and 2 or 1)
-    i = i + len
-  end
-  return n
-end
+local T = common.test({
+  R = R,
+  marker = "E2E",
+  result_path = getenv("INFILLD_E2E_RESULT", nil),
+  wait_ms = WAIT_MS,
+  on_finish = function()
+    if client and not client.is_stopped() then
+      pcall(client.stop, true)
+    end
+  end,
+})
+local check, finish = T.check, T.finish
 
 -- byte column of `units` units of `enc` into line; nil when past the end or inside a char
 local function byte_col_of(line, units, enc)
@@ -157,47 +101,15 @@ local function byte_col_of(line, units, enc)
   return i - 1
 end
 
----------------------------------------------------------------------------------------
--- coroutine plumbing: the test body runs in a coroutine; sleeping yields to the main loop
-
-local co
-
-local function resume(...)
-  if finished then return end
-  local ok, err = coroutine.resume(co, ...)
-  if not ok then
-    if getmetatable(err) == Failure then
-      finish(false, err.reason)
-    else
-      finish(false, "script error: " .. tostring(err) .. "\n" .. debug.traceback(co))
-    end
-  elseif coroutine.status(co) == "dead" and not finished then
-    finish(false, "test body ended without a verdict")
-  end
-end
-
-local function sleep(ms)
-  vim.defer_fn(function() resume() end, ms)
-  coroutine.yield()
-end
-
-local function now_ms()
-  return uv.hrtime() / 1e6
-end
-
 -- waits until cond() is true; false on timeout. Fails at once if the server exits,
 -- unless allow_exit.
 local function wait_for(what, cond, timeout_ms, allow_exit)
-  local deadline = now_ms() + (timeout_ms or WAIT_MS)
-  while true do
-    if cond() then return true end
+  return T.wait_for(cond, timeout_ms, function()
     if exited and not allow_exit then
       fail(string.format("server exited (code %s, signal %s) while waiting for %s",
         tostring(exit_code), tostring(exit_signal), what))
     end
-    if now_ms() >= deadline then return false end
-    sleep(10)
-  end
+  end)
 end
 
 -- sends a request through the client and waits for its reply: {err=, result=}
@@ -228,20 +140,6 @@ local function feed(keys)
   -- "n": no mappings; "t": as if typed. No "x": the main loop runs them, in Insert mode.
   -- Raw text: escape K_SPECIAL bytes (0x80 occurs inside UTF-8 sequences).
   api.nvim_feedkeys(keys, "nt", true)
-end
-
--- the buffer text expected: base lines with `text` (may hold newlines) inserted at
--- (row, byte col)
-local function inserted(base, row, col, text)
-  local out = {}
-  for i = 1, row do out[i] = base[i] end
-  local line = base[row + 1]
-  local parts = vim.split(text, "\n", true)
-  parts[1] = line:sub(1, col) .. parts[1]
-  parts[#parts] = parts[#parts] .. line:sub(col + 1)
-  for _, p in ipairs(parts) do table.insert(out, p) end
-  for i = row + 2, #base do table.insert(out, base[i]) end
-  return out
 end
 
 local function language_of(path)
@@ -639,5 +537,4 @@ local function body()
   finish(true, nil)
 end
 
-co = coroutine.create(body)
-resume()
+T.run(body)

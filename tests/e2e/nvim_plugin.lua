@@ -23,88 +23,25 @@
 -- bounded; the runner also kills Neovim after its own timeout.
 
 local api = vim.api
-local uv = vim.loop
 
-local function getenv(name, default)
-  local v = os.getenv(name)
-  if v == nil or v == "" then return default end
-  return v
-end
+local common = dofile(vim.fn.fnamemodify(debug.getinfo(1, "S").source:sub(2), ":p:h") .. "/nvim_common.lua")
+local getenv, show, fail = common.getenv, common.show, common.fail
 
-local WAIT_MS = tonumber(getenv("INFILLD_PT_WAIT_MS", "20000"))
 local R = { ok = false, checks = {}, server_messages = {}, statuses = {} }
-local finished = false
-local co
-
-local function finish(ok, reason)
-  if finished then return end
-  finished = true
-  R.ok, R.reason = ok, reason
-  local path = getenv("INFILLD_PT_RESULT", nil)
-  if path then
-    local okj, encoded = pcall(vim.json.encode, R)
-    if not okj then encoded = vim.json.encode({ ok = false, reason = "cannot encode: " .. tostring(encoded) }) end
-    local f = io.open(path, "w")
-    if f then f:write(encoded); f:close() end
-  end
-  io.stdout:write(ok and "PLUGIN OK\n" or ("PLUGIN FAIL: " .. tostring(reason) .. "\n"))
-  io.stdout:flush()
-  vim.schedule(function() vim.cmd(ok and "qa!" or "cq!") end)
-end
-
-local Failure = {}
-local function fail(reason) error(setmetatable({ reason = reason }, Failure), 0) end
-local function show(v) return vim.inspect(v, { newline = " ", indent = "" }) end
-local function check(name, cond, detail)
-  table.insert(R.checks, { name = name, ok = cond and true or false })
-  if not cond then fail(name .. (detail and (": " .. detail) or "")) end
-end
-
-local function resume()
-  if finished then return end
-  local ok, err = coroutine.resume(co)
-  if not ok then
-    if getmetatable(err) == Failure then finish(false, err.reason)
-    else finish(false, "script error: " .. tostring(err) .. "\n" .. debug.traceback(co)) end
-  elseif coroutine.status(co) == "dead" and not finished then
-    finish(false, "test body ended without a verdict")
-  end
-end
-
-local function sleep(ms)
-  vim.defer_fn(resume, ms)
-  coroutine.yield()
-end
-
-local function now_ms() return uv.hrtime() / 1e6 end
-
-local function wait_for(cond, timeout_ms)
-  local deadline = now_ms() + (timeout_ms or WAIT_MS)
-  while not cond() do
-    if now_ms() >= deadline then return false end
-    sleep(10)
-  end
-  return true
-end
+-- "PLUGIN OK" or "PLUGIN FAIL: reason", the result, :qa! or :cq!; checks; the test body
+-- runs in a coroutine, sleeping yields to the main loop
+local T = common.test({
+  R = R,
+  marker = "PLUGIN",
+  result_path = getenv("INFILLD_PT_RESULT", nil),
+  wait_ms = tonumber(getenv("INFILLD_PT_WAIT_MS", "20000")),
+})
+local check, finish, sleep, wait_for = T.check, T.finish, T.sleep, T.wait_for
 
 ---------------------------------------------------------------------------------------
 -- independent helpers (the test's own, so that a plugin bug shows as a disagreement)
 
-local function char_len(b)
-  if b < 0x80 then return 1 elseif b < 0xE0 then return 2 elseif b < 0xF0 then return 3 end
-  return 4
-end
-
-local function units_of(line, byte_col, enc)
-  if enc == "utf-8" then return byte_col end
-  local n, i = 0, 1
-  while i <= byte_col do
-    local len = char_len(line:byte(i))
-    n = n + ((enc == "utf-16" and len == 4) and 2 or 1)
-    i = i + len
-  end
-  return n
-end
+local units_of, inserted = common.units_of, common.inserted
 
 local function utf16_len(s) return units_of(s, #s, "utf-16") end
 
@@ -127,18 +64,6 @@ local function first_line(s)
   end
   local nl = s:find("\n", 1, true)
   return nl and s:sub(1, nl - 1) or s
-end
-
-local function inserted(base, row, col, text)
-  local out = {}
-  for i = 1, row do out[i] = base[i] end
-  local line = base[row + 1]
-  local parts = split(text)
-  parts[1] = line:sub(1, col) .. parts[1]
-  parts[#parts] = parts[#parts] .. line:sub(col + 1)
-  for _, p in ipairs(parts) do table.insert(out, p) end
-  for i = row + 2, #base do table.insert(out, base[i]) end
-  return out
 end
 
 local function end_of(row, col, text)
@@ -573,5 +498,4 @@ local function body()
   finish(true)
 end
 
-co = coroutine.create(body)
-vim.schedule(resume)
+T.run(body, true)

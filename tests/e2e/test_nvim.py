@@ -28,57 +28,21 @@ log (cache/nvim/lsp.log: the JSON-RPC transcript at debug level).
 """
 import json
 import os
-import re
-import shutil
-import signal
-import subprocess
 import sys
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(os.path.dirname(HERE))
-sys.path.insert(0, os.path.join(REPO, "tools"))
-sys.path.insert(0, os.path.join(REPO, "tests", "parity"))
-import harness  # noqa: E402
-from tiny_checkpoint import write_checkpoint  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import nvim_harness  # noqa: E402
+from nvim_harness import CURSOR, HERE, PYTHON_FILE, NvimRun, cli_complete  # noqa: E402
 
 SCRIPT = os.path.join(HERE, "nvim_inline.lua")
-CURSOR = "\u2038"  # marks where the user types; removed from the file
 DEL_OPEN, DEL_CLOSE = "\u27e6", "\u27e7"  # around the character deleted with `x`
-
-PYTHON_FILE = """import math
-
-
-def area(radius):
-    return math.pi * radius ** 2
-
-
-def main():
-    r = 3
-    \u2038
-    print(total)
-
-
-if __name__ == "__main__":
-    main()
-"""
 
 # Multi-byte characters before the cursor on its line: 2-byte (é, ö), 3-byte (€) and
 # 4-byte ones outside the BMP (🙂, 😀: two UTF-16 units), so UTF-8, UTF-16 and UTF-32
 # columns all differ. 😀 is deleted with `x` before typing (a didChange whose range
-# covers one character: 4 UTF-8 units, 2 UTF-16 units, 1 UTF-32 unit).
-C_FILE = """#include <stdio.h>
-
-static int count(const char *s) {
-    int n = 0;
-    while (*s++) n++;
-    return n;
-}
-
-int main(void) {
-    printf("h\u00e9llo w\u00f6rld \u20ac \U0001F642 \u27e6\U0001F600\u27e7 %d\\n", \u2038);
-    return 0;
-}
-"""
+# covers one character: 4 UTF-8 units, 2 UTF-16 units, 1 UTF-32 unit): the shared C file
+# with 😀 added between the brackets.
+C_FILE = nvim_harness.C_FILE.replace("\U0001F642 ", "\U0001F642 " + DEL_OPEN + "\U0001F600" + DEL_CLOSE + " ", 1)
 
 C_TYPED = ["count(", "\"x\")", " + 1", " * 2", " - n"]
 
@@ -101,23 +65,6 @@ CASES = [
     case("python, streaming updates", "demo.py", PYTHON_FILE,
          ["total = ", "area(", "r) + 1", " * 2", " - r"], [], "utf-16", streaming=True),
 ]
-
-
-def nvim_version(nvim):
-    """(major, minor, patch) of `nvim --version`, or None."""
-    try:
-        out = subprocess.run([nvim, "--version"], capture_output=True, text=True, timeout=30,
-                             stdin=subprocess.DEVNULL).stdout
-    except (OSError, subprocess.SubprocessError):
-        return None
-    m = re.search(r"NVIM v(\d+)\.(\d+)\.(\d+)", out)
-    return tuple(int(x) for x in m.groups()) if m else None
-
-
-def find_nvim(requested):
-    if requested:
-        return requested if os.path.exists(requested) or shutil.which(requested) else None
-    return shutil.which("nvim") or ("/usr/bin/nvim" if os.path.exists("/usr/bin/nvim") else None)
 
 
 def units(s, enc):
@@ -220,27 +167,6 @@ def verify(c, lay, r):
     return problems
 
 
-def cli_complete(binary, model_dir, d, fname, lines, row, col_chars, timeout):
-    """`infilld complete FILE:LINE:COL --max-tokens 16 --json` on `lines`; (text, error)."""
-    path = os.path.join(d, "cli", fname)
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "w", encoding="utf-8") as f:
-        f.write("\n".join(lines) + "\n")
-    cmd = [binary, "complete", "%s:%d:%d" % (path, row + 1, col_chars + 1), "--model", model_dir,
-           "--max-tokens", "16", "--json"]
-    try:
-        p = subprocess.run(cmd, capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL)
-    except subprocess.TimeoutExpired:
-        return None, "%s: timed out" % " ".join(cmd)
-    if p.returncode != 0:
-        return None, "%s: status %d: %s" % (" ".join(cmd), p.returncode,
-                                            p.stderr.decode("utf-8", "replace").strip())
-    try:
-        return json.loads(p.stdout.decode("utf-8", "replace"))["text"], None
-    except (ValueError, KeyError) as e:
-        return None, "%s: bad JSON (%s)" % (" ".join(cmd), e)
-
-
 def cross_check(c, lay, r, binary, model_dir, d, timeout):
     """The server's suggestions against `infilld complete` on the editor's text: the same
     context gives the same (deterministic) text, so a server whose copy of the document
@@ -273,36 +199,16 @@ def cross_check(c, lay, r, binary, model_dir, d, timeout):
     return problems
 
 
-def tail(path, n):
-    try:
-        with open(path, errors="replace") as f:
-            lines = f.read().splitlines()
-    except OSError:
-        return "(no %s)" % path
-    return "\n".join(ln if len(ln) <= 600 else ln[:600] + " ..." for ln in lines[-n:])
-
-
 def run_case(c, nvim, binary, model_dir, base, timeout, verbose):
     name = c["name"]
-    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
-    d = os.path.join(base, slug)
-    os.makedirs(d, exist_ok=True)
     lay = Layout(c["text"])
-    src = os.path.join(d, c["file"])
-    with open(src, "w", encoding="utf-8") as f:
-        f.write(lay.file_text)
-    result_path = os.path.join(d, "result.json")
-    if os.path.exists(result_path):
-        os.remove(result_path)
-    env = dict(os.environ)
-    env.pop("INFILLD_MODEL", None)
-    for k in ("XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME", "XDG_DATA_HOME"):
-        env[k] = os.path.join(d, k.split("_")[1].lower())
-    env.update({
+    run = NvimRun(base, name, c["file"], lay.file_text)
+    d = run.dir
+    r = run.run(nvim, SCRIPT, {
         "INFILLD_BIN": binary,
         "INFILLD_MODEL_DIR": model_dir,
-        "INFILLD_E2E_FILE": src,
-        "INFILLD_E2E_RESULT": result_path,
+        "INFILLD_E2E_FILE": run.src,
+        "INFILLD_E2E_RESULT": run.result_path,
         "INFILLD_E2E_LINE": str(lay.row),
         "INFILLD_E2E_COL": str(lay.col_bytes),
         "INFILLD_E2E_DELETE_COL": str(lay.del_bytes),
@@ -311,59 +217,24 @@ def run_case(c, nvim, binary, model_dir, base, timeout, verbose):
         "INFILLD_E2E_ENCODINGS": ",".join(c["offered"]),
         "INFILLD_E2E_STREAMING": "1" if c["streaming"] else "0",
         "INFILLD_E2E_WAIT_MS": "30000",
-    })
-    cmd = [nvim, "--headless", "--clean", "-n", "-i", "NONE", "-c", "luafile " + SCRIPT]
-    log_path = os.path.join(env["XDG_CACHE_HOME"], "nvim", "lsp.log")
-    p = subprocess.Popen(cmd, cwd=d, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, start_new_session=True)
-    try:
-        out, err = p.communicate(timeout=timeout)
-        timed_out = False
-    except subprocess.TimeoutExpired:
-        os.killpg(p.pid, signal.SIGKILL)  # nvim and the server it started
-        out, err = p.communicate()
-        timed_out = True
-    out = out.decode("utf-8", "replace")
-    err = err.decode("utf-8", "replace")
-    r = None
-    if os.path.exists(result_path):
-        with open(result_path, encoding="utf-8") as f:
-            r = json.load(f)
-    verdict = [ln for ln in out.splitlines() if "E2E OK" in ln or "E2E FAIL" in ln]
+    }, timeout, unset=("INFILLD_MODEL",))
 
-    problems = []
-    if timed_out:
-        problems.append("nvim still running after %d s (killed)" % timeout)
-    elif p.returncode != 0:
-        problems.append("nvim exit status %d" % p.returncode)
-    if r is None:
-        problems.append("no result.json")
-    elif not r.get("ok"):
-        problems.append("script: %s" % r.get("reason"))
-    else:
-        problems += verify(c, lay, r)
-        if not problems:
-            problems += cross_check(c, lay, r, binary, model_dir, d, timeout)
-    if not problems and not any("E2E OK" in v for v in verdict):
-        problems.append("no 'E2E OK' line on stdout")
+    def checks():
+        return (verify(c, lay, r)
+                or cross_check(c, lay, r, binary, model_dir, d, timeout))
 
+    problems = run.problems(checks, "E2E OK")
     if problems:
-        print("FAIL %s" % name)
-        for pr in problems:
-            print("  " + pr)
-        print("  stdout: %s" % out.strip()[-2000:])
-        if err.strip():
-            print("  stderr: %s" % err.strip()[-2000:])
+        details = []
         if r is not None:
             for a in r.get("attempts") or []:
-                print("  attempt: typed %r at %r -> %s" % (a.get("typed"), a.get("position"),
-                      json.dumps(a.get("result") if a.get("err") is None else {"error": a.get("err")})))
+                details.append("attempt: typed %r at %r -> %s" % (a.get("typed"), a.get("position"),
+                               json.dumps(a.get("result") if a.get("err") is None else {"error": a.get("err")})))
             if r.get("type_through"):
-                print("  type through: %s" % json.dumps(r["type_through"]))
+                details.append("type through: %s" % json.dumps(r["type_through"]))
             if r.get("stats"):
-                print("  stats: %s" % json.dumps(r["stats"]))
-        print("  lsp log (%s), last lines:" % log_path)
-        print("    " + tail(log_path, 40).replace("\n", "\n    "))
+                details.append("stats: %s" % json.dumps(r["stats"]))
+        run.report_failure(problems, details, 40, 600)
         return False
     item = r["item"]
     stats = r.get("stats") or {}
@@ -383,42 +254,8 @@ def run_case(c, nvim, binary, model_dir, base, timeout, verbose):
 
 
 def main(argv=None):
-    args, binary = harness.parse_args(
-        __doc__, "where to keep the checkpoint, files and logs", 120, argv,
-        extra=lambda p: (p.add_argument("--nvim", help="the nvim binary (default: nvim on PATH)"),
-                         p.add_argument("--verbose", action="store_true",
-                                        help="print stats and server notifications")))
-    nvim = find_nvim(args.nvim)
-    if nvim is None:
-        print("skipped: nvim not found")
-        return 0
-    version = nvim_version(nvim)
-    if version is None or version < (0, 7, 0):
-        print("skipped: %s is not Neovim 0.7 or newer (%r)" % (nvim, version))
-        return 0
-    if shutil.which(binary) is None:
-        print("FAIL: %s is not an executable infilld binary" % binary)
-        print("0 passed, 1 failed")
-        return 1
-    cases = [c for c in CASES if not args.only or args.only in c["name"]]
-    if not cases:
-        print("no case matches --only %r" % args.only)
-        return 1
-    base, cleanup = harness.work_dir(args.workdir, "infilld-e2e-")
-    try:
-        model_dir = os.path.join(base, "model")
-        if not os.path.exists(os.path.join(model_dir, "config.json")):
-            write_checkpoint(model_dir, "dream", "bf16", seed=1)
-        passed = failed = 0
-        for case in cases:
-            if run_case(case, nvim, binary, model_dir, base, args.timeout, args.verbose):
-                passed += 1
-            else:
-                failed += 1
-        print("%d passed, %d failed" % (passed, failed))
-        return 1 if failed else 0
-    finally:
-        cleanup()
+    return nvim_harness.main(__doc__, CASES, run_case, "infilld-e2e-",
+                             "print stats and server notifications", argv)
 
 
 if __name__ == "__main__":

@@ -25,56 +25,14 @@ Without Neovim 0.7+ it prints `skipped: nvim not found` (or why) and exits 0.
 import json
 import os
 import re
-import shutil
-import signal
-import subprocess
 import sys
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(os.path.dirname(HERE))
-sys.path.insert(0, os.path.join(REPO, "tools"))
-sys.path.insert(0, os.path.join(REPO, "tests", "parity"))
-sys.path.insert(0, HERE)
-import harness  # noqa: E402
-from test_nvim import find_nvim, nvim_version  # noqa: E402
-from tiny_checkpoint import write_checkpoint  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import nvim_harness  # noqa: E402
+from nvim_harness import C_FILE, CURSOR, HERE, PYTHON_FILE, REPO, NvimRun, cli_complete  # noqa: E402
 
 SCRIPT = os.path.join(HERE, "nvim_plugin.lua")
 PLUGIN = os.path.join(REPO, "editors", "nvim")
-CURSOR = "\u2038"  # where the user types; removed from the file
-
-PYTHON_FILE = """import math
-
-
-def area(radius):
-    return math.pi * radius ** 2
-
-
-def main():
-    r = 3
-    \u2038
-    print(total)
-
-
-if __name__ == "__main__":
-    main()
-"""
-
-# 2-byte (é, ö), 3-byte (€) and 4-byte (🙂: two UTF-16 units) characters before the
-# cursor, so the UTF-8, UTF-16 and UTF-32 columns all differ; text after it.
-C_FILE = """#include <stdio.h>
-
-static int count(const char *s) {
-    int n = 0;
-    while (*s++) n++;
-    return n;
-}
-
-int main(void) {
-    printf("h\u00e9llo w\u00f6rld \u20ac \U0001F642 %d\\n", \u2038);
-    return 0;
-}
-"""
 
 # the cursor on the empty line after the import: with maxTokens 64 the tiny model
 # suggests four lines there (the second empty) as soon as Insert mode starts
@@ -125,27 +83,6 @@ def first_word(s):
     rest = s[len(lead):]
     m = re.match(r"(?:[A-Za-z0-9_]|[^\x00-\x7f])+", rest) or re.match(r"[^A-Za-z0-9_\s\x80-\U0010ffff]+", rest)
     return lead + (m.group(0) if m else "")
-
-
-def cli_complete(binary, model_dir, d, fname, lines, row, col_chars, max_tokens, timeout):
-    """`infilld complete FILE:LINE:COL --max-tokens N --json` on `lines`: (text, error)."""
-    path = os.path.join(d, "cli", fname)
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "w", encoding="utf-8") as f:
-        f.write("\n".join(lines) + "\n")
-    cmd = [binary, "complete", "%s:%d:%d" % (path, row + 1, col_chars + 1), "--model", model_dir,
-           "--max-tokens", str(max_tokens), "--json"]
-    try:
-        p = subprocess.run(cmd, capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL)
-    except subprocess.TimeoutExpired:
-        return None, "%s: timed out" % " ".join(cmd)
-    if p.returncode != 0:
-        return None, "%s: status %d: %s" % (" ".join(cmd), p.returncode,
-                                            p.stderr.decode("utf-8", "replace").strip())
-    try:
-        return json.loads(p.stdout.decode("utf-8", "replace"))["text"], None
-    except (ValueError, KeyError) as e:
-        return None, "%s: bad JSON (%s)" % (" ".join(cmd), e)
 
 
 class Layout:
@@ -216,7 +153,7 @@ def verify(c, lay, r, binary, model_dir, d, timeout):
         lines = lay.with_text(typed)
         max_tokens = (c["setup"].get("settings") or {}).get("maxTokens", 16)
         want, err = cli_complete(binary, model_dir, d, c["file"], lines, lay.row,
-                                 lay.col_chars + len(typed), max_tokens, timeout)
+                                 lay.col_chars + len(typed), timeout, max_tokens=max_tokens)
         if err:
             problems.append("cross-check: %s" % err)
         elif want.rstrip("\ufffd") != sugg:
@@ -225,36 +162,14 @@ def verify(c, lay, r, binary, model_dir, d, timeout):
     return problems
 
 
-def tail(path, n):
-    try:
-        with open(path, errors="replace") as f:
-            lines = f.read().splitlines()
-    except OSError:
-        return "(no %s)" % path
-    return "\n".join(ln if len(ln) <= 400 else ln[:400] + " ..." for ln in lines[-n:])
-
-
 def run_case(c, nvim, binary, model_dir, base, timeout, verbose):
-    slug = re.sub(r"[^a-z0-9]+", "-", c["name"].lower()).strip("-")
-    d = os.path.join(base, slug)
-    os.makedirs(d, exist_ok=True)
     lay = Layout(c["text"])
-    src = os.path.join(d, c["file"])
-    with open(src, "w", encoding="utf-8") as f:
-        f.write(lay.file_text)
-    result_path = os.path.join(d, "result.json")
-    if os.path.exists(result_path):
-        os.remove(result_path)
-    env = dict(os.environ)
-    for k in ("INFILLD_MODEL", "INFILLD_BIN"):
-        env.pop(k, None)
-    for k in ("XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME", "XDG_DATA_HOME"):
-        env[k] = os.path.join(d, k.split("_")[1].lower())
-    env.update({
+    run = NvimRun(base, c["name"], c["file"], lay.file_text)
+    r = run.run(nvim, SCRIPT, {
         "INFILLD_PT_PLUGIN": PLUGIN,
         "INFILLD_BIN": binary,
         "INFILLD_MODEL_DIR": model_dir,
-        "INFILLD_PT_FILE": src,
+        "INFILLD_PT_FILE": run.src,
         "INFILLD_PT_LINE": str(lay.row),
         "INFILLD_PT_COL": str(lay.col_bytes),
         "INFILLD_PT_TYPED": json.dumps(c["typed"]),
@@ -262,51 +177,16 @@ def run_case(c, nvim, binary, model_dir, base, timeout, verbose):
         "INFILLD_PT_SCENARIO": c["scenario"],
         "INFILLD_PT_SETUP": json.dumps(c["setup"]),
         "INFILLD_PT_ENCODING": c["encoding"],
-        "INFILLD_PT_RESULT": result_path,
+        "INFILLD_PT_RESULT": run.result_path,
         "INFILLD_PT_WAIT_MS": "20000",
-    })
-    cmd = [nvim, "--headless", "--clean", "-n", "-i", "NONE", "-c", "luafile " + SCRIPT]
-    p = subprocess.Popen(cmd, cwd=d, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, start_new_session=True)
-    try:
-        out, err = p.communicate(timeout=timeout)
-        timed_out = False
-    except subprocess.TimeoutExpired:
-        os.killpg(p.pid, signal.SIGKILL)  # nvim and the server it started
-        out, err = p.communicate()
-        timed_out = True
-    out = out.decode("utf-8", "replace")
-    err = err.decode("utf-8", "replace")
-    r = None
-    if os.path.exists(result_path):
-        with open(result_path, encoding="utf-8") as f:
-            r = json.load(f)
-    problems = []
-    if timed_out:
-        problems.append("nvim still running after %d s (killed)" % timeout)
-    elif p.returncode != 0:
-        problems.append("nvim exit status %d" % p.returncode)
-    if r is None:
-        problems.append("no result.json")
-    elif not r.get("ok"):
-        problems.append("script: %s" % r.get("reason"))
-    else:
-        problems += verify(c, lay, r, binary, model_dir, d, timeout)
-    if not problems and "PLUGIN OK" not in out:
-        problems.append("no 'PLUGIN OK' line on stdout")
+    }, timeout, unset=("INFILLD_MODEL", "INFILLD_BIN"))
+    problems = run.problems(lambda: verify(c, lay, r, binary, model_dir, run.dir, timeout), "PLUGIN OK")
     if problems:
-        print("FAIL %s" % c["name"])
-        for pr in problems:
-            print("  " + pr)
-        print("  stdout: %s" % out.strip()[-2000:])
-        if err.strip():
-            print("  stderr: %s" % err.strip()[-2000:])
+        details = []
         if r is not None:
-            print("  counters: %s" % json.dumps(r.get("counters")))
-            print("  statuses: %s" % json.dumps(r.get("statuses")))
-        log_path = os.path.join(env["XDG_CACHE_HOME"], "nvim", "lsp.log")
-        print("  lsp log (%s), last lines:" % log_path)
-        print("    " + tail(log_path, 30).replace("\n", "\n    "))
+            details = ["counters: %s" % json.dumps(r.get("counters")),
+                       "statuses: %s" % json.dumps(r.get("statuses"))]
+        run.report_failure(problems, details, 30, 400)
         return False
     if c["scenario"] == "health":
         desc = "checkhealth: %d lines, no ERROR" % len(r.get("health") or [])
@@ -327,41 +207,8 @@ def run_case(c, nvim, binary, model_dir, base, timeout, verbose):
 
 
 def main(argv=None):
-    args, binary = harness.parse_args(
-        __doc__, "where to keep the checkpoint, files and logs", 120, argv,
-        extra=lambda p: (p.add_argument("--nvim", help="the nvim binary (default: nvim on PATH)"),
-                         p.add_argument("--verbose", action="store_true", help="print stats")))
-    nvim = find_nvim(args.nvim)
-    if nvim is None:
-        print("skipped: nvim not found")
-        return 0
-    version = nvim_version(nvim)
-    if version is None or version < (0, 7, 0):
-        print("skipped: %s is not Neovim 0.7 or newer (%r)" % (nvim, version))
-        return 0
-    if shutil.which(binary) is None:
-        print("FAIL: %s is not an executable infilld binary" % binary)
-        print("0 passed, 1 failed")
-        return 1
-    cases = [c for c in CASES if not args.only or args.only in c["name"]]
-    if not cases:
-        print("no case matches --only %r" % args.only)
-        return 1
-    base, cleanup = harness.work_dir(args.workdir, "infilld-nvim-plugin-")
-    try:
-        model_dir = os.path.join(base, "model")
-        if not os.path.exists(os.path.join(model_dir, "config.json")):
-            write_checkpoint(model_dir, "dream", "bf16", seed=1, printable=True)
-        passed = failed = 0
-        for c in cases:
-            if run_case(c, nvim, binary, model_dir, base, args.timeout, args.verbose):
-                passed += 1
-            else:
-                failed += 1
-        print("%d passed, %d failed" % (passed, failed))
-        return 1 if failed else 0
-    finally:
-        cleanup()
+    return nvim_harness.main(__doc__, CASES, run_case, "infilld-nvim-plugin-", "print stats", argv,
+                             printable=True)
 
 
 if __name__ == "__main__":

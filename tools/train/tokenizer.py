@@ -14,7 +14,9 @@ format, in this order: <|endoftext|> <|suffix|> <|prefix|> <|middle|> <|mask|> <
 --vocab-size counts them all (default 12288 = 12k: a multiple of 64, so an embedding of
 exactly this size needs no padding).
 
-Training (standard library + the `regex` module, Debian's python3-regex, for \\p{L}):
+Training (standard library + the `regex` module, Debian's python3-regex, for \\p{L}; the
+byte map, the regex and the tokenizer.json layout are tools/tiny_checkpoint.py's, which
+imports NumPy):
 a sample of the corpus with an equal share per language, split on the special tokens,
 NFC-normalised and pre-tokenized with the regex (its \\s rewritten to Oniguruma's Unicode
 whitespace set, as the C++ loader does for PCRE2); the distinct pieces and their counts
@@ -42,28 +44,18 @@ except ImportError:  # pragma: no cover
     regex = None
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(REPO, "tools"))
+# bytes_to_unicode: GPT-2's byte -> printable unicode map, in GPT-2 vocabulary order,
+# [(byte, char)]; QWEN2_REGEX: Qwen2's pre-tokenizer regex; tokenizer_json: the
+# tokenizer.json layout of Qwen2's byte-level BPE
+from tiny_checkpoint import QWEN2_REGEX, bytes_to_unicode, tokenizer_json  # noqa: E402
+
 # The corpus shards (tools/train/corpus_sources.py LANGUAGES): <language>.jsonl
 LANGUAGES = ("python", "go", "rust", "c", "cpp", "javascript", "typescript")
 SPECIAL_TOKENS = ["<|endoftext|>", "<|suffix|>", "<|prefix|>", "<|middle|>", "<|mask|>",
                   "<|eom|>"]
-QWEN2_REGEX = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}|"
-               r" ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+")
 # Oniguruma's Unicode \s (what Hugging Face's tokenizers and infilld's loader use).
 _SPACE_ITEMS = "\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
-
-
-def bytes_to_unicode():
-    """GPT-2's byte -> printable unicode map, in GPT-2 vocabulary order: [(byte, char)]."""
-    bs = (list(range(ord("!"), ord("~") + 1)) + list(range(ord("\u00a1"), ord("\u00ac") + 1))
-          + list(range(ord("\u00ae"), ord("\u00ff") + 1)))
-    cs = bs[:]
-    n = 0
-    for b in range(256):
-        if b not in bs:
-            bs.append(b)
-            cs.append(256 + n)
-            n += 1
-    return [(b, chr(c)) for b, c in zip(bs, cs)]
 
 
 BYTE_CHAR = dict(bytes_to_unicode())
@@ -274,20 +266,7 @@ def build_tokenizer_json(tokens, merges):
     for k, content in enumerate(SPECIAL_TOKENS):
         added.append({"id": len(tokens) + k, "content": content, "single_word": False,
                       "lstrip": False, "rstrip": False, "normalized": False, "special": True})
-    byte_level = {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": False,
-                  "use_regex": False}
-    return {
-        "version": "1.0", "truncation": None, "padding": None, "added_tokens": added,
-        "normalizer": {"type": "NFC"},
-        "pre_tokenizer": {"type": "Sequence", "pretokenizers": [
-            {"type": "Split", "pattern": {"Regex": QWEN2_REGEX}, "behavior": "Isolated",
-             "invert": False}, dict(byte_level)]},
-        "post_processor": dict(byte_level), "decoder": dict(byte_level),
-        "model": {"type": "BPE", "dropout": None, "unk_token": None,
-                  "continuing_subword_prefix": "", "end_of_word_suffix": "",
-                  "fuse_unk": False, "byte_fallback": False, "ignore_merges": False,
-                  "vocab": vocab, "merges": ["%s %s" % m for m in merges]},
-    }
+    return tokenizer_json(added, vocab, ["%s %s" % m for m in merges], ignore_merges=False)
 
 
 def build_tokenizer_config(tok):
