@@ -166,9 +166,12 @@ local function type_until_suggestion(typed_list, gap, want, before0, manual)
             and #marks() == 0, show(completion.counters))
       press(manual)
     end
+    -- A streamed preview is not an answer: wait for the final item (or an idle plugin), or a
+    -- slow server's reply would be cancelled by the next keystroke every time.
     local ok = wait_for(function()
-      return completion.visible() or (completion.idle() and completion.counters.requests > before
-                                      and not (infilld.get_suggestion() or {}).streaming)
+      local streaming = (infilld.get_suggestion() or {}).streaming
+      return (completion.visible() and not streaming)
+          or (completion.idle() and completion.counters.requests > before and not streaming)
     end)
     check("the request after typing " .. show(typed) .. " is answered", ok,
           show(completion.counters))
