@@ -1,0 +1,275 @@
+#!/usr/bin/env python3
+"""The HumanEval-Infilling harness (tools/eval) gives right verdicts, and its loop runs.
+
+    test_harness.py [--infilld build/infilld] [--model DIR | --tiny-model] [--tasks 20]
+
+Checks:
+  - the executor: a correct program passes; a failing assert, an exception,
+    sys.exit(0), os._exit(0), a program that never ends (timeout) and one that prints
+    without end (file-size limit) do not;
+  - --check-harness on --tasks tasks of the single-line and multi-line subsets: every
+    canonical middle passes, no wrong middle that the tests execute passes;
+  - the loop end to end with a stand-in engine (a script answering `complete --stdin
+    --json` with the canonical middle, its final newline dropped as infilld's
+    post-processing does, or with a wrong one): pass@1 and exact match 100% for the
+    canonical, 0 passes for the wrong; --compare of the two puts them side by side;
+  - with --model DIR (or --tiny-model: a random tiny Dream checkpoint from
+    tools/tiny_checkpoint.py) the real loop on 6 tasks: every completion comes back, the
+    report holds the machine, the model's config, the flags, forwards and latencies.
+
+Skips (prints "skipped: ...", exit 0) when ../shared/data/humaneval-infilling is absent.
+Ends with the line `N passed, M failed`; exit status 1 on failure.
+"""
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+EVAL = os.path.join(REPO, "tools", "eval")
+TOOL = os.path.join(EVAL, "humaneval_infilling.py")
+sys.path.insert(0, EVAL)
+
+import he_exec  # noqa: E402
+import he_tasks  # noqa: E402
+
+RESULTS = []
+
+
+def report(ok, name, detail=""):
+    RESULTS.append(bool(ok))
+    print("%s: %s%s" % ("PASS" if ok else "FAIL", name,
+                        ("  (%s)" % detail) if detail and not ok else ""), flush=True)
+    return ok
+
+
+def run_tool(args, timeout=900):
+    r = subprocess.run([sys.executable, TOOL] + args, capture_output=True, text=True,
+                       timeout=timeout)
+    return r.returncode, r.stdout, r.stderr
+
+
+def check_executor():
+    cases = [
+        ("a correct program", "def f():\n    return 1\n\nassert f() == 1\n", "passed"),
+        ("a failing assert", "assert 1 == 2\n", "failed"),
+        ("an exception", "raise ValueError('x')\n", "error: ValueError"),
+        ("sys.exit(0)", "import sys\nsys.exit(0)\n", "error: SystemExit"),
+        ("os._exit(0)", "import os\nos._exit(0)\n", "no-sentinel"),
+        ("a syntax error", "def f(:\n", "error: SyntaxError"),
+        ("an endless loop", "while True:\n    pass\n", "timeout"),
+        ("endless output", "while True:\n    print('x' * 10000)\n", None),
+    ]
+    for name, src, want in cases:
+        t0 = time.monotonic()
+        r = he_exec.run_program(src, timeout_s=3)
+        took = time.monotonic() - t0
+        ok = (r["status"] == want) if want else not r["passed"]
+        report(ok and took < 10, "executor: %s -> %s" % (name, r["status"]),
+               "want %s, got %s in %.1fs; %s" % (want, r["status"], took, r["stderr"][-200:]))
+
+
+def check_self_check(data, n, work):
+    out = os.path.join(work, "check.json")
+    rc, stdout, stderr = run_tool(["--check-harness", "--data", data, "--subsets",
+                                   "single,multi", "--limit", str(n), "--out", out])
+    print("\n".join("    " + l for l in stdout.splitlines()))
+    report(rc == 0, "--check-harness exits 0 (harness OK)", stderr[-500:])
+    if not os.path.exists(out):
+        report(False, "--check-harness writes its report")
+        return
+    with open(out) as f:
+        rep = json.load(f)
+    ch = rep["check_harness"]
+    for subset in ("single", "multi"):
+        s = ch["subsets"][subset]
+        report(s["tasks"] == n and s["canonical_passed"] == n,
+               "%s: the canonical middle passes in %d/%d tasks" % (subset,
+                                                                  s["canonical_passed"],
+                                                                  s["tasks"]))
+        for kind in he_tasks.MUST_FAIL:
+            w = s["wrong"][kind]
+            report(w["passed_executed"] == 0 and w["failed"] + w["passed_not_executed"]
+                   + w["passed_bare_except"] == w["tasks"] and w["failed"] >= n // 2,
+                   "%s: wrong middle '%s' fails in %d/%d tasks (%d pass where the tests "
+                   "never reach it, %d inside a bare except)"
+                   % (subset, kind, w["failed"], w["tasks"], w["passed_not_executed"],
+                      w["passed_bare_except"]), str(w))
+        w = s["wrong"]["drop-last-line"]
+        report(w["failed"] >= n // 2, "%s: the canonical less its last line fails in %d/%d"
+               % (subset, w["failed"], w["tasks"]))
+    report(all(k in rep["machine"] for k in ("cpu", "cores", "date", "git_commit")),
+           "the report describes the machine")
+
+
+FAKE = r'''#!%(python)s
+# A stand-in for infilld: answers `complete --model DIR --stdin --json` from DIR/fake.json.
+import json, sys
+argv = sys.argv[1:]
+if argv[:1] == ["--version"]:
+    print("fake-infilld 0"); sys.exit(0)
+model = argv[argv.index("--model") + 1]
+with open(model + "/fake.json") as f:
+    fake = json.load(f)
+if argv[0] == "info":
+    print("fake model, mode %%s" %% fake["mode"]); sys.exit(0)
+req = json.loads(sys.stdin.read())
+middle = fake["tasks"].get(req["prefix"] + "\x00" + req.get("suffix", ""))
+if middle is None:
+    sys.stderr.write("unknown task\n"); sys.exit(1)
+if fake["mode"] == "canonical":
+    text = middle.rstrip("\n")       # as infilld's post-processing leaves a line
+else:
+    first = next(l for l in middle.splitlines() if l.strip())
+    text = first[:len(first) - len(first.lstrip())] + "raise BaseException('wrong')\n" + middle
+n = max(1, len(text) // 4)
+print(json.dumps({"text": text, "tokens": list(range(n)), "finish_reason": "stop",
+                  "stats": {"forwards": n, "positions": 10 * n, "tokens_per_forward": 1.0,
+                            "total_ms": 0.5 * n}}))
+'''
+
+
+def make_fake(work, data, limit):
+    path = os.path.join(work, "fake_infilld")
+    with open(path, "w") as f:
+        f.write(FAKE % {"python": sys.executable})
+    os.chmod(path, 0o755)
+    tasks = he_tasks.load_tasks(data, ["single", "multi"], limit, 0)
+    table = {t["prompt"] + "\x00" + t["suffix"]: t["canonical_solution"] for t in tasks}
+    dirs = {}
+    for mode in ("canonical", "wrong"):
+        d = os.path.join(work, "fake-" + mode)
+        os.makedirs(d, exist_ok=True)
+        with open(os.path.join(d, "config.json"), "w") as f:
+            json.dump({"model_type": "fake", "mode": mode}, f)
+        with open(os.path.join(d, "fake.json"), "w") as f:
+            json.dump({"mode": mode, "tasks": table}, f)
+        dirs[mode] = d
+    return path, dirs, len(tasks)
+
+
+def check_loop_fake(data, work):
+    fake, dirs, n = make_fake(work, data, 3)
+    out = os.path.join(work, "fake.json")
+    rc, stdout, stderr = run_tool(["--model", dirs["canonical"], "--infilld", fake, "--data",
+                                   data, "--limit", "3", "--out", out, "--quiet"])
+    print("\n".join("    " + l for l in stdout.splitlines()))
+    if not report(rc == 0 and os.path.exists(out), "the loop runs with a stand-in engine",
+                  stderr[-800:]):
+        return
+    with open(out) as f:
+        rep = json.load(f)
+    fig = rep["figures"]["fake-canonical"]["all"]
+    report(fig["tasks"] == n and fig["passed"] == n and fig["exact"] == n,
+           "the canonical middle (its newline dropped): pass@1 %s, exact match %s over %d"
+           % (fig["pass@1"], fig["exact_match"], fig["tasks"]), str(fig)[:400])
+    report(fig["newline_appended"] == n, "each line-level completion got its final newline")
+    report(fig["forwards"]["mean"] > 0 and fig["total_ms"]["p95"] > 0
+           and fig["wall_ms"]["p50"] > 0, "forwards and latency figures are reported")
+
+    out = os.path.join(work, "compare.json")
+    rc, stdout, stderr = run_tool(["--compare", dirs["canonical"], dirs["wrong"], "--labels",
+                                   "canon,wrong", "--infilld", fake, "--data", data,
+                                   "--limit", "3", "--out", out, "--quiet"])
+    print("\n".join("    " + l for l in stdout.splitlines()[-8:]))
+    if not report(rc == 0 and os.path.exists(out), "--compare runs", stderr[-800:]):
+        return
+    with open(out) as f:
+        rep = json.load(f)
+    a, b = rep["figures"]["canon"]["all"], rep["figures"]["wrong"]["all"]
+    # `raise` where the middle starts may pass only where the tests never get there, or
+    # where a bare `except:` around it catches it.
+    excused = set()
+    for t in he_tasks.load_tasks(data, ["single", "multi"], 3, 0):
+        line = he_tasks.insertion_line(t)
+        r = he_exec.run_program(he_tasks.program(t, t["canonical_solution"]),
+                                trace_lines=(line, line))
+        if r["executed"] is False or he_tasks.under_bare_except(t):
+            excused.add(t["task_id"])
+    passed = {r["task_id"] for r in rep["records"]["wrong"] if r["passed"]}
+    report(a["passed"] == n and passed <= excused and len(excused) < n // 2
+           and b["exact"] == 0,
+           "--compare: canonical passes %d/%d, `raise BaseException` first passes %d/%d "
+           "(%d where the tests never reach it or a bare except catches it)"
+           % (a["passed"], n, b["passed"], n, len(excused)),
+           "passed %s, excused %s" % (sorted(passed), sorted(excused)))
+    ratio = rep["compare"]["b_over_a"]["all"]["pass@1"]["b_over_a"]
+    report(ratio == round(b["passed"] / a["passed"], 4) and "side by side" in stdout
+           and "B/A" in stdout,
+           "--compare prints the table with the ratio B/A (pass@1 %s)" % ratio)
+
+
+def check_loop_model(data, infilld, model, work):
+    out = os.path.join(work, "model.json")
+    rc, stdout, stderr = run_tool(["--model", model, "--infilld", infilld, "--data", data,
+                                   "--limit", "3", "--max-tokens", "16", "--steps", "16",
+                                   "--out", out, "--quiet"])
+    print("\n".join("    " + l for l in stdout.splitlines()))
+    if not report(rc == 0 and os.path.exists(out), "the loop runs on %s" % model,
+                  stderr[-800:]):
+        return
+    with open(out) as f:
+        rep = json.load(f)
+    label = next(iter(rep["figures"]))
+    fig = rep["figures"][label]["all"]
+    report(fig["tasks"] == 6 and fig["engine_errors"] == 0,
+           "6 tasks, every completion came back (%d engine errors)" % fig["engine_errors"],
+           str([r["error"] for r in rep["records"][label] if r["error"]][:2]))
+    report(fig["forwards"]["mean"] > 0 and fig["total_ms"]["mean"] > 0
+           and fig["wall_ms"]["p95"] >= fig["total_ms"]["p95"] * 0.5,
+           "forwards %.1f per completion, engine %.1f ms mean, wall %.1f ms mean"
+           % (fig["forwards"]["mean"], fig["total_ms"]["mean"], fig["wall_ms"]["mean"]))
+    m = rep["models"][label]
+    report("config" in m and m["config"].get("model_type") and "--max-tokens 16" in m["flags"]
+           and "--temperature 0" in m["flags"],
+           "the report holds the model's config and the flags (%s)" % m.get("flags"))
+    recs = rep["records"][label]
+    report(all(r["exec"]["status"] for r in recs) and
+           0 <= rep["figures"][label]["all"]["pass@1"] <= 1,
+           "each completion was executed (pass@1 %s, exact %s)"
+           % (fig["pass@1"], fig["exact_match"]))
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--infilld", default=os.path.join(REPO, "build", "infilld"))
+    p.add_argument("--model", help="a model folder for the real loop")
+    p.add_argument("--tiny-model", action="store_true",
+                   help="make a random tiny Dream checkpoint for the real loop")
+    p.add_argument("--tasks", type=int, default=20, help="tasks per subset for the self-check")
+    p.add_argument("--data", default=os.path.join(os.path.dirname(REPO), "shared", "data",
+                                                  "humaneval-infilling"))
+    args = p.parse_args()
+    if not os.path.isdir(args.data):
+        print("skipped: no HumanEval-Infilling data at %s" % args.data)
+        return 0
+    work = tempfile.mkdtemp(prefix="test_eval_harness_")
+    try:
+        check_executor()
+        check_self_check(args.data, args.tasks, work)
+        check_loop_fake(args.data, work)
+        model = args.model
+        if model is None and args.tiny_model:
+            sys.path.insert(0, os.path.join(REPO, "tools"))
+            import tiny_checkpoint
+            model = os.path.join(work, "tiny-dream")
+            tiny_checkpoint.write_checkpoint(model, "dream", "bf16", seed=1)
+        if model is None:
+            print("note: no real loop (give --model DIR or --tiny-model)")
+        elif not os.access(args.infilld, os.X_OK):
+            report(False, "infilld binary at %s" % args.infilld)
+        else:
+            check_loop_model(args.data, args.infilld, model, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    failed = RESULTS.count(False)
+    print("%d passed, %d failed" % (len(RESULTS) - failed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
