@@ -15,8 +15,8 @@ import time
 def base_flags(max_tokens=None, steps=None, raw=False, language="python", greedy=True,
                extra=""):
     """The flags given to every `infilld complete` call, as a list."""
-    flags = ["--language", language] if language else []
     extra_list = shlex.split(extra or "")
+    flags = ["--language", language] if language and "--language" not in extra_list else []
     if greedy and "--temperature" not in extra_list:
         flags += ["--temperature", "0"]
     if max_tokens is not None:

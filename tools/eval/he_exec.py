@@ -1,7 +1,7 @@
 """Executing a candidate program with its tests: a subprocess, a timeout, resource limits.
 
 Each program runs in a fresh temporary directory under `python3 -I -B he_runner.py`,
-in its own session (the whole process group is killed on timeout or when it ends), with
+in its own session (the whole process group is killed on timeout), with
 stdout and stderr going to files (so a program that prints without end is stopped by the
 file-size limit rather than filling memory). The runner sets the limits (CPU seconds,
 address space, file size, no core files), reads a random nonce from stdin, executes the
@@ -75,10 +75,8 @@ def run_program(source, timeout_s=DEFAULT_TIMEOUT_S, memory_mb=DEFAULT_MEMORY_MB
                 proc.communicate((nonce + "\n").encode(), timeout=timeout_s)
             except subprocess.TimeoutExpired:
                 timed_out = True
-                _kill_group(proc.pid)
+                _kill_group(proc.pid)  # the runner is not reaped yet: its group id is ours
                 proc.wait()
-            finally:
-                _kill_group(proc.pid)  # anything it left behind
         seconds = time.monotonic() - t0
         stdout, stderr = _tail(out_path, 200), _tail(err_path)
     rc = proc.returncode

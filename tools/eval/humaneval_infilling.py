@@ -218,7 +218,6 @@ def evaluate(args, tasks, models):
             refs.append(r)
     t1 = time.time()
     results = he_exec.run_many(jobs, args.jobs, progress=progress(args, t1), **exec_kw(args))
-    log(args, "executed %d programs (%.0f s)" % (len(jobs), time.time() - t1))
     for r, e in zip(refs, results):
         r["passed"] = e["passed"]
         r["exec"] = {"status": e["status"], "seconds": e["seconds"]}
