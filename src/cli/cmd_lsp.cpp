@@ -10,6 +10,7 @@
 
 #include "cli/commands.h"
 #include "cli/flags.h"
+#include "cli/model_dir.h"
 #include "lsp/server.h"
 #include "lsp/transport.h"
 
@@ -29,8 +30,8 @@ int cmd_lsp(Args args) {
     max_body = static_cast<size_t>(v);
   }
   lsp::ServerOptions options;
-  if (auto dir = flags->get("model")) options.model_dir = *dir;
-  else if (const char* env = std::getenv("INFILLD_MODEL"); env != nullptr) options.model_dir = env;
+  // No model is not an error here: initializationOptions may name one.
+  if (auto dir = resolve_model_dir(*flags)) options.model_dir = dir->string();
 
   uv_loop_t loop;
   uv_loop_init(&loop);

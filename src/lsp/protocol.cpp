@@ -4,15 +4,17 @@ namespace infilld::lsp {
 
 namespace {
 
-std::string describe(const json& v) {
-  std::string s = v.dump(-1, ' ', false, json::error_handler_t::replace);
-  if (s.size() > 40) s = s.substr(0, 37) + "...";
-  return s;
-}
+std::string describe(const json& v) { return describe_json(v, 40); }
 
 std::string path(std::string_view where, const char* key) { return std::string(where) + "." + key; }
 
 }  // namespace
+
+std::string describe_json(const json& value, size_t max_chars) {
+  std::string s = value.dump(-1, ' ', false, json::error_handler_t::replace);
+  if (s.size() > max_chars && max_chars > 3) s = s.substr(0, max_chars - 3) + "...";
+  return s;
+}
 
 Expected<const json*> member(const json& object, std::string_view where, const char* key) {
   if (!object.is_object()) return error(where, ": expected an object, found ", describe(object));

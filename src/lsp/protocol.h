@@ -18,6 +18,9 @@ namespace infilld::lsp {
 
 using nlohmann::json;
 
+// A JSON value as an error message quotes it: compact, cut to `max_chars` with "...".
+std::string describe_json(const json& value, size_t max_chars);
+
 // `where` is the field's path for messages, e.g. "params.textDocument".
 Expected<const json*> member(const json& object, std::string_view where, const char* key);  // required
 const json* optional_member(const json& object, const char* key);                           // null when absent or null

@@ -219,9 +219,9 @@ void Server::load_model() {
   // the load starts after them so that their model folder is the one loaded.
   mailbox_.post([this] {
     if (stopped_ || shutdown_) return;
-    if (host_.state() == EngineHost::State::Loading && host_.model_dir() == (settings_.model.empty() ? options_.model_dir : settings_.model))
-      return;
+    // initializationOptions.model wins over --model / INFILLD_MODEL.
     const std::string dir = settings_.model.empty() ? options_.model_dir : settings_.model;
+    if (host_.state() == EngineHost::State::Loading && host_.model_dir() == dir) return;
     if (dir.empty()) {
       host_.fail("no model: set initializationOptions.model, pass --model DIR or set INFILLD_MODEL");
       return on_model_loaded(error(host_.failure()));

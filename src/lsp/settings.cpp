@@ -6,17 +6,15 @@
 #include <limits>
 #include <string_view>
 
+#include "lsp/protocol.h"
+
 namespace infilld::lsp {
 
 namespace {
 
 using nlohmann::json;
 
-std::string describe(const json& v) {
-  std::string s = v.dump(-1, ' ', false, json::error_handler_t::replace);
-  if (s.size() > 60) s = s.substr(0, 57) + "...";
-  return s;
-}
+std::string describe(const json& v) { return describe_json(v, 60); }
 
 // One key: reads a JSON value into the settings, or returns what was wrong with it
 // (empty: accepted). Null restores the default.
