@@ -6,7 +6,8 @@
 //   infilld complete --stdin                  JSON {"prefix": "...", "suffix": "..."} on stdin
 //   infilld complete --prefix-ids 1,2 [--suffix-ids 3,4]   token ids (debugging, parity tests)
 //
-// Prints the middle on stdout; --json prints {"text", "tokens", "finish_reason", "stats"}.
+// Prints the middle on stdout; --json prints {"text", "tokens", "finish_reason", "stats"};
+// --show prints the completion in its place in the file (show_completion.h) and its cost.
 // Text input goes through the context engine: the shape at the cursor sets the canvas length
 // (unless --max-tokens), prompt windows fit --budget tokens (default 2048), and the middle is
 // post-processed (cut to the shape, no duplicate of the suffix...) unless --raw.
@@ -18,6 +19,7 @@
 #include <iterator>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <unistd.h>
 #include <vector>
 
 #include "cli/commands.h"
@@ -25,6 +27,7 @@
 #include "cli/location.h"
 #include "cli/other_files.h"
 #include "cli/model_dir.h"
+#include "cli/show_completion.h"
 #include "common/mapped_file.h"
 #include "context/postprocess.h"
 #include "lsp/completion_plan.h"
@@ -168,10 +171,12 @@ int cmd_complete(Args args) {
       args, {.with_value = {"model", "prefix-file", "suffix-file", "prefix-ids", "suffix-ids", "max-tokens", "steps",
                             "alg", "schedule", "threshold", "factor", "block-length", "temperature", "top-k", "top-p",
                             "seed", "cache", "deadline-ms", "eps", "max-length", "language", "budget", "with"},
-             .boolean = {"stdin", "json", "raw"}});
+             .boolean = {"stdin", "json", "raw", "show"}});
   if (!flags) return fail(flags.message());
   auto ctx = read_context(*flags);
   if (!ctx) return fail(ctx.message());
+  if (flags->has("show") && (ctx->ids || flags->has("json")))
+    return fail("--show needs text (FILE:LINE:COL, --prefix-file or --stdin) and no --json");
   auto dir = resolve_model_dir(*flags);
   if (!dir) return fail(dir.message());
   auto model = engine::Model::load(*dir);
@@ -220,6 +225,8 @@ int cmd_complete(Args args) {
       if (flags->has("json"))
         std::printf("{\"text\":\"\",\"tokens\":[],\"finish_reason\":\"none\",\"reason\":%s}\n",
                     nlohmann::json(shape.reason).dump().c_str());
+      else if (flags->has("show"))
+        std::printf("nothing to complete here: %s\n", shape.reason.c_str());
       return 0;
     }
     request.options.max_tokens = plan->max_tokens;
@@ -249,6 +256,13 @@ int cmd_complete(Args args) {
                           {"finish_reason", engine::finish_reason_name(result->finish)},
                           {"stats", stats_json(result->stats)}};
     std::printf("%s\n", out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+  } else if (flags->has("show")) {
+    const engine::DenoiseStats& st = result->stats;
+    std::printf("model %s: %d forwards, %.0f ms, finish %s\n", dir->string().c_str(), st.forwards, st.total_ms,
+                std::string(engine::finish_reason_name(result->finish)).c_str());
+    const std::string view =
+        show_completion({.prefix = ctx->prefix, .middle = text, .suffix = ctx->suffix, .color = isatty(1) != 0});
+    std::fwrite(view.data(), 1, view.size(), stdout);
   } else {
     std::fwrite(text.data(), 1, text.size(), stdout);
   }
