@@ -56,7 +56,8 @@ def parse_args(argv):
                       help="two model folders, side by side")
     mode.add_argument("--check-harness", action="store_true",
                       help="canonical middles must pass, wrong ones fail (no model)")
-    p.add_argument("--labels", help="names of the two compared models (A,B)")
+    p.add_argument("--labels", help="names of the two compared models (A,B); with --model, "
+                   "its name (default: the folder's)")
     p.add_argument("--infilld", default=os.path.join(REPO, "build", "infilld"))
     p.add_argument("--data", default=he_tasks.default_data_dir(REPO))
     p.add_argument("--subsets", default=",".join(he_tasks.DEFAULT_SUBSETS),
@@ -264,7 +265,7 @@ def main(argv=None):
         return 2
     if args.model:
         dirs = [args.model]
-        labels = [os.path.basename(os.path.normpath(args.model))]
+        labels = [args.labels or os.path.basename(os.path.normpath(args.model))]
     else:
         dirs = list(args.compare)
         labels = (args.labels.split(",") if args.labels else

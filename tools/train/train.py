@@ -28,7 +28,8 @@ when decoding; the reported loss and validation loss are the middle's only.
 
 Configurations (--config; every field can be overridden by its flag):
   small    2 layers, hidden 128, seq 256, L 8, 300 steps: minutes on 2 CPU cores
-  default  6 layers, hidden 256, seq 512, L 16: the CPU run (about 8M params, 16 MB bf16)
+  default  6 layers, hidden 256, seq 512, L 16, 2000 steps: the CPU run (about 8M params,
+           16 MB bf16; about 100 minutes on 2 cores with the baseline beside it)
   gpu      7 layers, hidden 384, seq 1024, L 16, bf16 autocast: the H200 run (<= 30 MB bf16)
 The tokenized corpus (--data) is built from --corpus and --tokenizer when missing or
 stale (fim_data.py tokenize); carry that folder to a machine without the corpus.
@@ -60,8 +61,8 @@ CONFIGS = {
                   eval_every=50, eval_batches=4, log_every=10, max_mb=5.0, dtype="auto",
                   export_dtype="f32"),
     "default": dict(layers=6, hidden=256, heads=4, kv_heads=2, intermediate=768, seq_len=512,
-                    block_length=16, max_middle=96, batch=16, steps=20000, lr=1.5e-3,
-                    warmup=300, eval_every=500, eval_batches=16, log_every=20, max_mb=60.0,
+                    block_length=16, max_middle=96, batch=16, steps=2000, lr=1.5e-3,
+                    warmup=150, eval_every=250, eval_batches=16, log_every=20, max_mb=60.0,
                     dtype="auto", export_dtype="bf16"),
     "gpu": dict(layers=7, hidden=384, heads=6, kv_heads=2, intermediate=896, seq_len=1024,
                 block_length=16, max_middle=128, batch=64, steps=30000, lr=1.5e-3,
@@ -94,6 +95,8 @@ def parse_args(argv):
     ap.add_argument("--time-limit", type=float, help="seconds of training, then export")
     ap.add_argument("--compile", action="store_true", help="torch.compile (PyTorch 2.x)")
     ap.add_argument("--quiet", action="store_true")
+    ap.add_argument("--tokenize-only", action="store_true",
+                    help="build the tokenized corpus (--data) and stop")
     for k, v in list(CONFIGS["default"].items()) + list(COMMON.items()):
         flag = "--" + k.replace("_", "-")
         if isinstance(v, bool):
@@ -131,6 +134,18 @@ def cpu_has_bf16():
     except OSError:
         return False
     return "amx_bf16" in flags or "avx512_bf16" in flags
+
+
+def cpu_name():
+    """The CPU's model name (/proc/cpuinfo), else the architecture."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return "%s (%d cores)" % (line.split(":", 1)[1].strip(), os.cpu_count() or 0)
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 def model_config(a, vocab_size):
@@ -260,6 +275,8 @@ def main(argv=None):
         elif not os.path.exists(os.path.join(a.data, "meta.json")):
             raise SystemExit("train: no tokenized corpus in %s and no corpus + tokenizer to "
                              "build it" % a.data)
+    if a.tokenize_only:
+        return 0
     data = fim_data.TokenData(a.data)
     cfg = model_config(a, data.vocab_size)
     n_params = fim_model.param_count(cfg)
@@ -386,8 +403,7 @@ def main(argv=None):
     save_ckpt()
     train_losses = [r["train_loss"] for r in history if r.get("train_loss") is not None]
     hw = (torch.cuda.get_device_name(device) if device.type == "cuda"
-          else "%s, %d torch threads" % (platform.processor() or platform.machine(),
-                                          torch.get_num_threads()))
+          else "%s, %d torch threads" % (cpu_name(), torch.get_num_threads()))
     info = {"title": "infilld FIM (%s%s): %.1fM params, %.1fM tokens"
                      % (a.config, ", autoregressive" if a.autoregressive else "",
                         n_params / 1e6, tokens_seen / 1e6),
@@ -400,7 +416,7 @@ def main(argv=None):
             "val_loss": history[-1]["val_loss"], "val_masked_ce": history[-1]["val_masked_ce"],
             "hardware": hw, "torch": torch.__version__, "python": platform.python_version(),
             "data": {"folder": os.path.abspath(a.data), "files": data.meta["files"],
-                     "tokens": data.meta["tokens"], "per_language": data.meta.get("per_language"),
+                     "tokens": data.meta["tokens"], "val_tokens": data.meta["val_tokens"], "per_language": data.meta.get("per_language"),
                      "val_split": val_split},
             "args": {k: v for k, v in vars(a).items()}}
     cfg_out = ex.export(model, a.out, a.data, a.export_dtype, a.autoregressive, info, history)

@@ -121,7 +121,7 @@ function M.model_dir(opts)
   end
   local env = os.getenv("INFILLD_MODEL")
   if env and env ~= "" then return env, "$INFILLD_MODEL" end
-  return nil, "not configured"
+  return nil, "not configured: infilld's default model"
 end
 
 return M

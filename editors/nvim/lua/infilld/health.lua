@@ -89,7 +89,20 @@ function M.check()
   r.start("infilld: model")
   local model, mfrom = config.model_dir(opts)
   if not model then
-    r.error("no model folder: setup({ model = \"/path/to/model\" }) or $INFILLD_MODEL")
+    -- Not configured: infilld looks in the user data dir, the installed share/infilld and
+    -- its source tree (src/cli/model_dir.h); `infilld info` says which folder it found.
+    if bin and vim.fn.executable(bin) == 1 then
+      local code, out = run({ bin, "info" }, 20000)
+      local found = code == 0 and out:match("model%s+([^\n]+)")
+      if found then
+        r.ok(string.format("%s (infilld's default model; setup({ model = ... }) to choose another)", found))
+      else
+        r.error("no model folder: setup({ model = \"/path/to/model\" }) or $INFILLD_MODEL; infilld says: "
+                .. out:sub(1, 300))
+      end
+    else
+      r.error("no model folder: setup({ model = \"/path/to/model\" }) or $INFILLD_MODEL")
+    end
   elseif vim.fn.isdirectory(model) ~= 1 then
     r.error(string.format("%s (%s) is not a folder", model, mfrom))
   elseif vim.fn.filereadable(model .. "/config.json") ~= 1 then
