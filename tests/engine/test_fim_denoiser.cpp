@@ -122,7 +122,10 @@ TEST_CASE("fim denoiser: blocks are revealed in their steps, <|eom|> ends the mi
     REQUIRE(r);
     CHECK(r->finish == FinishReason::Stop);
     CHECK(r->tokens == std::vector<int32_t>{10, 11, 12, 13, 14, 15});
-    CHECK(r->stats.revealed_per_step == std::vector<int32_t>{2, 2, 2, 2});
+    // Block 2 (positions 4-7; confidence grows to the right): 7 and 5 first, while the
+    // <|eom|> at 6 waits until it is the first masked position (after 4), then ends it.
+    CHECK(r->stats.revealed_per_step == std::vector<int32_t>{2, 2, 2, 1, 1});
+    CHECK(r->stats.forwards == 5);
   }
   {
     Scripted model(context, 100);  // no <|eom|>: four blocks, then the length limit

@@ -3,6 +3,9 @@
 //   canvas = <|suffix|> S <|prefix|> P <|middle|>           (the context, causal)
 //   repeat: append a block of L masks; reveal it over its steps; stop at <|eom|>
 //
+// An <|eom|> is revealed only at the block's first masked position (a position whose best
+// token is <|eom|> waits until then), so the middle's end is decided left to right.
+//
 // Each step's forward goes through the model's exact context cache: the context and the
 // finished blocks are never recomputed (their K/V do not depend on what follows), only the
 // current block's rows. Logits are unshifted: a position's own row predicts it.
@@ -94,8 +97,10 @@ Expected<InfillResult> denoise_fim(Denoisable& model, const CanvasSpec& spec, co
       const Clock::time_point t1 = Clock::now();
       std::vector<std::pair<double, int64_t>> ranked;  // (score, position in block)
       std::vector<int32_t> chosen(static_cast<size_t>(L), -1);
+      int64_t leftmost = -1;  // the first masked position of the block
       for (int64_t i = 0; i < L; ++i) {
         if (canvas[static_cast<size_t>(block_start + i)] != spec.mask) continue;
+        if (leftmost < 0) leftmost = i;
         const float* row = logits.data() + (block_start + i - reused) * V;
         const std::span<const float> r(row, static_cast<size_t>(n_choosable));
         if (late) {
@@ -105,6 +110,10 @@ Expected<InfillResult> denoise_fim(Denoisable& model, const CanvasSpec& spec, co
         }
         const Scored s = scorer.score(r);
         chosen[static_cast<size_t>(i)] = s.token;
+        // <|eom|> only at the first masked position: revealed further right, the most
+        // confident tokens of a short middle's block (its <|eom|> filler) would pull the
+        // end leftwards step by step, down to an empty middle.
+        if (s.token == f.eom && i != leftmost) continue;
         ranked.emplace_back(s.score, i);
       }
       std::stable_sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& c) { return a.first > c.first; });
@@ -118,7 +127,7 @@ Expected<InfillResult> denoise_fim(Denoisable& model, const CanvasSpec& spec, co
       } else {
         k = step < counts.size() ? counts[step] : masked;
       }
-      k = std::clamp<int64_t>(k, 1, masked);
+      k = std::clamp<int64_t>(k, 1, static_cast<int64_t>(ranked.size()));
       for (int64_t n = 0; n < k; ++n) {
         const int64_t i = ranked[static_cast<size_t>(n)].second;
         const int32_t token = chosen[static_cast<size_t>(i)];
