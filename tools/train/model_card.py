@@ -214,7 +214,9 @@ def card(model_dir, training, base_training, cfg, stats, reports, note):
              base_training["val_loss"]), ""]
     L += eval_table(reports)
     subsets = ", ".join("%s: %d tasks (sample seed %s)" % (
-        r["data"]["subsets"], r["data"]["tasks"], r["data"]["sample_seed"]) for r in reports)
+        "+".join(r["data"]["subsets"]) if isinstance(r["data"]["subsets"], list)
+        else r["data"]["subsets"], r["data"]["tasks"], r["data"]["sample_seed"])
+        for r in reports)
     L += ["", "Tasks per run: %s; `--limit` samples each subset with a fixed seed, the same "
           "tasks for every row. The reports are in bench/results/ (%s)." % (
               subsets, ", ".join(os.path.basename(r["_path"]) for r in reports)), ""]

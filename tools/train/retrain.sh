@@ -18,7 +18,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PY=/usr/bin/python3
-CONFIG=default DEVICE=cpu STEPS="" LIMIT=400
+CONFIG=default DEVICE=cpu STEPS="" LIMIT=200
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --config) CONFIG="$2"; shift 2 ;;
