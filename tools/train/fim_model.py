@@ -289,18 +289,13 @@ def main(argv=None):
     g = ap.add_mutually_exclusive_group(required=True)
     g.add_argument("--logits", metavar="FOLDER", help="NumPy float64 reference forward")
     g.add_argument("--torch-logits", metavar="FOLDER", help="the same through PyTorch (f32)")
-    ap.add_argument("--tokens", required=True, help="comma-separated token ids")
-    ap.add_argument("--context-length", type=int, required=True,
-                    help="tokens up to and including <|middle|>")
-    ap.add_argument("--block-length", type=int, help="default: config.json block_length")
-    ap.add_argument("--out", required=True, help="output .npy (float32 [T, vocab])")
+    fim_reference.add_sequence_args(ap)
     a = ap.parse_args(argv)
-    tokens = [int(t) for t in a.tokens.replace(" ", "").split(",") if t]
     if a.logits:
-        logits = fim_reference.forward(a.logits, tokens, a.context_length, a.block_length)
+        logits = fim_reference.forward(a.logits, a.tokens, a.context_length, a.block_length)
     else:
         model, _ = load_exported(a.torch_logits)
-        logits = sequence_logits(model, tokens, a.context_length, a.block_length).numpy()
+        logits = sequence_logits(model, a.tokens, a.context_length, a.block_length).numpy()
     np.save(a.out, np.asarray(logits, dtype=np.float32))
     return 0
 

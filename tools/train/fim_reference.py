@@ -107,17 +107,25 @@ def forward(folder, tokens, context_length, block_length=None, weights=None):
     return h @ head.T
 
 
-def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--logits", required=True, metavar="FOLDER", help="exported model folder")
-    ap.add_argument("--tokens", required=True, help="comma-separated token ids")
+def add_sequence_args(ap):
+    """The sequence flags of the logits commands (here and fim_model.py --torch-logits)."""
+    ap.add_argument("--tokens", required=True, type=token_list, help="comma-separated token ids")
     ap.add_argument("--context-length", type=int, required=True,
                     help="tokens up to and including <|middle|>")
     ap.add_argument("--block-length", type=int, help="default: config.json block_length")
     ap.add_argument("--out", required=True, help="output .npy (float32 [T, vocab])")
+
+
+def token_list(text):
+    return [int(t) for t in text.replace(" ", "").split(",") if t]
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--logits", required=True, metavar="FOLDER", help="exported model folder")
+    add_sequence_args(ap)
     a = ap.parse_args(argv)
-    tokens = [int(t) for t in a.tokens.replace(" ", "").split(",") if t]
-    logits = forward(a.logits, tokens, a.context_length, a.block_length)
+    logits = forward(a.logits, a.tokens, a.context_length, a.block_length)
     np.save(a.out, logits.astype(np.float32))
     return 0
 

@@ -66,18 +66,18 @@ def eval_rows(reports):
     return rows
 
 
+SHARED_FLAGS = {"--stdin": 0, "--json": 0, "--temperature": 1, "--language": 1}  # flag: values
+
+
 def decoding(flags):
     """The flags that set the decoding, without the ones every run shares."""
-    words = flags.split()
-    keep, skip = [], {"--stdin", "--json", "--temperature", "--language"}
-    i = 0
+    words, keep, i = flags.split(), [], 0
     while i < len(words):
-        w = words[i]
-        if w in skip:
-            i += 2 if w in ("--temperature", "--language") else 1
-            continue
-        keep.append(w)
-        i += 1
+        if words[i] in SHARED_FLAGS:
+            i += 1 + SHARED_FLAGS[words[i]]
+        else:
+            keep.append(words[i])
+            i += 1
     return " ".join(keep) or "defaults"
 
 
