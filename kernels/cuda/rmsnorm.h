@@ -1,19 +1,18 @@
-// CUDA RMSNorm, the first op of the CUDA backend; its CPU twin is kernels/cpu/norm.h and
-// tests/kernels/test_cuda_rmsnorm.cpp compares the two where a GPU is present.
+// RMSNorm on the GPU; CPU twin: kernels/cpu/norm.h rmsnorm().
 #pragma once
 
 #include <cstdint>
-#include <string>
+
+#include "common/dtype.h"
+#include "kernels/cuda/stream.h"
 
 namespace infilld::kernels::cuda {
 
-// True when the CUDA runtime sees at least one device.
-bool device_available();
-
-// y = x / sqrt(mean(x^2) + eps) * weight over each of n_rows rows of width dim. Host
-// pointers: the function copies to the device and back (a convenience for tests; the
-// backend proper keeps activations on the device). Returns an empty string on success,
-// else the CUDA error.
-std::string rmsnorm_host(const float* x, int64_t n_rows, int64_t dim, const float* weight, float eps, float* y);
+// y[r, :] = x[src, :] / sqrt(mean(x[src, :]^2) + eps) * weight, with src = rows[r] (or r
+// when rows is null: the final norm gathers only the rows the LM head needs). x: float32
+// [.., dim]; weight: float32 [dim]; y: [n_rows, dim] in `out_dtype` (the next matmul's input
+// dtype, so the cast is fused). Device pointers; queued on `stream`.
+void rmsnorm(const float* x, const int32_t* rows, int64_t n_rows, int64_t dim, const float* weight, float eps,
+             DType out_dtype, void* y, StreamHandle stream);
 
 }  // namespace infilld::kernels::cuda

@@ -4,10 +4,14 @@
 
 namespace infilld::engine {
 
-int64_t ContextCache::reusable(std::span<const int32_t> tokens) const {
-  const auto limit = std::min<size_t>(tokens_.size(), tokens.empty() ? 0 : tokens.size() - 1);
-  const auto diff = std::mismatch(tokens_.begin(), tokens_.begin() + static_cast<std::ptrdiff_t>(limit), tokens.begin());
-  return static_cast<int64_t>(diff.first - tokens_.begin());
+int64_t reusable_rows(std::span<const int32_t> cached, std::span<const int32_t> tokens,
+                      const kernels::AttentionMask& mask) {
+  const auto limit = std::min<size_t>(cached.size(), tokens.empty() ? 0 : tokens.size() - 1);
+  const auto diff = std::mismatch(cached.begin(), cached.begin() + static_cast<std::ptrdiff_t>(limit), tokens.begin());
+  int64_t reused = static_cast<int64_t>(diff.first - cached.begin());
+  if (mask.kind == kernels::MaskKind::BlockCausal && reused > mask.context_length && mask.block_length > 0)
+    reused = mask.context_length + (reused - mask.context_length) / mask.block_length * mask.block_length;
+  return reused;
 }
 
 KvCache& ContextCache::prepare(std::span<const int32_t> tokens, int64_t keep, int64_t n_layers, int64_t kv_width) {

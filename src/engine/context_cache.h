@@ -17,12 +17,14 @@
 
 namespace infilld::engine {
 
+// Rows of `tokens` whose K/V a cache holding the K/V of `cached` can keep: their common
+// leading tokens (at most size - 1), and under a block-causal mask no further than the start
+// of the block holding the first changed token (inside a block attention is bidirectional).
+int64_t reusable_rows(std::span<const int32_t> cached, std::span<const int32_t> tokens,
+                      const kernels::AttentionMask& mask);
+
 class ContextCache {
  public:
-  // Leading tokens of `tokens` whose K/V the cache holds (at most size - 1: the last row
-  // is always recomputed, so there are logits to return).
-  int64_t reusable(std::span<const int32_t> tokens) const;
-
   // Prepares the K/V rows for `tokens`: keeps the first `keep` rows, sizes the rest.
   KvCache& prepare(std::span<const int32_t> tokens, int64_t keep, int64_t n_layers, int64_t kv_width);
   // Records that the cache now holds the K/V of `tokens`.
@@ -32,6 +34,7 @@ class ContextCache {
     kv_ = {};
   }
   int64_t size() const { return static_cast<int64_t>(tokens_.size()); }
+  std::span<const int32_t> tokens() const { return tokens_; }
 
  private:
   std::vector<int32_t> tokens_;

@@ -86,11 +86,7 @@ Status Model::forward_incremental(std::span<const int32_t> tokens, const kernels
   if (!has_weights_) return error("the model was loaded without its weights");
   if (mask.kind == kernels::MaskKind::Full)
     return error("a context cache is exact only under a causal or block-causal mask; this model attends fully");
-  reused = cache.reusable(tokens);
-  // Inside a block attention is bidirectional: a block's rows depend on all of it, so reuse
-  // stops at the start of the block holding the first changed token.
-  if (mask.kind == kernels::MaskKind::BlockCausal && reused > mask.context_length && mask.block_length > 0)
-    reused = mask.context_length + (reused - mask.context_length) / mask.block_length * mask.block_length;
+  reused = reusable_rows(cache.tokens(), tokens, mask);
   KvCache& kv = cache.prepare(tokens, reused, config_.n_layers, config_.n_kv_heads * config_.head_dim);
   const int64_t n = static_cast<int64_t>(tokens.size());
   Status s = engine::forward_rows(config_, weights_, tokens, reused, n, mask, &kv, logits);

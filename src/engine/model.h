@@ -41,6 +41,8 @@ class Model {
   // nullptr when the folder has no tokenizer files.
   const Tokenizer* tokenizer() const { return tokenizer_.get(); }
   bool has_weights() const { return has_weights_; }
+  // The bound weights (pointing into the checkpoint's mapping); empty without weights.
+  const TransformerWeights& weights() const { return weights_; }
 
   // logits [T, n_vocab] for `tokens` at positions 0..T-1 with the model's own mask kind.
   Status forward(std::span<const int32_t> tokens, std::vector<float>& logits) const;
@@ -49,7 +51,7 @@ class Model {
   // Several sequences in one pass (see forward_sequences in models/transformer.h).
   Status forward_batch(std::span<const std::span<const int32_t>> sequences, std::span<std::vector<float>*> logits) const;
   // Logits of the rows of `tokens` that `cache` does not already hold (causal and
-  // block-causal models): rows [reused, T) where reused = cache.reusable(tokens). Exact.
+  // block-causal models): rows [reused, T) where reused = reusable_rows(cache.tokens(), tokens, mask). Exact.
   // `reused` receives that row count, so row i of logits is position reused + i.
   Status forward_incremental(std::span<const int32_t> tokens, const kernels::AttentionMask& mask, ContextCache& cache,
                              std::vector<float>& logits, int64_t& reused) const;

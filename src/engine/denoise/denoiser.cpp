@@ -13,6 +13,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// The most candidates one device step takes (kernels/cuda/select.h's limit).
+constexpr int64_t kMaxDeviceCandidates = 1024;
+
 double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
 
 // One denoising run's state: the canvas, where the span is, and the latest logits.
@@ -36,6 +39,9 @@ class Run {
     steps_per_block_ = std::max<int64_t>(1, steps / n_blocks);
     block_begin_ = begin_;
     if (elastic_) scorer_.exclude_also(n >= max_span() ? spec_.expand : -1);
+    // Device-side scoring takes greedy decoding whose candidates fit one reveal kernel.
+    const int64_t most_candidates = elastic_ ? max_span() : block_;
+    device_ = model.reveals_on_device(options_) && most_candidates <= kMaxDeviceCandidates;
   }
 
   // The loop, one step at a time, so that a batch can run several requests in lockstep:
@@ -50,7 +56,7 @@ class Run {
   }
   // Whether a batch may compute this step's forward: a plain full forward that fills no
   // K/V cache (a cache mode's full forwards also refill the model's cache, so they run alone).
-  bool batchable() const { return options_.cache == CacheMode::None; }
+  bool batchable() const { return options_.cache == CacheMode::None && !device_; }
   const std::vector<int32_t>& canvas() const { return canvas_; }
   void accept_logits(std::vector<float>&& logits, double ms);
   // Scores, reveals, applies DreamOn's edits, reports progress, exits early when final.
@@ -104,6 +110,13 @@ class Run {
   // How many of the sorted candidate scores this step reveals.
   int64_t reveal_count(std::span<const double> sorted_scores, int64_t j, int64_t n_masked,
                        const std::vector<int64_t>& even_counts) const;
+  // The schedule's count at step j (no scores needed: no threshold or factor rule).
+  int64_t scheduled_count(int64_t j, int64_t n_masked, const std::vector<int64_t>& even_counts) const;
+  // Device-side scoring: the step's forward, scoring and choice on the model's device
+  // (Denoisable::forward_reveal); `revealed_` receives what it reveals. `all`: every masked
+  // position of the span, all revealed greedily (the deadline's fill).
+  Status forward_device(bool full, bool all = false);
+  RevealStep reveal_step(std::span<const int64_t> positions) const;
   void fill_greedily();
   // The final part of the middle: from the span's start to its first mask or stop token.
   int64_t final_length(bool* stopped) const;
@@ -121,6 +134,8 @@ class Run {
   std::vector<float> logits_;
   int64_t logits_row0_ = 0;  // the canvas row of logits_'s first row
   KvCache kv_cache_;         // this request's K/V for the cache modes
+  bool device_ = false;      // scores on the model's device (forward_device)
+  std::vector<Revealed> revealed_;
   DenoiseStats stats_;
   int64_t reported_ = 0;
 
@@ -189,13 +204,65 @@ int64_t Run::reveal_count(std::span<const double> sorted, int64_t j, int64_t n_m
                           const std::vector<int64_t>& even_counts) const {
   if (options_.threshold) return threshold_count(sorted, *options_.threshold);
   if (options_.factor) return factor_count(sorted, *options_.factor);
+  return scheduled_count(j, n_masked, even_counts);
+}
+
+int64_t Run::scheduled_count(int64_t j, int64_t n_masked, const std::vector<int64_t>& even_counts) const {
   const int64_t steps = static_cast<int64_t>(even_counts.size());
   if (j >= steps - 1) return n_masked;  // the block's last scheduled step reveals the rest
   if (options_.schedule == Schedule::Timestep) return timestep_count(n_masked, j, steps, options_.eps);
   return std::min(even_counts[j], n_masked);
 }
 
+RevealStep Run::reveal_step(std::span<const int64_t> positions) const {
+  RevealStep step;
+  step.positions = positions;
+  step.shifted = spec_.shifted;
+  step.policy = options_.policy;
+  step.excluded[0] = spec_.mask;
+  step.excluded[1] = elastic_ && end_ - begin_ >= max_span() ? spec_.expand : -1;
+  step.n_choosable = spec_.n_choosable;
+  return step;
+}
+
+Status Run::forward_device(bool full, bool all) {
+  const auto t = Clock::now();
+  std::vector<int64_t> positions;
+  for (int64_t p = all ? begin_ : block_begin_; p < (all ? end_ : block_end_); ++p)
+    if (canvas_[p] == spec_.mask) positions.push_back(p);
+  RevealStep step = reveal_step(positions);
+  const int64_t n_masked = static_cast<int64_t>(positions.size());
+  if (all) {
+    step.count = n_masked;
+  } else if (options_.threshold) {
+    step.rule = RevealStep::Rule::Threshold;
+    step.tau = *options_.threshold;
+  } else if (options_.factor) {
+    step.rule = RevealStep::Rule::Factor;
+    step.tau = *options_.factor;
+  } else {
+    step.count = scheduled_count(j_, n_masked, even_counts_);
+  }
+  const int64_t n = static_cast<int64_t>(canvas_.size());
+  int64_t r0 = 0, r1 = n;
+  KvCache* cache = options_.cache == CacheMode::None || all ? nullptr : &kv_cache_;
+  if (!full) {
+    r0 = spec_.shifted ? block_begin_ - 1 : block_begin_;
+    r1 = options_.cache == CacheMode::Dual ? block_end_ : n;
+  }
+  INFILLD_TRY(model_.forward_reveal(canvas_, r0, r1, cache, step, revealed_));
+  stats_.forward_ms += ms_since(t);
+  stats_.forwards += 1;
+  stats_.positions += r1 - r0;
+  return Status::ok();
+}
+
 void Run::fill_greedily() {
+  if (device_) {
+    if (!forward_device(/*full=*/true, /*all=*/true)) return;
+    for (const Revealed& r : revealed_) canvas_[r.position] = r.token;
+    return;
+  }
   for (int64_t p = begin_; p < end_; ++p)
     if (canvas_[p] == spec_.mask && !has_row_for(p)) {
       // A cached step computed only its block: the others need a full forward.
@@ -262,7 +329,7 @@ bool Run::begin_step() {
     return false;
   }
   if (options_.deadline && Clock::now() >= *options_.deadline) {
-    if (logits_.empty()) {
+    if (logits_.empty() && !device_) {
       if (Status s = forward(); !s) {
         fail(std::move(s));
         return false;
@@ -277,7 +344,8 @@ bool Run::begin_step() {
 
 void Run::forward_here() {
   // With a cache, a block starts with a full forward and continues with cached steps.
-  Status s = wants_full_forward() ? forward() : forward_block(block_begin_, block_end_);
+  const bool full = wants_full_forward();
+  Status s = device_ ? forward_device(full) : full ? forward() : forward_block(block_begin_, block_end_);
   if (!s) fail(std::move(s));
   full_forward_needed_ = false;
 }
@@ -298,16 +366,21 @@ void Run::end_step() {
   };
   const auto t_score = Clock::now();
   std::vector<Candidate> candidates;
-  for (int64_t p = block_begin_; p < block_end_; ++p)
-    if (canvas_[p] == spec_.mask) candidates.push_back({p, scorer_.score(row_for(p))});
+  if (device_) {  // scored and chosen on the device: the revealed, best first
+    for (const Revealed& r : revealed_) candidates.push_back({r.position, Scored{r.token, 0.0}});
+  } else {
+    for (int64_t p = block_begin_; p < block_end_; ++p)
+      if (canvas_[p] == spec_.mask) candidates.push_back({p, scorer_.score(row_for(p))});
+  }
   // Highest score first; the lower position first among equals.
   std::stable_sort(candidates.begin(), candidates.end(),
                    [](const Candidate& a, const Candidate& b) { return a.scored.score > b.scored.score; });
   std::vector<double> sorted_scores;
   for (const Candidate& c : candidates) sorted_scores.push_back(c.scored.score);
-  const int64_t count = std::min<int64_t>(
-      reveal_count(sorted_scores, j_, static_cast<int64_t>(candidates.size()), even_counts_),
-      static_cast<int64_t>(candidates.size()));
+  const int64_t count =
+      device_ ? static_cast<int64_t>(candidates.size())
+              : std::min<int64_t>(reveal_count(sorted_scores, j_, static_cast<int64_t>(candidates.size()), even_counts_),
+                                  static_cast<int64_t>(candidates.size()));
   for (int64_t i = 0; i < count; ++i) canvas_[candidates[i].position] = candidates[i].scored.token;
   if (elastic_) {
     std::vector<int64_t> revealed;

@@ -20,6 +20,9 @@
 
 namespace infilld::engine {
 
+struct RevealStep;
+struct Revealed;
+
 // What the denoiser needs of a model: logits [T, n_vocab] for a token sequence. The engine's
 // Model is one (ModelDenoisable); tests script their own.
 class Denoisable {
@@ -53,6 +56,34 @@ class Denoisable {
                                 std::vector<float>& logits) {
     return error("this model has no K/V cache: use cache mode none");
   }
+
+  // Scoring on the model's device (the CUDA backend), for the requests it can take:
+  // forward_reveal() runs the forward that forward() (cache null) or forward_cached() would,
+  // but the LM head runs only on the rows that predict step.positions, x0 and its score are
+  // computed there, the step's rule picks the revealed ones there, and only those come back.
+  virtual bool reveals_on_device(const DecodeOptions& options) const { return false; }
+  virtual Status forward_reveal(std::span<const int32_t> tokens, int64_t r0, int64_t r1, KvCache* cache,
+                                const RevealStep& step, std::vector<Revealed>& revealed) {
+    return error("this model scores on the host");
+  }
+};
+
+// One step of device-side scoring (Denoisable::forward_reveal).
+struct RevealStep {
+  std::span<const int64_t> positions;  // the masked positions scored (canvas indices), ascending
+  bool shifted = false;                // the row of position p - 1 predicts position p
+  Policy policy = Policy::Confidence;  // not Random (its scores are the host's generator's)
+  int32_t excluded[2] = {-1, -1};      // ids never chosen
+  int64_t n_choosable = 0;             // 0: every logit
+  enum class Rule { Count, Threshold, Factor } rule = Rule::Count;
+  int64_t count = 0;                   // Rule::Count: how many (the schedule's)
+  double tau = 0.0;                    // the threshold or the factor
+};
+
+// A position a device step revealed, best score first.
+struct Revealed {
+  int64_t position = 0;
+  int32_t token = 0;
 };
 
 // The family's canvas convention, from the checkpoint's files (never hard-coded ids).

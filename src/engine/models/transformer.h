@@ -4,6 +4,7 @@
 // matrices stay in the checkpoint's mapped file in their stored dtype.
 #pragma once
 
+#include <memory>
 #include <span>
 #include <vector>
 
@@ -52,6 +53,8 @@ struct KvCache {
   int64_t n_positions = 0;
   std::vector<std::vector<float>> k;  // per layer [n_positions, K*D], after RoPE
   std::vector<std::vector<float>> v;  // per layer [n_positions, K*D]
+  // The CUDA backend keeps its K/V on the GPU (engine/cuda/device_kv.h) instead of in k, v.
+  std::shared_ptr<void> device;
 };
 
 // Runs only rows [r0, r1) of `tokens` (positions r0..r1-1) and returns their logits

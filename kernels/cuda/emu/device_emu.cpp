@@ -1,0 +1,193 @@
+// device.h on the CUDA emulator (tests only): device memory is host memory with a budget
+// (INFILLD_CUDA_EMU_MEMORY_MB, default 4096, so that the "does not fit" path can be tested),
+// streams run their work at once, cuBLAS's product is a plain float32 loop, and a graph is
+// the list of work recorded while it was captured, replayed in order.
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include "kernels/cpu/convert.h"
+#include "kernels/cuda/device.h"
+#include "kernels/cuda/emu/emu.h"
+#include "kernels/cuda/emu/scheduler.h"
+
+namespace infilld::cuda_emu {
+
+namespace {
+
+using Work = std::function<void()>;
+thread_local std::vector<Work>* g_capture = nullptr;
+int64_t g_allocated = 0;
+
+int64_t budget_bytes() {
+  const char* s = std::getenv("INFILLD_CUDA_EMU_MEMORY_MB");
+  const int64_t mb = s != nullptr && std::atoll(s) > 0 ? std::atoll(s) : 4096;
+  return mb << 20;
+}
+
+// Runs the work now, or records it into the graph being captured.
+void submit(Work w) {
+  if (g_capture != nullptr) {
+    g_capture->push_back(std::move(w));
+  } else {
+    w();
+  }
+}
+
+}  // namespace
+
+void launch(dim3 grid, dim3 block, size_t shared_bytes, std::function<void()> body) {
+  submit([grid, block, shared_bytes, body = std::move(body)] { run_grid(grid, block, shared_bytes, body); });
+}
+
+}  // namespace infilld::cuda_emu
+
+namespace infilld::kernels::cuda {
+
+using cuda_emu::submit;
+
+int device_count() { return 1; }
+
+Expected<DeviceInfo> device_info(int device) {
+  if (device != 0) return error("CUDA emulator: no device ", device);
+  DeviceInfo info;
+  info.name = "CUDA emulator (CPU, tests only)";
+  info.total_bytes = cuda_emu::budget_bytes();
+  info.free_bytes = info.total_bytes - cuda_emu::g_allocated;
+  info.multiprocessors = 1;
+  info.compute_major = 9;
+  info.compute_minor = 0;
+  info.emulated = true;
+  return info;
+}
+
+Expected<Buffer> Buffer::allocate(size_t bytes, std::string_view what) {
+  Buffer b;
+  if (bytes == 0) return b;
+  const int64_t budget = cuda_emu::budget_bytes();
+  if (cuda_emu::g_allocated + static_cast<int64_t>(bytes) > budget)
+    return error("CUDA: cannot allocate ", what, " (", bytes >> 20, " MiB; ", (budget - cuda_emu::g_allocated) >> 20,
+                 " MiB of ", budget >> 20, " MiB free): out of memory");
+  // Poisoned like fresh device memory (never zero: code must not rely on it).
+  void* p = std::aligned_alloc(256, (bytes + 255) / 256 * 256);
+  if (p == nullptr) return error("CUDA emulator: out of host memory for ", what);
+  std::memset(p, 0xcd, bytes);
+  cuda_emu::g_allocated += static_cast<int64_t>(bytes);
+  b.data_ = p;
+  b.bytes_ = bytes;
+  return b;
+}
+
+Buffer& Buffer::operator=(Buffer&& o) noexcept {
+  std::swap(data_, o.data_);
+  std::swap(bytes_, o.bytes_);
+  return *this;
+}
+
+Buffer::~Buffer() {
+  if (data_ == nullptr) return;
+  cuda_emu::g_allocated -= static_cast<int64_t>(bytes_);
+  std::free(data_);
+}
+
+Expected<Stream> Stream::create() {
+  Stream s;
+  s.handle_ = reinterpret_cast<StreamHandle>(uintptr_t{1});
+  return s;
+}
+
+Stream& Stream::operator=(Stream&& o) noexcept {
+  std::swap(handle_, o.handle_);
+  return *this;
+}
+
+Stream::~Stream() = default;
+
+Status Stream::synchronize() const { return Status::ok(); }
+
+Status copy_to_device(void* dst, const void* src, size_t bytes, StreamHandle) {
+  submit([=] { std::memcpy(dst, src, bytes); });
+  return Status::ok();
+}
+
+Status copy_to_host(void* dst, const void* src, size_t bytes, StreamHandle) {
+  submit([=] { std::memcpy(dst, src, bytes); });
+  return Status::ok();
+}
+
+Status copy_on_device(void* dst, const void* src, size_t bytes, StreamHandle) {
+  submit([=] { std::memmove(dst, src, bytes); });
+  return Status::ok();
+}
+
+Status launch_status() { return Status::ok(); }
+
+Expected<Blas> Blas::create(StreamHandle) {
+  Blas b;
+  b.handle_ = reinterpret_cast<void*>(uintptr_t{1});
+  return b;
+}
+
+Blas& Blas::operator=(Blas&& o) noexcept {
+  std::swap(handle_, o.handle_);
+  std::swap(workspace_, o.workspace_);
+  return *this;
+}
+
+Blas::~Blas() = default;
+
+namespace {
+
+float element(DType t, const void* base, int64_t i) {
+  if (t == DType::F32) return static_cast<const float*>(base)[i];
+  const uint16_t h = static_cast<const uint16_t*>(base)[i];
+  return t == DType::BF16 ? bf16_to_f32(h) : f16_to_f32(h);
+}
+
+}  // namespace
+
+Status Blas::gemm_xwt(DType dtype, int64_t T, int64_t N, int64_t K, const void* x, const void* w, float* y,
+                      float beta) const {
+  submit([=] {
+    std::vector<float> xr(static_cast<size_t>(K));
+    for (int64_t t = 0; t < T; ++t) {
+      for (int64_t k = 0; k < K; ++k) xr[k] = element(dtype, x, t * K + k);
+      for (int64_t n = 0; n < N; ++n) {
+        float acc = 0.0f;
+        for (int64_t k = 0; k < K; ++k) acc += xr[k] * element(dtype, w, n * K + k);
+        float& out = y[t * N + n];
+        out = beta == 0.0f ? acc : acc + beta * out;
+      }
+    }
+  });
+  return Status::ok();
+}
+
+Status Graph::begin_capture(StreamHandle) {
+  if (cuda_emu::g_capture != nullptr) return error("CUDA emulator: a graph capture is already running");
+  cuda_emu::g_capture = new std::vector<cuda_emu::Work>();
+  return Status::ok();
+}
+
+Expected<Graph> Graph::end_capture(StreamHandle) {
+  if (cuda_emu::g_capture == nullptr) return error("CUDA emulator: no graph capture is running");
+  Graph g;
+  g.exec_ = cuda_emu::g_capture;
+  cuda_emu::g_capture = nullptr;
+  return g;
+}
+
+Graph& Graph::operator=(Graph&& o) noexcept {
+  std::swap(exec_, o.exec_);
+  return *this;
+}
+
+Graph::~Graph() { delete static_cast<std::vector<cuda_emu::Work>*>(exec_); }
+
+Status Graph::launch(StreamHandle) const {
+  for (const auto& w : *static_cast<std::vector<cuda_emu::Work>*>(exec_)) w();
+  return Status::ok();
+}
+
+}  // namespace infilld::kernels::cuda

@@ -1,0 +1,67 @@
+#include "engine/backend.h"
+
+#include "engine/model.h"
+
+namespace infilld::engine {
+
+namespace {
+
+const CudaBackend* g_cuda = nullptr;  // set once by main() before any thread starts
+
+Backend cpu_backend(const Model& model) {
+  Backend b;
+  b.model = std::make_unique<ModelDenoisable>(model);
+  b.device = Device::Cpu;
+  b.description = "cpu";
+  return b;
+}
+
+}  // namespace
+
+Expected<Device> parse_device(std::string_view name) {
+  if (name == "auto") return Device::Auto;
+  if (name == "cpu") return Device::Cpu;
+  if (name == "cuda") return Device::Cuda;
+  return error("unknown device '", name, "' (expected auto, cpu or cuda)");
+}
+
+std::string_view device_name(Device d) {
+  switch (d) {
+    case Device::Auto: return "auto";
+    case Device::Cpu: return "cpu";
+    case Device::Cuda: return "cuda";
+  }
+  return "?";
+}
+
+void set_cuda_backend(const CudaBackend* backend) { g_cuda = backend; }
+bool has_cuda_backend() { return g_cuda != nullptr; }
+
+Expected<Backend> make_backend(const Model& model, Device device, std::string* fallback_reason) {
+  if (device == Device::Cpu) return cpu_backend(model);
+  if (g_cuda == nullptr) {
+    if (device == Device::Cuda)
+      return error("--device cuda: this build of infilld has no CUDA backend (it was built without nvcc and "
+                   "cuBLAS; see README, Build options)");
+    if (fallback_reason != nullptr) *fallback_reason = "this build has no CUDA backend";
+    return cpu_backend(model);
+  }
+  if (g_cuda->device_count() == 0) {
+    if (device == Device::Cuda) return error("--device cuda: no CUDA device is visible (no GPU, or no driver)");
+    if (fallback_reason != nullptr) *fallback_reason = "no CUDA device is visible";
+    return cpu_backend(model);
+  }
+  auto gpu = g_cuda->create(model);
+  if (!gpu) {
+    if (device == Device::Cuda) return error("--device cuda: ", gpu.message());
+    if (fallback_reason != nullptr) *fallback_reason = gpu.message();
+    return cpu_backend(model);
+  }
+  Backend b;
+  b.model = std::move(*gpu);
+  b.device = Device::Cuda;
+  b.description = "cuda: " + g_cuda->describe();
+  return b;
+}
+
+}  // namespace infilld::engine
