@@ -7,7 +7,10 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "cli/commands.h"
+#include "cli/device_flag.h"
 #include "cli/flags.h"
 #include "cli/model_dir.h"
 #include "engine/model.h"
@@ -42,8 +45,8 @@ std::vector<int32_t> bench_tokens(int n, int64_t n_vocab) {
 }
 
 int cmd_bench(Args args) {
-  if (args.empty() || args[0] != "forward") return fail("usage: infilld bench forward --model DIR [--positions 32,512] [--repeat 5]");
-  auto flags = Flags::parse(args.subspan(1), {.with_value = {"model", "positions", "repeat"}, .boolean = {}});
+  if (args.empty() || args[0] != "forward") return fail("usage: infilld bench forward --model DIR [--positions 32,512] [--repeat 5] [--device auto|cpu|cuda]");
+  auto flags = Flags::parse(args.subspan(1), {.with_value = {"model", "positions", "repeat", "device"}, .boolean = {}});
   if (!flags) return fail(flags.message());
   auto dir = resolve_model_dir(*flags);
   if (!dir) return fail(dir.message());
@@ -53,19 +56,22 @@ int cmd_bench(Args args) {
 
   auto model = engine::Model::load(*dir);
   if (!model) return fail(model.message());
+  auto backend = backend_for(*flags, *model);
+  if (!backend) return fail(backend.message());
   std::vector<float> logits;
   for (int n : *counts) {
     const auto ids = bench_tokens(n, model->config().n_vocab);
     std::vector<double> ms;
     for (int r = 0; r <= repeat; ++r) {
       const auto start = std::chrono::steady_clock::now();
-      if (Status s = model->forward(ids, logits); !s) return fail(s.message());
+      if (Status s = backend->model->forward(ids, logits); !s) return fail(s.message());
       const double t = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
       if (r > 0) ms.push_back(t);  // run 0 is the warm-up
     }
     std::sort(ms.begin(), ms.end());
-    std::printf("{\"positions\": %d, \"median_ms\": %.3f, \"min_ms\": %.3f, \"max_ms\": %.3f, \"runs\": %d}\n", n,
-                ms[ms.size() / 2], ms.front(), ms.back(), repeat);
+    std::printf("{\"positions\": %d, \"median_ms\": %.3f, \"min_ms\": %.3f, \"max_ms\": %.3f, \"runs\": %d, "
+                "\"device\": %s}\n",
+                n, ms[ms.size() / 2], ms.front(), ms.back(), repeat, nlohmann::json(backend->description).dump().c_str());
     std::fflush(stdout);
   }
   return 0;

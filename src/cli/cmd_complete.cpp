@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/device_flag.h"
 #include "cli/flags.h"
 #include "cli/location.h"
 #include "cli/other_files.h"
@@ -170,7 +171,7 @@ int cmd_complete(Args args) {
   auto flags = Flags::parse(
       args, {.with_value = {"model", "prefix-file", "suffix-file", "prefix-ids", "suffix-ids", "max-tokens", "steps",
                             "alg", "schedule", "threshold", "factor", "block-length", "temperature", "top-k", "top-p",
-                            "seed", "cache", "deadline-ms", "eps", "max-length", "language", "budget", "with"},
+                            "seed", "cache", "deadline-ms", "eps", "max-length", "language", "budget", "with", "device"},
              .boolean = {"stdin", "json", "raw", "show"}});
   if (!flags) return fail(flags.message());
   auto ctx = read_context(*flags);
@@ -238,8 +239,9 @@ int cmd_complete(Args args) {
     return fail("the prompt needs " + std::to_string(length) + " positions but the model takes at most " +
                 std::to_string(model->config().max_positions));
 
-  engine::ModelDenoisable denoisable(*model);
-  auto result = engine::denoise(denoisable, engine::canvas_spec(model->config(), tokenizer ? tokenizer->vocab_size() : 0), request);
+  auto backend = backend_for(*flags, *model);
+  if (!backend) return fail(backend.message());
+  auto result = engine::denoise(*backend->model, engine::canvas_spec(model->config(), tokenizer ? tokenizer->vocab_size() : 0), request);
   if (!result) return fail(result.message());
 
   std::string text;
@@ -254,7 +256,8 @@ int cmd_complete(Args args) {
     nlohmann::json out = {{"text", text},
                           {"tokens", result->tokens},
                           {"finish_reason", engine::finish_reason_name(result->finish)},
-                          {"stats", stats_json(result->stats)}};
+                          {"stats", stats_json(result->stats)},
+                          {"device", backend->description}};
     std::printf("%s\n", out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   } else if (flags->has("show")) {
     const engine::DenoiseStats& st = result->stats;

@@ -7,6 +7,9 @@
 #include <vector>
 
 #include "cli/commands.h"
+#ifdef INFILLD_HAVE_CUDA
+#include "engine/cuda/register.h"
+#endif
 
 namespace infilld::cli {
 
@@ -28,6 +31,7 @@ constexpr const char* kUsage =
     "           [--alg confidence|margin|entropy|random] [--schedule timestep|even]\n"
     "           [--threshold T | --factor F] [--block-length L] [--temperature T]\n"
     "           [--top-k K] [--top-p P] [--seed S] [--cache none|prefix|dual] [--deadline-ms MS]\n"
+    "           [--device auto|cpu|cuda]\n"
     "           [--language ID] [--budget N] [--with FILE,...] [--max-length N]\n"
     "                                         fill the middle; prints it (or JSON with stats)\n"
     "  context FILE:LINE:COL [--model DIR] [--budget N] [--with FILE,...] [--explicit]\n"
@@ -79,6 +83,9 @@ void prefer_passive_openmp(char** argv) {
 
 int main(int argc, char** argv) {
   using namespace infilld::cli;
+#ifdef INFILLD_HAVE_CUDA
+  infilld::engine::cuda::register_cuda_backend();  // --device auto and cuda (engine/backend.h)
+#endif
   std::vector<std::string_view> args(argv + 1, argv + argc);
   if ((args.empty() && !isatty(0)) || (!args.empty() && args[0] == "lsp")) prefer_passive_openmp(argv);
   // An editor starts `infilld` with pipes: the language server on stdio (DESIGN.md section 1).

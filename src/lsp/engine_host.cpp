@@ -1,5 +1,7 @@
 #include "lsp/engine_host.h"
 
+#include "engine/backend.h"
+
 namespace infilld::lsp {
 
 EngineHost::~EngineHost() { shutdown(); }
@@ -32,7 +34,11 @@ void EngineHost::load(std::filesystem::path dir, std::string device, Progress pr
         if (generation == generation_) progress(percent, message);
       });
     };
-    auto finish = [&](Expected<std::unique_ptr<engine::Model>> model) {
+    struct Ready {
+      std::unique_ptr<engine::Model> model;
+      engine::Backend backend;
+    };
+    auto finish = [&](Expected<std::shared_ptr<Ready>> model) {
       mailbox_.post([this, generation, loaded, model = std::make_shared<decltype(model)>(std::move(model))]() mutable {
         if (generation != generation_) return;  // superseded by a newer load, or shut down
         if (loader_.joinable()) loader_.join();
@@ -42,8 +48,9 @@ void EngineHost::load(std::filesystem::path dir, std::string device, Progress pr
           loaded(Status((*model).error()));
           return;
         }
-        model_ = std::move(**model);
-        denoisable_ = std::make_unique<engine::ModelDenoisable>(*model_);
+        model_ = std::move((**model)->model);
+        denoisable_ = std::move((**model)->backend.model);
+        backend_ = (**model)->backend.description;
         const engine::Tokenizer* tok = model_->tokenizer();
         worker_ = std::make_unique<engine::EngineWorker>(
             *denoisable_, engine::canvas_spec(model_->config(), tok ? tok->vocab_size() : 0));
@@ -52,8 +59,9 @@ void EngineHost::load(std::filesystem::path dir, std::string device, Progress pr
         loaded(Status::ok());
       });
     };
-    if (device == "cuda") {
-      finish(error("device \"cuda\": this build of infilld has no CUDA backend yet; use \"cpu\" or \"auto\""));
+    auto chosen = engine::parse_device(device);
+    if (!chosen) {
+      finish(chosen.error());
       return;
     }
     report(0, "reading " + dir.string());
@@ -66,15 +74,24 @@ void EngineHost::load(std::filesystem::path dir, std::string device, Progress pr
       finish(error("the model in ", dir.string(), " has no tokenizer files (tokenizer.json or vocab.json + merges.txt)"));
       return;
     }
-    report(70, "warming up");
+    auto ready = std::make_shared<Ready>();
+    ready->model = std::make_unique<engine::Model>(std::move(*model));
+    report(60, "placing the model on device " + device);
+    auto backend = engine::make_backend(*ready->model, *chosen);
+    if (!backend) {
+      finish(backend.error());
+      return;
+    }
+    ready->backend = std::move(*backend);
+    report(70, "warming up on " + ready->backend.description);
     std::vector<float> logits;
     const std::vector<int32_t> probe(8, 0);
-    if (Status s = model->forward(probe, logits); !s) {
+    if (Status s = ready->backend.model->forward(probe, logits); !s) {
       finish(error("the model in ", dir.string(), " fails its first forward pass: ", s.message()));
       return;
     }
     report(100, "ready");
-    finish(std::make_unique<engine::Model>(std::move(*model)));
+    finish(std::move(ready));
   });
 }
 

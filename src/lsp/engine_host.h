@@ -42,6 +42,8 @@ class EngineHost {
 
   State state() const { return state_; }
   const std::string& failure() const { return failure_; }
+  // Where the loaded model runs: "cpu" or "cuda: <the GPU>" (empty before a load).
+  const std::string& backend() const { return backend_; }
   const std::filesystem::path& model_dir() const { return dir_; }
 
   // Ready only:
@@ -62,7 +64,8 @@ class EngineHost {
   std::thread loader_;
   uint64_t generation_ = 0;  // a newer load() makes an older loader's result stale
   std::unique_ptr<engine::Model> model_;
-  std::unique_ptr<engine::ModelDenoisable> denoisable_;
+  std::unique_ptr<engine::Denoisable> denoisable_;
+  std::string backend_;  // where the model runs: "cpu" or "cuda: <the GPU>"
   std::unique_ptr<engine::EngineWorker> worker_;
   engine::DecodeOptions defaults_;
 };
