@@ -37,13 +37,18 @@ struct f16 {
   uint16_t bits;
 };
 
-// Raises a kernel's dynamic shared memory limit past the default 48 KiB.
+// Raises a kernel's dynamic shared memory limit past the default 48 KiB, to the most any
+// launch of it asked so far (raised outside graph captures: the first run of a shape is
+// never captured). The engine worker thread only.
 template <class Kernel>
 inline void allow_shared_bytes(Kernel* kernel, size_t bytes) {
 #ifndef INFILLD_CUDA_EMU
-  if (bytes > 48 * 1024)
+  static size_t allowed = 48 * 1024;
+  if (bytes > allowed) {
     cudaFuncSetAttribute(reinterpret_cast<const void*>(kernel), cudaFuncAttributeMaxDynamicSharedMemorySize,
                          static_cast<int>(bytes));
+    allowed = bytes;
+  }
 #else
   (void)kernel;
   (void)bytes;

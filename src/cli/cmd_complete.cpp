@@ -171,7 +171,7 @@ int cmd_complete(Args args) {
   auto flags = Flags::parse(
       args, {.with_value = {"model", "prefix-file", "suffix-file", "prefix-ids", "suffix-ids", "max-tokens", "steps",
                             "alg", "schedule", "threshold", "factor", "block-length", "temperature", "top-k", "top-p",
-                            "seed", "cache", "deadline-ms", "eps", "max-length", "language", "budget", "with", "device"},
+                            "seed", "cache", "deadline-ms", "eps", "max-length", "language", "budget", "with", "device", "repeat"},
              .boolean = {"stdin", "json", "raw", "show"}});
   if (!flags) return fail(flags.message());
   auto ctx = read_context(*flags);
@@ -241,7 +241,16 @@ int cmd_complete(Args args) {
 
   auto backend = backend_for(*flags, *model);
   if (!backend) return fail(backend.message());
-  auto result = engine::denoise(*backend->model, engine::canvas_spec(model->config(), tokenizer ? tokenizer->vocab_size() : 0), request);
+  // --repeat N (benchmarks): the same completion N times; the last is printed and --json
+  // lists every run's milliseconds (the first carries the warm-up).
+  const int repeat = std::max(1, std::atoi(flags->get("repeat").value_or("1").c_str()));
+  const engine::CanvasSpec spec = engine::canvas_spec(model->config(), tokenizer ? tokenizer->vocab_size() : 0);
+  std::vector<double> run_ms;
+  Expected<engine::InfillResult> result = engine::denoise(*backend->model, spec, request);
+  for (int r = 0; result && r < repeat; ++r) {
+    if (r > 0) result = engine::denoise(*backend->model, spec, request);
+    if (result) run_ms.push_back(result->stats.total_ms);
+  }
   if (!result) return fail(result.message());
 
   std::string text;
@@ -258,6 +267,7 @@ int cmd_complete(Args args) {
                           {"finish_reason", engine::finish_reason_name(result->finish)},
                           {"stats", stats_json(result->stats)},
                           {"device", backend->description}};
+    if (flags->has("repeat")) out["run_ms"] = run_ms;
     std::printf("%s\n", out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   } else if (flags->has("show")) {
     const engine::DenoiseStats& st = result->stats;

@@ -31,7 +31,7 @@ constexpr const char* kUsage =
     "           [--alg confidence|margin|entropy|random] [--schedule timestep|even]\n"
     "           [--threshold T | --factor F] [--block-length L] [--temperature T]\n"
     "           [--top-k K] [--top-p P] [--seed S] [--cache none|prefix|dual] [--deadline-ms MS]\n"
-    "           [--device auto|cpu|cuda]\n"
+    "           [--device auto|cpu|cuda] [--repeat N]\n"
     "           [--language ID] [--budget N] [--with FILE,...] [--max-length N]\n"
     "                                         fill the middle; prints it (or JSON with stats)\n"
     "  context FILE:LINE:COL [--model DIR] [--budget N] [--with FILE,...] [--explicit]\n"

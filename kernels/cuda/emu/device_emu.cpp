@@ -1,6 +1,6 @@
 // device.h on the CUDA emulator (tests only): device memory is host memory with a budget
 // (INFILLD_CUDA_EMU_MEMORY_MB, default 4096, so that the "does not fit" path can be tested),
-// streams run their work at once, cuBLAS's product is a plain float32 loop, and a graph is
+// streams run their work at once, cuBLAS's product is the CPU engine's matmul, and a graph is
 // the list of work recorded while it was captured, replayed in order.
 #include <cstdlib>
 #include <cstring>
@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "kernels/cpu/convert.h"
+#include "kernels/cpu/matmul.h"
 #include "kernels/cuda/device.h"
 #include "kernels/cuda/emu/emu.h"
 #include "kernels/cuda/emu/scheduler.h"
@@ -149,17 +150,12 @@ float element(DType t, const void* base, int64_t i) {
 
 Status Blas::gemm_xwt(DType dtype, int64_t T, int64_t N, int64_t K, const void* x, const void* w, float* y,
                       float beta) const {
+  // The CPU engine's own matmul stands in for cuBLAS (y = x w^T with w in its dtype).
   submit([=] {
-    std::vector<float> xr(static_cast<size_t>(K));
-    for (int64_t t = 0; t < T; ++t) {
-      for (int64_t k = 0; k < K; ++k) xr[k] = element(dtype, x, t * K + k);
-      for (int64_t n = 0; n < N; ++n) {
-        float acc = 0.0f;
-        for (int64_t k = 0; k < K; ++k) acc += xr[k] * element(dtype, w, n * K + k);
-        float& out = y[t * N + n];
-        out = beta == 0.0f ? acc : acc + beta * out;
-      }
-    }
+    std::vector<float> xf(static_cast<size_t>(T * K)), out(static_cast<size_t>(T * N));
+    for (int64_t i = 0; i < T * K; ++i) xf[i] = element(dtype, x, i);
+    kernels::matmul(xf.data(), T, kernels::Weight{dtype, w, N, K}, out.data());
+    for (int64_t i = 0; i < T * N; ++i) y[i] = beta == 0.0f ? out[i] : out[i] + beta * y[i];
   });
   return Status::ok();
 }

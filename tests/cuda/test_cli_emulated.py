@@ -1,0 +1,105 @@
+#!/usr/bin/env python3
+"""infilld's --device cuda paths end to end on the CUDA emulator (the infilld_emu binary:
+the CLI linked with kernels/cuda/emu): completions equal the CPU's token for token, the
+device-scored benchmark step runs, and the device choice explains itself.
+
+Usage: test_cli_emulated.py --infilld build/infilld_emu
+"""
+import json
+import os
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "parity"))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "tools"))
+import harness  # noqa: E402
+import tiny_checkpoint  # noqa: E402
+
+failures = []
+
+
+def check(name, ok, detail=""):
+    print(("ok   " if ok else "FAIL ") + name + ("" if ok else ": " + detail))
+    if not ok:
+        failures.append(name)
+
+
+def run(binary, args, env=None, timeout=300):
+    return subprocess.run([binary] + args, capture_output=True, text=True, timeout=timeout,
+                          env=dict(os.environ, **(env or {})))
+
+
+def main():
+    args, binary = harness.parse_args(__doc__, "where the tiny checkpoints go", 300)
+    work, cleanup = harness.work_dir(args.workdir, "infilld-cuda-cli-")
+    try:
+        models = {}
+        for arch, dtype in (("dream", "f32"), ("dream", "bf16"), ("llada", "f32")):
+            d = os.path.join(work, "%s-%s" % (arch, dtype))
+            tiny_checkpoint.write_checkpoint(d, arch, dtype, shards=1, seed=4, layers=2, hidden=64, heads=4,
+                                             kv_heads=2, ffn=128, vocab=None, printable=True)
+            models[(arch, dtype)] = d
+        ids = ["--prefix-ids", "5,9,11,40,41", "--suffix-ids", "12,30"]
+        cases = [
+            ("dream f32, defaults", ("dream", "f32"), ["--max-tokens", "8"]),
+            ("dream f32, dual cache in blocks", ("dream", "f32"), ["--max-tokens", "8", "--block-length", "4",
+                                                                  "--cache", "dual"]),
+            ("dream f32, threshold", ("dream", "f32"), ["--max-tokens", "8", "--threshold", "0.05"]),
+            ("dream bf16, margin", ("dream", "bf16"), ["--max-tokens", "6", "--alg", "margin"]),
+            ("llada f32, confidence in blocks", ("llada", "f32"), ["--max-tokens", "8", "--block-length", "4",
+                                                                  "--steps", "4"]),
+        ]
+        for name, key, extra in cases:
+            outs = {}
+            for dev in ("cpu", "cuda"):
+                r = run(binary, ["complete", "--model", models[key], "--json", "--device", dev] + ids + extra)
+                outs[dev] = json.loads(r.stdout) if r.returncode == 0 else {"error": r.stderr}
+            ok = "error" not in outs["cuda"] and "error" not in outs["cpu"]
+            check(name + ": the same tokens on the device as on the CPU",
+                  ok and outs["cuda"]["tokens"] == outs["cpu"]["tokens"]
+                  and outs["cuda"]["stats"]["revealed_per_step"] == outs["cpu"]["stats"]["revealed_per_step"],
+                  json.dumps(outs)[:600])
+            check(name + ": the device is named", ok and outs["cuda"]["device"].startswith("cuda: CUDA emulator"),
+                  json.dumps(outs.get("cuda"))[:300])
+
+        src = os.path.join(work, "add.py")
+        with open(src, "w") as f:
+            f.write("def add(a, b):\n    return \n\nprint(add(1, 2))\n")
+        texts = {dev: run(binary, ["complete", src + ":2:11", "--model", models[("dream", "f32")], "--device", dev,
+                                   "--max-tokens", "6"]) for dev in ("cpu", "cuda")}
+        print("   middle on both: %r" % texts["cuda"].stdout)
+        check("text through the context engine: the same middle",
+              texts["cpu"].returncode == 0 and texts["cuda"].returncode == 0 and texts["cpu"].stdout == texts["cuda"].stdout,
+              repr((texts["cpu"].stdout, texts["cuda"].stdout, texts["cuda"].stderr))[:400])
+
+        bench = run(binary, ["bench", "forward", "--model", models[("dream", "bf16")], "--device", "cuda",
+                             "--positions", "12", "--repeat", "1", "--scored", "4"])
+        line = json.loads(bench.stdout) if bench.returncode == 0 else {}
+        check("bench forward --scored on the device", line.get("scored") == 4 and line.get("positions") == 12,
+              bench.stdout + bench.stderr)
+        cpu_scored = run(binary, ["bench", "forward", "--model", models[("dream", "bf16")], "--device", "cpu",
+                                  "--positions", "12", "--scored", "4"])
+        check("bench forward --scored on the CPU explains", cpu_scored.returncode == 2
+              and "--device cuda" in cpu_scored.stderr, cpu_scored.stderr)
+
+        small = {"INFILLD_CUDA_EMU_MEMORY_MB": "1"}
+        forced = run(binary, ["complete", "--model", models[("dream", "f32")], "--device", "cuda"] + ids, env=small)
+        check("a model too big for the GPU: --device cuda fails with what it needs", forced.returncode == 2
+              and "the model needs" in forced.stderr and "use --device cpu" in forced.stderr, forced.stderr)
+        auto = run(binary, ["complete", "--model", models[("dream", "f32")], "--device", "auto", "--json"] + ids,
+                   env=small)
+        check("a model too big for the GPU: auto runs on the CPU and says why", auto.returncode == 0
+              and json.loads(auto.stdout)["device"] == "cpu" and "running on the CPU" in auto.stderr,
+              auto.stdout[:200] + auto.stderr)
+        bad = run(binary, ["complete", "--model", models[("dream", "f32")], "--device", "tpu"] + ids)
+        check("an unknown device is a clear error", bad.returncode == 2 and "unknown device 'tpu'" in bad.stderr,
+              bad.stderr)
+    finally:
+        cleanup()
+    print("%d passed, %d failed" % (len(cases) * 2 + 6 - len(failures), len(failures)))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
