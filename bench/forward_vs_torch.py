@@ -70,9 +70,10 @@ def load_torch_weights(model_dir, torch):
     return out
 
 
-def torch_forward(W, cfg, ids, torch):
+def torch_forward(W, cfg, ids, torch, device="cpu"):
     """Qwen2 eager forward as Hugging Face's modeling code runs it: norms in float32, matmuls
-    in the weights' dtype, full (bidirectional) attention, logits [T, V]."""
+    in the weights' dtype, full (bidirectional) attention, logits [T, V]. (bench/gpu/gpu_bench.py
+    runs it on the GPU.)"""
     F = torch.nn.functional
     dtype = W["model.embed_tokens.weight"].dtype
     H, A, K = cfg["hidden_size"], cfg["num_attention_heads"], cfg["num_key_value_heads"]
@@ -85,8 +86,8 @@ def torch_forward(W, cfg, ids, torch):
         x32 = x32 * torch.rsqrt(x32.pow(2).mean(-1, keepdim=True) + eps)
         return w * x32.to(dtype)
 
-    inv_freq = 1.0 / (cfg["rope_theta"] ** (torch.arange(0, D, 2, dtype=torch.float32) / D))
-    freqs = torch.outer(torch.arange(T, dtype=torch.float32), inv_freq)
+    inv_freq = 1.0 / (cfg["rope_theta"] ** (torch.arange(0, D, 2, dtype=torch.float32, device=device) / D))
+    freqs = torch.outer(torch.arange(T, dtype=torch.float32, device=device), inv_freq)
     emb = torch.cat([freqs, freqs], dim=-1)
     cos, sin = emb.cos().to(dtype), emb.sin().to(dtype)
 
@@ -94,7 +95,7 @@ def torch_forward(W, cfg, ids, torch):
         x1, x2 = x[..., :D // 2], x[..., D // 2:]
         return x * cos + torch.cat([-x2, x1], dim=-1) * sin
 
-    x = W["model.embed_tokens.weight"][torch.tensor(ids)]
+    x = W["model.embed_tokens.weight"][torch.as_tensor(ids, device=device)]
     for l in range(cfg["num_hidden_layers"]):
         p = "model.layers.%d." % l
         h = rmsnorm(x, W[p + "input_layernorm.weight"])
@@ -113,7 +114,7 @@ def torch_forward(W, cfg, ids, torch):
         u = F.linear(h, W[p + "mlp.up_proj.weight"])
         x = x + F.linear(F.silu(g) * u, W[p + "mlp.down_proj.weight"])
     h = rmsnorm(x, W["model.norm.weight"])
-    return F.linear(h, W["model.embed_tokens.weight"]).float()
+    return F.linear(h, W.get("lm_head.weight", W["model.embed_tokens.weight"])).float()
 
 
 def time_torch(W, cfg, n, repeat, torch):

@@ -27,6 +27,9 @@ import time
 
 import torch
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import forward_vs_torch  # noqa: E402  (the eager forward, shared with the CPU comparison)
+
 F = torch.nn.functional
 
 
@@ -58,44 +61,9 @@ class Eager:
     def __init__(self, W, cfg, device):
         self.W, self.cfg, self.device = W, cfg, device
         self.dtype = W["model.embed_tokens.weight"].dtype
-        H, A = cfg["hidden_size"], cfg["num_attention_heads"]
-        self.D = H // A
-        self.inv_freq = 1.0 / (cfg["rope_theta"] ** (torch.arange(0, self.D, 2, dtype=torch.float32, device=device) / self.D))
-
-    def rmsnorm(self, x, w):
-        x32 = x.float()
-        return w * (x32 * torch.rsqrt(x32.pow(2).mean(-1, keepdim=True) + self.cfg["rms_norm_eps"])).to(self.dtype)
 
     def __call__(self, ids):
-        W, cfg, D = self.W, self.cfg, self.D
-        T = ids.shape[0]
-        A, K, H = cfg["num_attention_heads"], cfg["num_key_value_heads"], cfg["hidden_size"]
-        freqs = torch.outer(torch.arange(T, dtype=torch.float32, device=self.device), self.inv_freq)
-        emb = torch.cat([freqs, freqs], dim=-1)
-        cos, sin = emb.cos().to(self.dtype), emb.sin().to(self.dtype)
-
-        def rope(x):
-            x1, x2 = x[..., : D // 2], x[..., D // 2:]
-            return x * cos + torch.cat([-x2, x1], dim=-1) * sin
-
-        x = W["model.embed_tokens.weight"][ids]
-        for l in range(cfg["num_hidden_layers"]):
-            p = "model.layers.%d." % l
-            h = self.rmsnorm(x, W[p + "input_layernorm.weight"])
-            q = F.linear(h, W[p + "self_attn.q_proj.weight"], W[p + "self_attn.q_proj.bias"])
-            k = F.linear(h, W[p + "self_attn.k_proj.weight"], W[p + "self_attn.k_proj.bias"])
-            v = F.linear(h, W[p + "self_attn.v_proj.weight"], W[p + "self_attn.v_proj.bias"])
-            q = rope(q.view(T, A, D).transpose(0, 1))
-            k = rope(k.view(T, K, D).transpose(0, 1)).repeat_interleave(A // K, dim=0)
-            v = v.view(T, K, D).transpose(0, 1).repeat_interleave(A // K, dim=0)
-            probs = torch.softmax((torch.matmul(q, k.transpose(1, 2)) / math.sqrt(D)).float(), dim=-1).to(self.dtype)
-            x = x + F.linear(torch.matmul(probs, v).transpose(0, 1).reshape(T, H), W[p + "self_attn.o_proj.weight"])
-            h = self.rmsnorm(x, W[p + "post_attention_layernorm.weight"])
-            g = F.linear(h, W[p + "mlp.gate_proj.weight"])
-            u = F.linear(h, W[p + "mlp.up_proj.weight"])
-            x = x + F.linear(F.silu(g) * u, W[p + "mlp.down_proj.weight"])
-        head = W.get("lm_head.weight", W["model.embed_tokens.weight"])
-        return F.linear(self.rmsnorm(x, W["model.norm.weight"]), head).float()
+        return forward_vs_torch.torch_forward(self.W, self.cfg, ids, torch, self.device)
 
     def matmuls_only(self, T, head_rows=None):
         """The forward's matrix products alone (cuBLAS through F.linear), same weights; the LM

@@ -121,30 +121,30 @@ __device__ __forceinline__ float warp_max(float v) {
   return v;
 }
 
-// The sum over the block, returned to every thread. blockDim.x: whole warps, at most 1024;
-// every thread of the block must call it (it has barriers).
-__device__ inline float block_sum(float v) {
+// A reduction over the block (warp_sum or warp_max, with its identity), returned to every
+// thread. blockDim.x: whole warps, at most 1024; every thread of the block must call it (it
+// has barriers).
+struct WarpSum {
+  __device__ static float reduce(float v) { return warp_sum(v); }
+};
+struct WarpMax {
+  __device__ static float reduce(float v) { return warp_max(v); }
+};
+
+template <class Warp>
+__device__ inline float block_reduce(float v, float identity) {
   __shared__ float partial[32];
   const unsigned lane = threadIdx.x % 32, warp = threadIdx.x / 32, n_warps = blockDim.x / 32;
-  v = warp_sum(v);
+  v = Warp::reduce(v);
   if (lane == 0) partial[warp] = v;
   __syncthreads();
-  v = warp_sum(lane < n_warps ? partial[lane] : 0.0f);
+  v = Warp::reduce(lane < n_warps ? partial[lane] : identity);  // each warp reduces the partials
   __syncthreads();  // `partial` is free again for the next call
   return v;
 }
 
-// The maximum over the block, returned to every thread (as block_sum).
-__device__ inline float block_max(float v) {
-  __shared__ float partial[32];
-  const unsigned lane = threadIdx.x % 32, warp = threadIdx.x / 32, n_warps = blockDim.x / 32;
-  v = warp_max(v);
-  if (lane == 0) partial[warp] = v;
-  __syncthreads();
-  v = warp_max(lane < n_warps ? partial[lane] : -INFINITY);
-  __syncthreads();
-  return v;
-}
+__device__ inline float block_sum(float v) { return block_reduce<WarpSum>(v, 0.0f); }
+__device__ inline float block_max(float v) { return block_reduce<WarpMax>(v, -INFINITY); }
 
 // Calls f(T{}) with T the C++ type of `dtype`'s elements (a tag: f takes `auto`).
 template <class F>

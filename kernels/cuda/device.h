@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "common/dtype.h"
 #include "common/status.h"
@@ -38,7 +39,11 @@ class Buffer {
   // `what` names the allocation in the out-of-memory message.
   static Expected<Buffer> allocate(size_t bytes, std::string_view what);
   Buffer(Buffer&& o) noexcept : data_(o.data_), bytes_(o.bytes_) { o.data_ = nullptr, o.bytes_ = 0; }
-  Buffer& operator=(Buffer&& o) noexcept;
+  Buffer& operator=(Buffer&& o) noexcept {
+    std::swap(data_, o.data_);
+    std::swap(bytes_, o.bytes_);
+    return *this;
+  }
   Buffer(const Buffer&) = delete;
   Buffer& operator=(const Buffer&) = delete;
   ~Buffer();
@@ -58,7 +63,10 @@ class Stream {
   Stream() = default;
   static Expected<Stream> create();
   Stream(Stream&& o) noexcept : handle_(o.handle_) { o.handle_ = nullptr; }
-  Stream& operator=(Stream&& o) noexcept;
+  Stream& operator=(Stream&& o) noexcept {
+    std::swap(handle_, o.handle_);
+    return *this;
+  }
   Stream(const Stream&) = delete;
   Stream& operator=(const Stream&) = delete;
   ~Stream();
@@ -86,7 +94,11 @@ class Blas {
   Blas() = default;
   static Expected<Blas> create(StreamHandle stream);
   Blas(Blas&& o) noexcept : handle_(o.handle_), workspace_(std::move(o.workspace_)) { o.handle_ = nullptr; }
-  Blas& operator=(Blas&& o) noexcept;
+  Blas& operator=(Blas&& o) noexcept {
+    std::swap(handle_, o.handle_);
+    std::swap(workspace_, o.workspace_);
+    return *this;
+  }
   Blas(const Blas&) = delete;
   Blas& operator=(const Blas&) = delete;
   ~Blas();
@@ -110,7 +122,10 @@ class Graph {
   static Status begin_capture(StreamHandle stream);
   static Expected<Graph> end_capture(StreamHandle stream);
   Graph(Graph&& o) noexcept : exec_(o.exec_) { o.exec_ = nullptr; }
-  Graph& operator=(Graph&& o) noexcept;
+  Graph& operator=(Graph&& o) noexcept {
+    std::swap(exec_, o.exec_);
+    return *this;
+  }
   Graph(const Graph&) = delete;
   Graph& operator=(const Graph&) = delete;
   ~Graph();

@@ -68,12 +68,6 @@ Expected<Buffer> Buffer::allocate(size_t bytes, std::string_view what) {
   return b;
 }
 
-Buffer& Buffer::operator=(Buffer&& o) noexcept {
-  std::swap(data_, o.data_);
-  std::swap(bytes_, o.bytes_);
-  return *this;
-}
-
 Buffer::~Buffer() {
   if (data_ != nullptr) cudaFree(data_);
 }
@@ -84,11 +78,6 @@ Expected<Stream> Stream::create() {
   INFILLD_TRY(check(cudaStreamCreateWithFlags(&st, cudaStreamNonBlocking), "creating a stream"));
   s.handle_ = st;
   return s;
-}
-
-Stream& Stream::operator=(Stream&& o) noexcept {
-  std::swap(handle_, o.handle_);
-  return *this;
 }
 
 Stream::~Stream() {
@@ -122,12 +111,6 @@ Expected<Blas> Blas::create(StreamHandle stream) {
   b.workspace_ = std::move(*ws);
   INFILLD_TRY(check_blas(cublasSetWorkspace(h, b.workspace_.data(), kBlasWorkspaceBytes), "setting the workspace"));
   return b;
-}
-
-Blas& Blas::operator=(Blas&& o) noexcept {
-  std::swap(handle_, o.handle_);
-  std::swap(workspace_, o.workspace_);
-  return *this;
 }
 
 Blas::~Blas() {
@@ -164,11 +147,6 @@ Expected<Graph> Graph::end_capture(StreamHandle stream) {
   Graph g;
   g.exec_ = exec;
   return g;
-}
-
-Graph& Graph::operator=(Graph&& o) noexcept {
-  std::swap(exec_, o.exec_);
-  return *this;
 }
 
 Graph::~Graph() {

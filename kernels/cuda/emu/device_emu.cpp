@@ -80,12 +80,6 @@ Expected<Buffer> Buffer::allocate(size_t bytes, std::string_view what) {
   return b;
 }
 
-Buffer& Buffer::operator=(Buffer&& o) noexcept {
-  std::swap(data_, o.data_);
-  std::swap(bytes_, o.bytes_);
-  return *this;
-}
-
 Buffer::~Buffer() {
   if (data_ == nullptr) return;
   cuda_emu::g_allocated -= static_cast<int64_t>(bytes_);
@@ -96,11 +90,6 @@ Expected<Stream> Stream::create() {
   Stream s;
   s.handle_ = reinterpret_cast<StreamHandle>(uintptr_t{1});
   return s;
-}
-
-Stream& Stream::operator=(Stream&& o) noexcept {
-  std::swap(handle_, o.handle_);
-  return *this;
 }
 
 Stream::~Stream() = default;
@@ -128,12 +117,6 @@ Expected<Blas> Blas::create(StreamHandle) {
   Blas b;
   b.handle_ = reinterpret_cast<void*>(uintptr_t{1});
   return b;
-}
-
-Blas& Blas::operator=(Blas&& o) noexcept {
-  std::swap(handle_, o.handle_);
-  std::swap(workspace_, o.workspace_);
-  return *this;
 }
 
 Blas::~Blas() = default;
@@ -172,11 +155,6 @@ Expected<Graph> Graph::end_capture(StreamHandle) {
   g.exec_ = cuda_emu::g_capture;
   cuda_emu::g_capture = nullptr;
   return g;
-}
-
-Graph& Graph::operator=(Graph&& o) noexcept {
-  std::swap(exec_, o.exec_);
-  return *this;
 }
 
 Graph::~Graph() { delete static_cast<std::vector<cuda_emu::Work>*>(exec_); }

@@ -74,18 +74,18 @@ Expected<DeviceWeights> upload_weights(const ModelConfig& c, const TransformerWe
     if (L.wq.dtype != L.wk.dtype || L.wq.dtype != L.wv.dtype || L.w_gate.dtype != L.w_up.dtype)
       return error("layer ", l, ": q/k/v (or gate/up) weights of different dtypes; the CUDA backend casts one "
                    "activation for them: use --device cpu");
-    INFILLD_UPLOAD(D.attn_norm, up.vector(L.attn_norm, "a norm weight"));
-    INFILLD_UPLOAD(D.wq, up.matrix(L.wq, "a layer's weights"));
-    INFILLD_UPLOAD(D.wk, up.matrix(L.wk, "a layer's weights"));
-    INFILLD_UPLOAD(D.wv, up.matrix(L.wv, "a layer's weights"));
-    INFILLD_UPLOAD(D.bq, up.vector(L.bq, "a bias"));
-    INFILLD_UPLOAD(D.bk, up.vector(L.bk, "a bias"));
-    INFILLD_UPLOAD(D.bv, up.vector(L.bv, "a bias"));
-    INFILLD_UPLOAD(D.wo, up.matrix(L.wo, "a layer's weights"));
-    INFILLD_UPLOAD(D.ffn_norm, up.vector(L.ffn_norm, "a norm weight"));
-    INFILLD_UPLOAD(D.w_gate, up.matrix(L.w_gate, "a layer's weights"));
-    INFILLD_UPLOAD(D.w_up, up.matrix(L.w_up, "a layer's weights"));
-    INFILLD_UPLOAD(D.w_down, up.matrix(L.w_down, "a layer's weights"));
+    // Each weight of the layer: where it goes on the device, where it is on the host.
+    static constexpr std::pair<DeviceMatrix DeviceLayer::*, kernels::Weight LayerWeights::*> kMatrices[] = {
+        {&DeviceLayer::wq, &LayerWeights::wq},         {&DeviceLayer::wk, &LayerWeights::wk},
+        {&DeviceLayer::wv, &LayerWeights::wv},         {&DeviceLayer::wo, &LayerWeights::wo},
+        {&DeviceLayer::w_gate, &LayerWeights::w_gate}, {&DeviceLayer::w_up, &LayerWeights::w_up},
+        {&DeviceLayer::w_down, &LayerWeights::w_down}};
+    static constexpr std::pair<const float* DeviceLayer::*, std::vector<float> LayerWeights::*> kVectors[] = {
+        {&DeviceLayer::attn_norm, &LayerWeights::attn_norm}, {&DeviceLayer::ffn_norm, &LayerWeights::ffn_norm},
+        {&DeviceLayer::bq, &LayerWeights::bq}, {&DeviceLayer::bk, &LayerWeights::bk},
+        {&DeviceLayer::bv, &LayerWeights::bv}};
+    for (const auto& [device, host] : kMatrices) INFILLD_UPLOAD(D.*device, up.matrix(L.*host, "a layer's weights"));
+    for (const auto& [device, host] : kVectors) INFILLD_UPLOAD(D.*device, up.vector(L.*host, "a norm or bias"));
   }
   INFILLD_UPLOAD(d.final_norm, up.vector(w.final_norm, "the final norm"));
   if (w.lm_head.data == w.embed.data) {
