@@ -35,7 +35,7 @@ def main():
     work, cleanup = harness.work_dir(args.workdir, "infilld-cuda-cli-")
     try:
         models = {}
-        for arch, dtype in (("dream", "f32"), ("dream", "bf16"), ("llada", "f32")):
+        for arch, dtype in (("dream", "f32"), ("dream", "bf16"), ("dream", "f16"), ("llada", "f32")):
             d = os.path.join(work, "%s-%s" % (arch, dtype))
             tiny_checkpoint.write_checkpoint(d, arch, dtype, shards=1, seed=4, layers=2, hidden=64, heads=4,
                                              kv_heads=2, ffn=128, vocab=None, printable=True)
@@ -47,6 +47,8 @@ def main():
                                                                   "--cache", "dual"]),
             ("dream f32, threshold", ("dream", "f32"), ["--max-tokens", "8", "--threshold", "0.05"]),
             ("dream bf16, margin", ("dream", "bf16"), ["--max-tokens", "6", "--alg", "margin"]),
+            ("dream f16, prefix cache", ("dream", "f16"), ["--max-tokens", "6", "--block-length", "3",
+                                                          "--cache", "prefix"]),
             ("llada f32, confidence in blocks", ("llada", "f32"), ["--max-tokens", "8", "--block-length", "4",
                                                                   "--steps", "4"]),
         ]
