@@ -188,6 +188,11 @@ def main():
                   "vocab": cfg["vocab_size"], "weight_bytes": weight_bytes, "load_s": time.time() - t0},
         "ceilings": ceilings(dev),
     }
+    def save():  # after each part, so that a run cut short still leaves its figures
+        with open(args.out, "w") as f:
+            json.dump(result, f, indent=2)
+
+    save()
     bw = result["ceilings"].get("copy_gb_per_s")
     print(json.dumps(result["ceilings"]), file=sys.stderr)
 
@@ -225,12 +230,13 @@ def main():
         print("forward T=%d: %s" % (n, json.dumps({k: v for k, v in forwards[str(n)].items() if k != "rounds"})),
               file=sys.stderr)
     result["forward"] = forwards
+    save()
 
     plain = min(cfg["vocab_size"] - 16, 100000)  # ids clear of the special tokens at the end
     prefix = [(i * 7919 + 13) % plain for i in range(args.context)]
     suffix = [(i * 104729 + 7) % plain for i in range(8)]
     ids_text = lambda v: ",".join(map(str, v))
-    infills = []
+    infills = result["infill"] = []
     configs = [(32, "none", True), (32, "dual", True), (32, "dual", False), (8, "none", True), (8, "dual", True)]
     for steps, cache, graphs in configs:
         base = ["complete", "--model", args.model, "--device", idev, "--prefix-ids", ids_text(prefix),
@@ -259,11 +265,10 @@ def main():
             entry["torch_over_infilld"] = sorted(r["torch_eager_ms"] / r["infilld_ms"] for r in rounds)[len(rounds) // 2]
             entry["tokens_agree"] = r0["tokens_agree"]
         infills.append(entry)
+        save()
         print("infill steps=%d cache=%s graphs=%s: %s" % (steps, cache, graphs, json.dumps(
             {k: v for k, v in entry.items() if k != "rounds"})), file=sys.stderr)
-    result["infill"] = infills
-    with open(args.out, "w") as f:
-        json.dump(result, f, indent=2)
+    save()
 
 
 if __name__ == "__main__":

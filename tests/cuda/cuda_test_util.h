@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <random>
 #include <vector>
 
@@ -16,12 +17,15 @@ namespace infilld::test {
 
 namespace kc = kernels::cuda;
 
-// The sizes a test runs: the emulator takes small shapes, the GPU also the real ones.
 #ifdef INFILLD_CUDA_EMU
-inline constexpr bool kOnGpu = false;
+inline constexpr bool kEmulated = true;
 #else
-inline constexpr bool kOnGpu = true;
+inline constexpr bool kEmulated = false;
 #endif
+
+// The sizes a test runs: the emulator takes small shapes, the GPU also the real ones
+// (unless INFILLD_CUDA_TEST_SMALL is set: the runs under compute-sanitizer).
+inline bool big_shapes() { return !kEmulated && std::getenv("INFILLD_CUDA_TEST_SMALL") == nullptr; }
 
 struct Device {
   kc::Stream stream = kc::Stream::create().value();

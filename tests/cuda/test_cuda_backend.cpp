@@ -151,7 +151,7 @@ TEST_CASE("cuda backend: --device chooses, and a model that does not fit says so
   auto cpu = make_backend(model, Device::Cpu);
   REQUIRE(cpu.is_ok());
   CHECK(cpu->description == "cpu");
-  if (!test::kOnGpu) {  // the emulator's memory is a setting: make it too small
+  if (test::kEmulated) {  // the emulator's memory is a setting: make it too small
     setenv("INFILLD_CUDA_EMU_MEMORY_MB", "1", 1);
     auto none = make_backend(model, Device::Cuda);
     std::string reason;

@@ -33,7 +33,7 @@ constexpr DType kDtypes[] = {DType::F32, DType::BF16, DType::F16};
 TEST_CASE("cuda ops: embedding gathers rows in every stored dtype") {
   struct Case { int64_t V, H, n; bool gpu_only; };
   for (const Case& c : {Case{50, 96, 7, false}, Case{32000, 3584, 64, true}}) {
-    if (c.gpu_only && !kOnGpu) continue;
+    if (c.gpu_only && !big_shapes()) continue;
     for (DType t : kDtypes) {
       CAPTURE(c.H);
       CAPTURE(dtype_name(t));
@@ -55,7 +55,7 @@ TEST_CASE("cuda ops: embedding gathers rows in every stored dtype") {
 TEST_CASE("cuda ops: rmsnorm, with gathered rows and the cast to the matmul dtype") {
   struct Case { int64_t rows, dim; bool gather, gpu_only; };
   for (const Case& c : {Case{5, 96, false, false}, Case{4, 896, true, false}, Case{33, 3584, true, true}}) {
-    if (c.gpu_only && !kOnGpu) continue;
+    if (c.gpu_only && !big_shapes()) continue;
     for (DType t : kDtypes) {
       CAPTURE(c.dim);
       CAPTURE(dtype_name(t));
@@ -85,7 +85,7 @@ TEST_CASE("cuda ops: rmsnorm, with gathered rows and the cast to the matmul dtyp
 TEST_CASE("cuda ops: bias, rope and swiglu match their CPU twins") {
   struct Case { int64_t rows, heads, head_dim; bool gpu_only; };
   for (const Case& c : {Case{6, 2, 8, false}, Case{5, 3, 64, false}, Case{300, 28, 128, true}}) {
-    if (c.gpu_only && !kOnGpu) continue;
+    if (c.gpu_only && !big_shapes()) continue;
     CAPTURE(c.head_dim);
     Device d;
     const int64_t width = c.heads * c.head_dim;
@@ -138,7 +138,7 @@ TEST_CASE("cuda ops: fused attention under every mask, grouped-query, over a cac
       {32, 2080, 1000, 28, 4, 128, MaskKind::Full, 0, 1, true},
   };
   for (const Case& c : cases) {
-    if (c.gpu_only && !kOnGpu) continue;
+    if (c.gpu_only && !big_shapes()) continue;
     CAPTURE(c.T);
     CAPTURE(c.S);
     CAPTURE(c.D);
@@ -179,7 +179,7 @@ TEST_CASE("cuda ops: scoring rows gives the CPU scorer's token and score at temp
   struct Case { int64_t rows, V, n_choosable; int32_t ex0, ex1; bool gpu_only; };
   for (const Case& c : {Case{6, 300, 0, 299, -1, false}, Case{4, 1000, 990, 5, 17, false},
                         Case{32, 152064, 151665, 151666, -1, true}}) {
-    if (c.gpu_only && !kOnGpu) continue;
+    if (c.gpu_only && !big_shapes()) continue;
     Device d;
     std::vector<float> logits = normal_vector(static_cast<size_t>(c.rows * c.V), 11, 3.0f);
     logits[7] = logits[9] = 40.0f;                              // a tie in row 0: the lower id wins
@@ -221,7 +221,7 @@ TEST_CASE("cuda ops: scoring rows gives the CPU scorer's token and score at temp
 
 TEST_CASE("cuda ops: the reveal choice sorts like the CPU and applies count, threshold and factor") {
   for (int64_t n : {1, 5, 32, 100, 1024}) {
-    if (n > 100 && !kOnGpu) continue;
+    if (n > 100 && !big_shapes()) continue;
     CAPTURE(n);
     Device d;
     std::vector<float> scores(static_cast<size_t>(n));
@@ -264,7 +264,7 @@ TEST_CASE("cuda ops: the reveal choice sorts like the CPU and applies count, thr
 TEST_CASE("cuda ops: cuBLAS products in every stored dtype, with the residual fused") {
   struct Case { int64_t T, N, K; bool gpu_only; };
   for (const Case& c : {Case{3, 40, 24, false}, Case{32, 3584, 3584, true}, Case{64, 3584, 3584, true}}) {
-    if (c.gpu_only && !kOnGpu) continue;
+    if (c.gpu_only && !big_shapes()) continue;
     for (DType t : kDtypes) {
       CAPTURE(c.N);
       CAPTURE(dtype_name(t));
