@@ -8,6 +8,7 @@
 
 #include "kernels/cuda/attention.h"
 #include "kernels/cuda/common.cuh"
+#include "kernels/cuda/mask.cuh"
 
 namespace infilld::kernels::cuda {
 
@@ -16,20 +17,6 @@ namespace {
 constexpr int kRows = 8;                                 // query rows (warps) per block
 constexpr int kTile = 32;                                // keys per shared-memory tile
 constexpr int kSlices = kMaxAttentionHeadDim / 32;       // head-dimension slices per lane
-
-struct MaskArgs {
-  int kind;  // MaskKind
-  int64_t context_length, block_length;
-};
-
-// One past the last key the query at position q sees (AttentionMask::visible_end's twin).
-__device__ __forceinline__ int64_t visible_end(const MaskArgs& m, int64_t q, int64_t n_keys) {
-  if (m.kind == static_cast<int>(MaskKind::Full)) return n_keys;
-  if (m.kind == static_cast<int>(MaskKind::Causal) || q < m.context_length) return q + 1 < n_keys ? q + 1 : n_keys;
-  const int64_t len = m.block_length > 0 ? m.block_length : 1;
-  const int64_t end = m.context_length + ((q - m.context_length) / len + 1) * len;
-  return end < n_keys ? end : n_keys;
-}
 
 template <class Out>
 __global__ void __launch_bounds__(kRows * 32)
@@ -111,7 +98,7 @@ void attention(const AttentionArgs& a, StreamHandle stream) {
   if (s.n_queries <= 0 || s.n_keys <= 0) return;
   const size_t shared = static_cast<size_t>(kTile * (s.head_dim + 1) + kTile * s.head_dim + kRows * s.head_dim) *
                         sizeof(float);
-  const MaskArgs mask{static_cast<int>(a.mask.kind), a.mask.context_length, a.mask.block_length};
+  const MaskArgs mask = mask_args(a.mask);
   const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(s.head_dim)));
   with_dtype(a.out_dtype, [&](auto tag) {
     using Out = decltype(tag);

@@ -109,6 +109,17 @@ class Blas {
   Status gemm_xwt(DType dtype, int64_t T, int64_t N, int64_t K, const void* x, const void* w, float* y,
                   float beta) const;
 
+  // Float32 products batched over `batch` problems, row-major: c_b[M, N] = alpha a_b[M, K] .
+  // op(b_b), op(b) = b^T [N, K] when b_transposed, else b [K, N]; problem i's matrices start
+  // at a + i stride_a (and so on; a stride may be 0: one matrix shared by all). On the tensor
+  // cores in TF32 (10-bit mantissas in, float32 sums): the attention of long sequences.
+  struct Strided {
+    const float* data;
+    int64_t ld, stride;
+  };
+  Status gemm_batched_f32(bool b_transposed, int64_t M, int64_t N, int64_t K, float alpha, Strided a, Strided b,
+                          float* c, int64_t ldc, int64_t stride_c, int64_t batch) const;
+
  private:
   void* handle_ = nullptr;
   Buffer workspace_;

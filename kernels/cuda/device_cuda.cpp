@@ -133,6 +133,20 @@ Status Blas::gemm_xwt(DType dtype, int64_t T, int64_t N, int64_t K, const void* 
                     "matrix product");
 }
 
+Status Blas::gemm_batched_f32(bool b_transposed, int64_t M, int64_t N, int64_t K, float alpha, Strided a, Strided b,
+                              float* c, int64_t ldc, int64_t stride_c, int64_t batch) const {
+  // Column-major, cuBLAS's view: c^T [N, M] = op(b)^T . a^T; the row-major b is a column-major
+  // matrix already transposed, so b^T asks for no transpose and b for one.
+  const float beta = 0.0f;
+  return check_blas(
+      cublasGemmStridedBatchedEx(static_cast<cublasHandle_t>(handle_), b_transposed ? CUBLAS_OP_T : CUBLAS_OP_N,
+                                 CUBLAS_OP_N, static_cast<int>(N), static_cast<int>(M), static_cast<int>(K), &alpha,
+                                 b.data, CUDA_R_32F, static_cast<int>(b.ld), b.stride, a.data, CUDA_R_32F,
+                                 static_cast<int>(a.ld), a.stride, &beta, c, CUDA_R_32F, static_cast<int>(ldc), stride_c,
+                                 static_cast<int>(batch), CUBLAS_COMPUTE_32F_FAST_TF32, CUBLAS_GEMM_DEFAULT),
+      "batched matrix product");
+}
+
 Status Graph::begin_capture(StreamHandle stream) {
   return check(cudaStreamBeginCapture(raw(stream), cudaStreamCaptureModeThreadLocal), "starting a graph capture");
 }

@@ -5,6 +5,7 @@
 #include <numeric>
 
 #include "cuda_test_util.h"
+#include "engine/cuda/long_attention.h"
 #include "engine/denoise/schedule.h"
 #include "engine/denoise/scoring.h"
 #include "kernels/cpu/attention.h"
@@ -120,24 +121,32 @@ TEST_CASE("cuda ops: bias, rope and swiglu match their CPU twins") {
   }
 }
 
-TEST_CASE("cuda ops: fused attention under every mask, grouped-query, over a cache") {
-  struct Case {
-    int64_t T, S, offset, A, K, D;
-    MaskKind kind;
-    int64_t context, block;
-    bool gpu_only;
-  };
-  const Case cases[] = {
-      {9, 9, 0, 4, 2, 8, MaskKind::Full, 0, 1, false},
-      {9, 9, 0, 4, 2, 8, MaskKind::Causal, 0, 1, false},
-      {7, 40, 33, 2, 1, 16, MaskKind::Full, 0, 1, false},           // a cached block's rows
-      {20, 20, 0, 2, 2, 64, MaskKind::BlockCausal, 11, 4, false},   // context 11, blocks of 4
-      {5, 19, 14, 2, 1, 128, MaskKind::BlockCausal, 11, 4, false},  // the last rows over a context cache
-      {3, 35, 32, 1, 1, 256, MaskKind::Full, 0, 1, false},
-      {2048, 2048, 0, 28, 4, 128, MaskKind::Full, 0, 1, true},
-      {32, 2080, 1000, 28, 4, 128, MaskKind::Full, 0, 1, true},
-  };
-  for (const Case& c : cases) {
+namespace {
+
+struct AttentionCase {
+  int64_t T, S, offset, A, K, D;
+  MaskKind kind;
+  int64_t context, block;
+  bool gpu_only;
+};
+
+const AttentionCase kAttentionCases[] = {
+    {9, 9, 0, 4, 2, 8, MaskKind::Full, 0, 1, false},
+    {9, 9, 0, 4, 2, 8, MaskKind::Causal, 0, 1, false},
+    {7, 40, 33, 2, 1, 16, MaskKind::Full, 0, 1, false},           // a cached block's rows
+    {20, 20, 0, 2, 2, 64, MaskKind::BlockCausal, 11, 4, false},   // context 11, blocks of 4
+    {5, 19, 14, 2, 1, 128, MaskKind::BlockCausal, 11, 4, false},  // the last rows over a context cache
+    {3, 35, 32, 1, 1, 256, MaskKind::Full, 0, 1, false},
+    {2048, 2048, 0, 28, 4, 128, MaskKind::Full, 0, 1, true},
+    {32, 2080, 1000, 28, 4, 128, MaskKind::Full, 0, 1, true},
+    {300, 300, 0, 28, 4, 128, MaskKind::BlockCausal, 268, 32, true},
+};
+
+// Runs `route` (the fused kernel or the long attention) on every case and dtype against the
+// CPU's attention(); `tolerance` is added to the dtype's own.
+template <class Route>
+void check_attention_route(Route route, double tolerance) {
+  for (const AttentionCase& c : kAttentionCases) {
     if (c.gpu_only && !big_shapes()) continue;
     CAPTURE(c.T);
     CAPTURE(c.S);
@@ -168,11 +177,30 @@ TEST_CASE("cuda ops: fused attention under every mask, grouped-query, over a cac
       a.out_dtype = t;
       a.shape = shape;
       a.mask = mask;
-      kc::attention(a, d.s());
+      route(a, d);
       const auto got = as_f32(t, d.download<unsigned char>(out, q.size() * dtype_size(t)), q.size());
-      CHECK(max_rel_error(got, want, 0.05) < tolerance(t) + 1e-4);
+      CHECK(max_rel_error(got, want, 0.05) < test::tolerance(t) + tolerance);
     }
   }
+}
+
+}  // namespace
+
+TEST_CASE("cuda ops: fused attention under every mask, grouped-query, over a cache") {
+  check_attention_route([](const kc::AttentionArgs& a, Device& d) { kc::attention(a, d.s()); }, 1e-4);
+}
+
+TEST_CASE("cuda ops: the long attention through cuBLAS (TF32) matches the CPU") {
+  check_attention_route(
+      [](const kc::AttentionArgs& a, Device& d) {
+        auto blas = kc::Blas::create(d.s());
+        REQUIRE(blas);
+        const int64_t n = engine::cuda::long_attention_scratch(a.shape, a.out_dtype);
+        auto scratch = d.zeros(static_cast<size_t>(n) * 4);
+        REQUIRE(engine::cuda::long_attention(a, *blas, scratch.as<float>(), d.s()));
+        REQUIRE(d.stream.synchronize());
+      },
+      kEmulated ? 1e-4 : 2e-2);  // TF32 inputs keep 10 mantissa bits
 }
 
 TEST_CASE("cuda ops: scoring rows gives the CPU scorer's token and score at temperature 0") {

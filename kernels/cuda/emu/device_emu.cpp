@@ -143,6 +143,23 @@ Status Blas::gemm_xwt(DType dtype, int64_t T, int64_t N, int64_t K, const void* 
   return Status::ok();
 }
 
+Status Blas::gemm_batched_f32(bool b_transposed, int64_t M, int64_t N, int64_t K, float alpha, Strided a, Strided b,
+                              float* c, int64_t ldc, int64_t stride_c, int64_t batch) const {
+  submit([=] {
+    for (int64_t i = 0; i < batch; ++i)
+      for (int64_t m = 0; m < M; ++m)
+        for (int64_t n = 0; n < N; ++n) {
+          float acc = 0.0f;
+          for (int64_t k = 0; k < K; ++k) {
+            const float bv = b_transposed ? b.data[i * b.stride + n * b.ld + k] : b.data[i * b.stride + k * b.ld + n];
+            acc += a.data[i * a.stride + m * a.ld + k] * bv;
+          }
+          c[i * stride_c + m * ldc + n] = alpha * acc;
+        }
+  });
+  return Status::ok();
+}
+
 Status Graph::begin_capture(StreamHandle) {
   if (cuda_emu::g_capture != nullptr) return error("CUDA emulator: a graph capture is already running");
   cuda_emu::g_capture = new std::vector<cuda_emu::Work>();

@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 
+#include "engine/cuda/long_attention.h"
 #include "kernels/cuda/attention.h"
 #include "kernels/cuda/bias.h"
 #include "kernels/cuda/embedding.h"
@@ -51,7 +52,8 @@ Expected<std::unique_ptr<CudaForward>> CudaForward::create(const ModelConfig& c,
   auto info = kc::device_info(0);
   if (!info) return info.error();
   const int64_t weights = device_weight_bytes(w);
-  const int64_t working = kFitRows * bytes_per_row(c) + (64 << 20);
+  const int64_t working = kFitRows * bytes_per_row(c) + (64 << 20) +
+                          4 * (c.n_heads / c.n_kv_heads) * kFitRows * kFitRows;  // long attention's scores
   if (weights + working > info->free_bytes)
     return error("the model needs ", gib_text(weights + working), " on the GPU (weights ", gib_text(weights),
                  ", working memory for ", kFitRows, " positions ", gib_text(working), ") but ", info->name,
@@ -156,7 +158,11 @@ Status CudaForward::layers(std::span<const Sequence> seqs, const kernels::Attent
       a.out_dtype = L.wo.dtype;
       a.shape = kernels::AttentionShape{n, n_keys, seq.r0, c_.n_heads, c_.n_kv_heads, D};
       a.mask = mask;
-      kc::attention(a, s);
+      if (use_long_attention(a.shape)) {
+        INFILLD_TRY(long_attention(a, blas_, attn_scratch_.as<float>(), s));
+      } else {
+        kc::attention(a, s);
+      }
       row0 += n;
     }
     INFILLD_TRY(blas_.gemm_xwt(L.wo.dtype, T, H, QD, att_.data(), L.wo.data, x, 1.0f));  // x += att wo^T
@@ -188,6 +194,18 @@ Status CudaForward::run(std::span<const Sequence> seqs, const kernels::Attention
   for (int32_t r : head_rows)
     if (r < 0 || r >= T) return error("forward: LM head row ", r, " outside the ", T, " rows computed");
   INFILLD_TRY(ensure_rows(T, R));
+  // The long attention's scratch, for the largest sequence (before any graph is captured).
+  int64_t scratch = 0;
+  for (const Sequence& seq : seqs) {
+    const int64_t S = seq.cache != nullptr ? seq.cache->n_positions : seq.r1 - seq.r0;
+    const kernels::AttentionShape shape{seq.r1 - seq.r0, S, seq.r0, c_.n_heads, c_.n_kv_heads, c_.head_dim};
+    if (use_long_attention(shape))
+      for (const DeviceLayer& L : weights_.layers) scratch = std::max(scratch, long_attention_scratch(shape, L.wo.dtype));
+  }
+  if (static_cast<size_t>(scratch) * sizeof(float) > attn_scratch_.bytes()) {
+    graphs_.clear();
+    INFILLD_TRY(grow(attn_scratch_, static_cast<size_t>(scratch) * sizeof(float), "attention scores"));
+  }
 
   host_ids_.clear();
   host_positions_.clear();

@@ -1,0 +1,29 @@
+// Attention of long sequences through cuBLAS, on the tensor cores: per kv head, the scores of
+// its group of query heads in one batched TF32 product, the masked softmax kernel, and the
+// values' batched product. The fused kernel (kernels/cuda/attention.h) runs on the CUDA
+// cores and reads every key tile once per 8 query rows: right for a block's few rows, but a
+// 2,048-row forward would spend several times the matmuls' time in it.
+//
+// Which thread may call what: the engine worker thread that owns the stream and handle.
+#pragma once
+
+#include <cstdint>
+
+#include "kernels/cuda/attention.h"
+#include "kernels/cuda/device.h"
+
+namespace infilld::engine::cuda {
+
+// Whether a shape takes this route (many query rows).
+inline bool use_long_attention(const kernels::AttentionShape& s) { return s.n_queries >= 64; }
+
+// Scratch floats the route needs: one kv head's group of score matrices, and a float32 output
+// when the output dtype is not float32.
+int64_t long_attention_scratch(const kernels::AttentionShape& s, DType out_dtype);
+
+// What kernels::cuda::attention() computes (the same arguments), with `scratch` holding
+// long_attention_scratch() floats on the device.
+Status long_attention(const kernels::cuda::AttentionArgs& a, const kernels::cuda::Blas& blas, float* scratch,
+                      kernels::cuda::StreamHandle stream);
+
+}  // namespace infilld::engine::cuda
