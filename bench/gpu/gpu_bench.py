@@ -237,14 +237,19 @@ def main():
     suffix = [(i * 104729 + 7) % plain for i in range(8)]
     ids_text = lambda v: ",".join(map(str, v))
     infills = result["infill"] = []
-    configs = [(32, "none", True), (32, "dual", True), (32, "dual", False), (8, "none", True), (8, "dual", True)]
-    for steps, cache, graphs in configs:
+    # (steps, cache, CUDA graphs, attention through cuBLAS from this many rows; None: default)
+    configs = [(32, "none", True, None), (32, "dual", True, None), (32, "dual", False, None), (32, "dual", True, 1),
+               (8, "none", True, None), (8, "dual", True, None)]
+    for steps, cache, graphs, long_rows in configs:
         base = ["complete", "--model", args.model, "--device", idev, "--prefix-ids", ids_text(prefix),
                 "--suffix-ids", ids_text(suffix), "--max-tokens", "32", "--steps", str(steps), "--alg", "entropy",
                 "--schedule", "timestep", "--cache", cache, "--json", "--repeat", str(args.repeat)]
         rounds = []
         for _ in range(args.rounds):
-            out = json.loads(run_infilld(args, base, {} if graphs else {"INFILLD_CUDA_GRAPHS": "0"}))
+            env = {} if graphs else {"INFILLD_CUDA_GRAPHS": "0"}
+            if long_rows is not None:
+                env["INFILLD_CUDA_LONG_ATTENTION_ROWS"] = str(long_rows)
+            out = json.loads(run_infilld(args, base, env))
             ours = sorted(out["run_ms"][1:] or out["run_ms"])[len(out["run_ms"][1:] or out["run_ms"]) // 2]
             row = {"infilld_ms": ours, "forwards": out["stats"]["forwards"], "tokens": out["tokens"]}
             if cache == "none":  # the same algorithm in eager PyTorch (no cache: as the reference runs)
@@ -256,7 +261,8 @@ def main():
                 row["tokens_agree"] = sum(a == b for a, b in zip(tokens, out["tokens"])) / max(1, len(tokens))
             rounds.append(row)
         r0 = rounds[0]
-        entry = {"steps": steps, "cache": cache, "cuda_graphs": graphs, "context": args.context, "masks": 32,
+        entry = {"steps": steps, "cache": cache, "cuda_graphs": graphs, "long_attention_rows": long_rows or 64,
+                 "context": args.context, "masks": 32,
                  "infilld_ms": sorted(r["infilld_ms"] for r in rounds)[len(rounds) // 2],
                  "forwards": r0["forwards"], "rounds": rounds}
         entry["tokens_per_s"] = 32 * 1000.0 / entry["infilld_ms"]
@@ -266,7 +272,7 @@ def main():
             entry["tokens_agree"] = r0["tokens_agree"]
         infills.append(entry)
         save()
-        print("infill steps=%d cache=%s graphs=%s: %s" % (steps, cache, graphs, json.dumps(
+        print("infill steps=%d cache=%s graphs=%s long_rows=%s: %s" % (steps, cache, graphs, long_rows, json.dumps(
             {k: v for k, v in entry.items() if k != "rounds"})), file=sys.stderr)
     save()
 

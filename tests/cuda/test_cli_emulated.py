@@ -52,10 +52,14 @@ def main():
             ("llada f32, confidence in blocks", ("llada", "f32"), ["--max-tokens", "8", "--block-length", "4",
                                                                   "--steps", "4"]),
         ]
-        for name, key, extra in cases:
+        # Attention through cuBLAS for every row count, not only long ones.
+        cases.append(("dream f32, dual cache, cuBLAS attention", ("dream", "f32"),
+                      ["--max-tokens", "8", "--block-length", "4", "--cache", "dual"], {"INFILLD_CUDA_LONG_ATTENTION_ROWS": "1"}))
+        for name, key, extra, *env in cases:
             outs = {}
             for dev in ("cpu", "cuda"):
-                r = run(binary, ["complete", "--model", models[key], "--json", "--device", dev] + ids + extra)
+                r = run(binary, ["complete", "--model", models[key], "--json", "--device", dev] + ids + extra,
+                        env=env[0] if env else None)
                 outs[dev] = json.loads(r.stdout) if r.returncode == 0 else {"error": r.stderr}
             ok = "error" not in outs["cuda"] and "error" not in outs["cpu"]
             check(name + ": the same tokens on the device as on the CPU",

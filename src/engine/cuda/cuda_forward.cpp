@@ -73,6 +73,8 @@ Expected<std::unique_ptr<CudaForward>> CudaForward::create(const ModelConfig& c,
   INFILLD_TRY(f->stream_.synchronize());
   const char* graphs = std::getenv("INFILLD_CUDA_GRAPHS");
   f->use_graphs_ = graphs == nullptr || std::string_view(graphs) != "0";
+  const char* rows = std::getenv("INFILLD_CUDA_LONG_ATTENTION_ROWS");
+  f->long_rows_ = rows != nullptr && std::atoll(rows) > 0 ? std::atoll(rows) : kLongAttentionRows;
   return f;
 }
 
@@ -158,7 +160,7 @@ Status CudaForward::layers(std::span<const Sequence> seqs, const kernels::Attent
       a.out_dtype = L.wo.dtype;
       a.shape = kernels::AttentionShape{n, n_keys, seq.r0, c_.n_heads, c_.n_kv_heads, D};
       a.mask = mask;
-      if (use_long_attention(a.shape)) {
+      if (use_long_attention(a.shape, long_rows_)) {
         INFILLD_TRY(long_attention(a, blas_, attn_scratch_.as<float>(), s));
       } else {
         kc::attention(a, s);
@@ -199,7 +201,7 @@ Status CudaForward::run(std::span<const Sequence> seqs, const kernels::Attention
   for (const Sequence& seq : seqs) {
     const int64_t S = seq.cache != nullptr ? seq.cache->n_positions : seq.r1 - seq.r0;
     const kernels::AttentionShape shape{seq.r1 - seq.r0, S, seq.r0, c_.n_heads, c_.n_kv_heads, c_.head_dim};
-    if (use_long_attention(shape))
+    if (use_long_attention(shape, long_rows_))
       for (const DeviceLayer& L : weights_.layers) scratch = std::max(scratch, long_attention_scratch(shape, L.wo.dtype));
   }
   if (static_cast<size_t>(scratch) * sizeof(float) > attn_scratch_.bytes()) {

@@ -83,6 +83,7 @@ class CudaForward {
   std::map<GraphKey, kernels::cuda::Graph> graphs_;
   GraphKey last_key_{};
   bool use_graphs_ = true;
+  int64_t long_rows_ = 64;  // query rows from which attention goes through cuBLAS
   int32_t graphs_replayed_ = 0;
 };
 

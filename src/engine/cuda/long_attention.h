@@ -14,8 +14,10 @@
 
 namespace infilld::engine::cuda {
 
-// Whether a shape takes this route (many query rows).
-inline bool use_long_attention(const kernels::AttentionShape& s) { return s.n_queries >= 64; }
+// Whether a shape takes this route: from `min_rows` query rows on (64 by default;
+// INFILLD_CUDA_LONG_ATTENTION_ROWS sets it, for the benchmark that compares the routes).
+inline bool use_long_attention(const kernels::AttentionShape& s, int64_t min_rows) { return s.n_queries >= min_rows; }
+inline constexpr int64_t kLongAttentionRows = 64;
 
 // Scratch floats the route needs: one kv head's group of score matrices, and a float32 output
 // when the output dtype is not float32.
