@@ -4,7 +4,9 @@
 #include <ucontext.h>
 
 #include <cstdio>
+#include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
@@ -50,7 +52,9 @@ struct BlockRun {
 
 thread_local BlockRun* g_run = nullptr;
 thread_local std::vector<std::unique_ptr<char[]>> g_stacks;
-thread_local std::vector<unsigned char> g_dynamic_shared;
+// The block's dynamic shared memory, allocated at its exact size so that AddressSanitizer
+// catches a kernel reading or writing past it.
+thread_local std::unique_ptr<unsigned char[]> g_dynamic_shared;
 
 [[noreturn]] void die(const std::string& what) {
   std::fprintf(stderr, "cuda emulator: %s\n", what.c_str());
@@ -174,7 +178,7 @@ uint64_t shfl_idx_bits(uint64_t bits, int src_lane) {
   return exchange(bits, [src_lane](unsigned) { return static_cast<unsigned>(src_lane); });
 }
 
-void* dynamic_shared() { return g_dynamic_shared.data(); }
+void* dynamic_shared() { return g_dynamic_shared.get(); }
 
 void run_grid(dim3 grid, dim3 block, size_t shared_bytes, const std::function<void()>& body) {
   const unsigned n = block.x * block.y * block.z;
@@ -185,7 +189,8 @@ void run_grid(dim3 grid, dim3 block, size_t shared_bytes, const std::function<vo
   if (shared_bytes > kMaxSharedBytes) die("dynamic shared memory of " + std::to_string(shared_bytes) + " bytes");
   if (g_run != nullptr) die("a kernel launched from inside a kernel");
   while (g_stacks.size() < n) g_stacks.emplace_back(new char[kStackBytes]);
-  g_dynamic_shared.assign(shared_bytes + 16, 0xcd);  // poisoned: shared memory starts undefined
+  g_dynamic_shared.reset(new unsigned char[std::max<size_t>(shared_bytes, 1)]);
+  std::memset(g_dynamic_shared.get(), 0xcd, shared_bytes);  // poisoned: shared memory starts undefined
 
   BlockRun run;
   run.body = &body;
