@@ -79,26 +79,30 @@ using infilld::cuda_emu::dim3;
 
 inline void __syncthreads() { ::infilld::cuda_emu::syncthreads(); }
 
-template <class T>
-inline T __shfl_xor_sync(unsigned /*mask*/, T v, int lane_mask, int /*width*/ = 32) {
+namespace infilld::cuda_emu {
+
+// A warp shuffle of any value of up to 8 bytes, through the scheduler's exchange of bits.
+template <class T, class Exchange>
+inline T shuffle(T v, Exchange exchange) {
   static_assert(sizeof(T) <= 8);
   uint64_t bits = 0;
   std::memcpy(&bits, &v, sizeof(T));
-  bits = ::infilld::cuda_emu::shfl_xor_bits(bits, lane_mask);
+  bits = exchange(bits);
   T out;
   std::memcpy(&out, &bits, sizeof(T));
   return out;
 }
 
+}  // namespace infilld::cuda_emu
+
+template <class T>
+inline T __shfl_xor_sync(unsigned /*mask*/, T v, int lane_mask, int /*width*/ = 32) {
+  return ::infilld::cuda_emu::shuffle(v, [lane_mask](uint64_t b) { return ::infilld::cuda_emu::shfl_xor_bits(b, lane_mask); });
+}
+
 template <class T>
 inline T __shfl_sync(unsigned /*mask*/, T v, int src_lane, int /*width*/ = 32) {
-  static_assert(sizeof(T) <= 8);
-  uint64_t bits = 0;
-  std::memcpy(&bits, &v, sizeof(T));
-  bits = ::infilld::cuda_emu::shfl_idx_bits(bits, src_lane);
-  T out;
-  std::memcpy(&out, &bits, sizeof(T));
-  return out;
+  return ::infilld::cuda_emu::shuffle(v, [src_lane](uint64_t b) { return ::infilld::cuda_emu::shfl_idx_bits(b, src_lane); });
 }
 
 inline float rsqrtf(float x) { return 1.0f / std::sqrt(x); }
