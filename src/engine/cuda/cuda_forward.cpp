@@ -19,11 +19,14 @@ namespace {
 // Rows the working memory is sized for in the fit check: a 2,048-token context and its canvas.
 constexpr int64_t kFitRows = 2048;
 
-double gib(int64_t bytes) { return static_cast<double>(bytes) / double(1 << 30); }
-
-std::string gib_text(int64_t bytes) {
+// "15.23 GiB", or "96.0 MiB" below a GiB.
+std::string bytes_text(int64_t bytes) {
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%.2f GiB", gib(bytes));
+  if (bytes >= (int64_t{1} << 30)) {
+    std::snprintf(buf, sizeof buf, "%.2f GiB", static_cast<double>(bytes) / double(1 << 30));
+  } else {
+    std::snprintf(buf, sizeof buf, "%.1f MiB", static_cast<double>(bytes) / double(1 << 20));
+  }
   return buf;
 }
 
@@ -55,9 +58,9 @@ Expected<std::unique_ptr<CudaForward>> CudaForward::create(const ModelConfig& c,
   const int64_t working = kFitRows * bytes_per_row(c) + (64 << 20) +
                           4 * (c.n_heads / c.n_kv_heads) * kFitRows * kFitRows;  // long attention's scores
   if (weights + working > info->free_bytes)
-    return error("the model needs ", gib_text(weights + working), " on the GPU (weights ", gib_text(weights),
-                 ", working memory for ", kFitRows, " positions ", gib_text(working), ") but ", info->name,
-                 " has ", gib_text(info->free_bytes), " free of ", gib_text(info->total_bytes),
+    return error("the model needs ", bytes_text(weights + working), " on the GPU (weights ", bytes_text(weights),
+                 ", working memory for ", kFitRows, " positions ", bytes_text(working), ") but ", info->name,
+                 " has ", bytes_text(info->free_bytes), " free of ", bytes_text(info->total_bytes),
                  ": use --device cpu, a smaller model, or free GPU memory");
   std::unique_ptr<CudaForward> f(new CudaForward(c));
   f->device_ = *info;
