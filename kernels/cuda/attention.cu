@@ -22,7 +22,7 @@ template <class Out>
 __global__ void __launch_bounds__(kRows * 32)
     attention_kernel(const float* q, const float* k, const float* v, Out* out, int64_t T, int64_t S,
                      int64_t query_offset, int64_t n_heads, int64_t n_kv_heads, int64_t D, MaskArgs mask,
-                     float scale) {
+                     float scale, int64_t chunk, float* partial) {
   INFILLD_DYNAMIC_SHARED(float, smem);
   float* k_tile = smem;                         // [kTile, D + 1] (padded: lanes read different rows)
   float* v_tile = k_tile + kTile * (D + 1);     // [kTile, D]
@@ -45,7 +45,10 @@ __global__ void __launch_bounds__(kRows * 32)
 #pragma unroll
   for (int s = 0; s < kSlices; ++s) acc[s] = 0.0f;
 
-  for (int64_t j0 = 0; j0 < block_end; j0 += kTile) {
+  // This block's keys: split blockIdx.z of the visible range (all of it without splits).
+  const int64_t key_begin = static_cast<int64_t>(blockIdx.z) * chunk;
+  const int64_t key_end = key_begin + chunk < block_end ? key_begin + chunk : block_end;
+  for (int64_t j0 = key_begin; j0 < key_end; j0 += kTile) {
     __syncthreads();  // the previous tile is consumed (and q_rows written, the first time)
     for (int64_t i = threadIdx.x; i < kTile * D; i += blockDim.x) {
       const int64_t j = i / D, d = i % D, key = j0 + j;
@@ -83,6 +86,17 @@ __global__ void __launch_bounds__(kRows * 32)
     }
   }
   if (!active) return;
+  if (partial != nullptr) {  // a split: its running max, sum and unnormalised output
+    const int64_t row = (static_cast<int64_t>(blockIdx.z) * T + t) * n_heads + h;  // [splits, T, A]
+    float* p = partial + row * (D + 2);
+#pragma unroll
+    for (int s = 0; s < kSlices; ++s) {
+      const int64_t d = lane + 32 * s;
+      if (d < D) p[2 + d] = acc[s];
+    }
+    if (lane == 0) p[0] = running_max, p[1] = running_sum;
+    return;
+  }
   const float inv = running_sum > 0.0f ? 1.0f / running_sum : 0.0f;
 #pragma unroll
   for (int s = 0; s < kSlices; ++s) {
@@ -91,7 +105,37 @@ __global__ void __launch_bounds__(kRows * 32)
   }
 }
 
+// Merges the splits of one (row, head): out = sum_z acc_z e^(m_z - M) / sum_z l_z e^(m_z - M).
+template <class Out>
+__global__ void combine_kernel(const float* partial, int64_t T, int64_t n_heads, int64_t D, int64_t splits, Out* out) {
+  const int64_t t = blockIdx.x, h = blockIdx.y;
+  const auto part = [&](int64_t z) { return partial + ((z * T + t) * n_heads + h) * (D + 2); };
+  float m = -INFINITY;
+  for (int64_t z = 0; z < splits; ++z) m = fmaxf(m, part(z)[0]);
+  float l = 0.0f;
+  for (int64_t z = 0; z < splits; ++z) l += part(z)[1] * expf(part(z)[0] - m);
+  const float inv = l > 0.0f ? 1.0f / l : 0.0f;
+  for (int64_t d = threadIdx.x; d < D; d += blockDim.x) {
+    float sum = 0.0f;
+    for (int64_t z = 0; z < splits; ++z) sum += part(z)[2 + d] * expf(part(z)[0] - m);
+    out[t * n_heads * D + h * D + d] = from_float<Out>(sum * inv);
+  }
+}
+
 }  // namespace
+
+int64_t attention_splits(const AttentionShape& s, int multiprocessors) {
+  if (multiprocessors <= 0) return 1;
+  const int64_t blocks = blocks_for(s.n_queries, kRows) * s.n_heads;
+  const int64_t want = (4 * static_cast<int64_t>(multiprocessors) + blocks - 1) / blocks;  // about 4 waves
+  const int64_t most = s.n_keys / kSplitMinKeys;
+  return std::max<int64_t>(1, std::min(want, most));
+}
+
+int64_t attention_split_scratch(const AttentionShape& s, int multiprocessors) {
+  const int64_t splits = attention_splits(s, multiprocessors);
+  return splits > 1 ? splits * s.n_queries * s.n_heads * (s.head_dim + 2) : 0;
+}
 
 void attention(const AttentionArgs& a, StreamHandle stream) {
   const AttentionShape& s = a.shape;
@@ -100,14 +144,24 @@ void attention(const AttentionArgs& a, StreamHandle stream) {
                         sizeof(float);
   const MaskArgs mask = mask_args(a.mask);
   const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(s.head_dim)));
+  const int64_t splits = a.split_scratch != nullptr ? attention_splits(s, a.multiprocessors) : 1;
+  // Keys per split: whole tiles.
+  const int64_t chunk = splits > 1 ? (s.n_keys + splits * kTile - 1) / (splits * kTile) * kTile : s.n_keys;
+  float* partial = splits > 1 ? a.split_scratch : nullptr;
   with_dtype(a.out_dtype, [&](auto tag) {
     using Out = decltype(tag);
     auto* k = &attention_kernel<Out>;
     allow_shared_bytes(k, shared);
-    INFILLD_LAUNCH(k, dim3(blocks_for(s.n_queries, kRows), static_cast<unsigned>(s.n_heads)), dim3(kRows * 32), shared,
-                   stream)
+    INFILLD_LAUNCH(k,
+                   dim3(blocks_for(s.n_queries, kRows), static_cast<unsigned>(s.n_heads), static_cast<unsigned>(splits)),
+                   dim3(kRows * 32), shared, stream)
     (a.q, a.k, a.v, static_cast<Out*>(a.out), s.n_queries, s.n_keys, s.query_offset, s.n_heads, s.n_kv_heads,
-     s.head_dim, mask, scale);
+     s.head_dim, mask, scale, chunk, partial);
+    if (partial != nullptr) {
+      auto* c = &combine_kernel<Out>;
+      INFILLD_LAUNCH(c, dim3(static_cast<unsigned>(s.n_queries), static_cast<unsigned>(s.n_heads)), dim3(64), 0, stream)
+      (partial, s.n_queries, s.n_heads, s.head_dim, splits, static_cast<Out*>(a.out));
+    }
   });
 }
 

@@ -18,7 +18,20 @@ struct AttentionArgs {
   DType out_dtype = DType::F32;
   AttentionShape shape;      // T, S, query offset, A, K, D (kernels/cpu/attention.h)
   AttentionMask mask;        // full, causal or block-causal
+  // Split-key ("flash-decoding"): when few query rows would leave the multiprocessors idle,
+  // the keys are split over more blocks whose partial results a second kernel merges.
+  // split_scratch: attention_split_scratch() floats on the device, or null for no splits.
+  int multiprocessors = 0;
+  float* split_scratch = nullptr;
 };
+
+// Keys below which a split is not worth its merge.
+inline constexpr int64_t kSplitMinKeys = 64;
+
+// How many key splits a shape gets on `multiprocessors` SMs (about four waves of blocks),
+// and the scratch floats they need (0 without splits).
+int64_t attention_splits(const AttentionShape& shape, int multiprocessors);
+int64_t attention_split_scratch(const AttentionShape& shape, int multiprocessors);
 
 // The largest head dimension the kernel takes.
 inline constexpr int64_t kMaxAttentionHeadDim = 256;

@@ -140,6 +140,8 @@ const AttentionCase kAttentionCases[] = {
     {2048, 2048, 0, 28, 4, 128, MaskKind::Full, 0, 1, true},
     {32, 2080, 1000, 28, 4, 128, MaskKind::Full, 0, 1, true},
     {300, 300, 0, 28, 4, 128, MaskKind::BlockCausal, 268, 32, true},
+    {5, 300, 295, 2, 1, 16, MaskKind::Full, 0, 1, false},            // splits: few rows, many keys
+    {6, 290, 280, 2, 2, 32, MaskKind::BlockCausal, 280, 4, false},
 };
 
 // Runs `route` (the fused kernel or the long attention) on every case and dtype against the
@@ -188,6 +190,22 @@ void check_attention_route(Route route, double tolerance) {
 
 TEST_CASE("cuda ops: fused attention under every mask, grouped-query, over a cache") {
   check_attention_route([](const kc::AttentionArgs& a, Device& d) { kc::attention(a, d.s()); }, 1e-4);
+}
+
+TEST_CASE("cuda ops: fused attention with the keys split over blocks (flash-decoding)") {
+  int64_t split_shapes = 0;
+  check_attention_route(
+      [&](kc::AttentionArgs a, Device& d) {
+        a.multiprocessors = 132;
+        const int64_t n = kc::attention_split_scratch(a.shape, a.multiprocessors);
+        split_shapes += n > 0 ? 1 : 0;
+        auto scratch = d.zeros(static_cast<size_t>(std::max<int64_t>(n, 1)) * 4);
+        a.split_scratch = scratch.as<float>();
+        kc::attention(a, d.s());
+        REQUIRE(d.stream.synchronize());
+      },
+      1e-4);
+  CHECK(split_shapes >= 2 * 3);  // the two small split cases, in each dtype, did split
 }
 
 TEST_CASE("cuda ops: the long attention through cuBLAS (TF32) matches the CPU") {

@@ -56,7 +56,7 @@ Expected<DeviceInfo> device_info(int device) {
   info.name = "CUDA emulator (CPU, tests only)";
   info.total_bytes = cuda_emu::budget_bytes();
   info.free_bytes = info.total_bytes - cuda_emu::g_allocated;
-  info.multiprocessors = 1;
+  info.multiprocessors = 132;  // as an H200, so that launches pick the GPU's configurations
   info.compute_major = 9;
   info.compute_minor = 0;
   info.emulated = true;

@@ -163,6 +163,8 @@ Status CudaForward::layers(std::span<const Sequence> seqs, const kernels::Attent
       a.out_dtype = L.wo.dtype;
       a.shape = kernels::AttentionShape{n, n_keys, seq.r0, c_.n_heads, c_.n_kv_heads, D};
       a.mask = mask;
+      a.multiprocessors = device_.multiprocessors;
+      a.split_scratch = attn_scratch_.as<float>();
       if (use_long_attention(a.shape, long_rows_)) {
         INFILLD_TRY(long_attention(a, blas_, attn_scratch_.as<float>(), s));
       } else {
@@ -199,13 +201,17 @@ Status CudaForward::run(std::span<const Sequence> seqs, const kernels::Attention
   for (int32_t r : head_rows)
     if (r < 0 || r >= T) return error("forward: LM head row ", r, " outside the ", T, " rows computed");
   INFILLD_TRY(ensure_rows(T, R));
-  // The long attention's scratch, for the largest sequence (before any graph is captured).
+  // The attention's scratch (the long route's scores or the split keys' partial results),
+  // for the largest sequence, before any graph is captured.
   int64_t scratch = 0;
   for (const Sequence& seq : seqs) {
     const int64_t S = seq.cache != nullptr ? seq.cache->n_positions : seq.r1 - seq.r0;
     const kernels::AttentionShape shape{seq.r1 - seq.r0, S, seq.r0, c_.n_heads, c_.n_kv_heads, c_.head_dim};
-    if (use_long_attention(shape, long_rows_))
+    if (use_long_attention(shape, long_rows_)) {
       for (const DeviceLayer& L : weights_.layers) scratch = std::max(scratch, long_attention_scratch(shape, L.wo.dtype));
+    } else {
+      scratch = std::max(scratch, kc::attention_split_scratch(shape, device_.multiprocessors));
+    }
   }
   if (static_cast<size_t>(scratch) * sizeof(float) > attn_scratch_.bytes()) {
     graphs_.clear();

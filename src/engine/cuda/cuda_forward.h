@@ -73,7 +73,7 @@ class CudaForward {
   int64_t rows_ = 0, head_capacity_ = 0;
   kernels::cuda::Buffer ids_, positions_, rope_, x_, h_, q_, k_, v_, att_, gate_, up_, act_;
   kernels::cuda::Buffer head_index_, head_h_, logits_, tokens_, scores_, choice_;
-  kernels::cuda::Buffer attn_scratch_;  // the long attention's scores (long_attention.h)
+  kernels::cuda::Buffer attn_scratch_;  // attention scores (long_attention.h) or split-key partials
   int64_t last_head_rows_ = 0;
   std::vector<int32_t> host_ids_, host_positions_;
   std::vector<int32_t> host_choice_;
