@@ -115,7 +115,11 @@ void Server::on_request(const Message& m) {
   }
   if (m.method == "textDocument/inlineCompletion") return request_completion(m, false);
   if (m.method == "textDocument/completion") return request_completion(m, true);
-  if (m.method == "infilld/stats") return reply(m.id, stats_.to_json());
+  if (m.method == "infilld/stats") {
+    nlohmann::json stats = stats_.to_json();
+    stats["device"] = host_.backend();  // where the model runs; empty until one is loaded
+    return reply(m.id, stats);
+  }
   if (m.method == "workspace/executeCommand") {
     auto result = execute_command(m.params);
     if (!result) return reply_error(m.id, ErrorCode::InvalidParams, result.message());

@@ -39,7 +39,9 @@ def case_initialize(k):
     nonzero = [key for key in STATS_KEYS if key != "forwards" and s[key] != 0]
     if nonzero or s["latencyMs"]["count"] != 0:
         problems.append("fresh stats not zero: %s" % json.dumps(s))
-    extra = sorted(set(s) - set(STATS_KEYS) - {"latencyMs"})
+    if not (s.get("device") in ("", "cpu") or str(s.get("device")).startswith("cuda: ")):
+        problems.append("stats device %r" % s.get("device"))
+    extra = sorted(set(s) - set(STATS_KEYS) - {"latencyMs", "device"})
     if extra:
         problems.append("stats keys not in docs/lsp.md: %s" % extra)
     finish(c)
