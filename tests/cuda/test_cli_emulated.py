@@ -13,7 +13,10 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "parity"))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "tools"))
+sys.path.insert(0, os.path.join(HERE, "..", "lsp"))
 import harness  # noqa: E402
+import transcript_harness as lsp  # noqa: E402
+from lsp_client import LspClient  # noqa: E402
 import tiny_checkpoint  # noqa: E402
 
 failures = []
@@ -98,12 +101,29 @@ def main():
         check("a model too big for the GPU: auto runs on the CPU and says why", auto.returncode == 0
               and json.loads(auto.stdout)["device"] == "cpu" and "running on the CPU" in auto.stderr,
               auto.stdout[:200] + auto.stderr)
+        # The language server with the "device" setting: the same suggestion on the device.
+        items, devices = {}, {}
+        for dev in ("cpu", "cuda"):
+            with LspClient([binary, "lsp", "--model", models[("dream", "f32")]]) as c:
+                lsp.initialize(c, {"device": dev, "maxTokens": 6, "debounceMs": 0, "seed": 1}, timeout=60)
+                uri = "file://" + src
+                lsp.open_doc(c, uri, "def add(a, b):\n    return \n\nprint(add(1, 2))\n", language="python")
+                rid = lsp.inline(c, uri, {"line": 1, "character": 11})
+                items[dev] = c.wait_response(rid, 300).get("result")
+                devices[dev] = c.call("infilld/stats", timeout=30).get("result", {}).get("device")
+                c.call("shutdown", timeout=30)
+                c.notify("exit")
+                c.wait_exit(10)
+        check("the language server's device setting: the same suggestion, and stats name the device",
+              items["cpu"] == items["cuda"] and devices["cpu"] == "cpu"
+              and str(devices["cuda"]).startswith("cuda: CUDA emulator"), json.dumps([items, devices])[:500])
+
         bad = run(binary, ["complete", "--model", models[("dream", "f32")], "--device", "tpu"] + ids)
         check("an unknown device is a clear error", bad.returncode == 2 and "unknown device 'tpu'" in bad.stderr,
               bad.stderr)
     finally:
         cleanup()
-    print("%d passed, %d failed" % (len(cases) * 2 + 6 - len(failures), len(failures)))
+    print("%d passed, %d failed" % (len(cases) * 2 + 7 - len(failures), len(failures)))
     return 1 if failures else 0
 
 
