@@ -28,7 +28,9 @@ import time
 import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools"))
 import forward_vs_torch  # noqa: E402  (the eager forward, shared with the CPU comparison)
+import reference_denoise  # noqa: E402  (the schedules' arithmetic)
 
 F = torch.nn.functional
 
@@ -107,14 +109,6 @@ def ceilings(device):
     return {"copy_gb_per_s": 2 * (1 << 30) / copy_ms / 1e6, "bf16_tflops": 2 * 8192 ** 3 / mm_ms / 1e9}
 
 
-def timestep_count(n, j, steps, eps):
-    if j >= steps - 1:
-        return n
-    t = 1 + (eps - 1) * j / steps
-    s = 1 + (eps - 1) * (j + 1) / steps
-    return int(math.floor(n * (1 - s / t)))
-
-
 def eager_infill(model, cfg, prefix, suffix, n_masks, steps, device, eps=1e-3):
     """Dream's denoising loop (infilld's defaults for the family), temperature 0: canvas
     [bos] prefix masks suffix [eos], row p-1 predicts p, entropy scores, timestep counts."""
@@ -136,7 +130,7 @@ def eager_infill(model, cfg, prefix, suffix, n_masks, steps, device, eps=1e-3):
         x0 = logits.argmax(dim=-1)
         score = (logp.exp() * logp).nan_to_num(0.0).sum(-1)  # sum p log p
         order = torch.sort(score, descending=True, stable=True).indices
-        k = timestep_count(masked.numel(), j, steps, eps)
+        k = reference_denoise.count_timestep(j, steps, eps, masked.numel())
         ids[masked[order[:k]]] = x0[order[:k]]
         span = ids[begin:begin + n_masks].tolist()
         final = span[: span.index(mask)] if mask in span else span

@@ -97,15 +97,7 @@ inline Stored store_as(DType t, const std::vector<float>& v) {
 // Device output in dtype `t` (n elements) as float32.
 inline std::vector<float> as_f32(DType t, const std::vector<unsigned char>& bytes, size_t n) {
   std::vector<float> out(n);
-  for (size_t i = 0; i < n; ++i) {
-    if (t == DType::F32) {
-      std::memcpy(&out[i], bytes.data() + 4 * i, 4);
-    } else {
-      uint16_t h;
-      std::memcpy(&h, bytes.data() + 2 * i, 2);
-      out[i] = t == DType::BF16 ? kernels::bf16_to_f32(h) : kernels::f16_to_f32(h);
-    }
-  }
+  kernels::to_f32(t, bytes.data(), static_cast<int64_t>(n), out.data());
   return out;
 }
 

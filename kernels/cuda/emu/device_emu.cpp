@@ -121,22 +121,12 @@ Expected<Blas> Blas::create(StreamHandle) {
 
 Blas::~Blas() = default;
 
-namespace {
-
-float element(DType t, const void* base, int64_t i) {
-  if (t == DType::F32) return static_cast<const float*>(base)[i];
-  const uint16_t h = static_cast<const uint16_t*>(base)[i];
-  return t == DType::BF16 ? bf16_to_f32(h) : f16_to_f32(h);
-}
-
-}  // namespace
-
 Status Blas::gemm_xwt(DType dtype, int64_t T, int64_t N, int64_t K, const void* x, const void* w, float* y,
                       float beta) const {
   // The CPU engine's own matmul stands in for cuBLAS (y = x w^T with w in its dtype).
   submit([=] {
     std::vector<float> xf(static_cast<size_t>(T * K)), out(static_cast<size_t>(T * N));
-    for (int64_t i = 0; i < T * K; ++i) xf[i] = element(dtype, x, i);
+    kernels::to_f32(dtype, x, T * K, xf.data());
     kernels::matmul(xf.data(), T, kernels::Weight{dtype, w, N, K}, out.data());
     for (int64_t i = 0; i < T * N; ++i) y[i] = beta == 0.0f ? out[i] : out[i] + beta * y[i];
   });
