@@ -36,9 +36,12 @@ std::vector<ModelCandidate> default_model_candidates() {
     out.push_back({"user data dir", fs::path(home) / ".local" / "share" / tail});
   if (fs::path bin = executable_dir(); !bin.empty())
     out.push_back({"installed", bin.parent_path() / "share" / tail});
+  fs::path source;
 #ifdef INFILLD_SOURCE_DIR
-  out.push_back({"source tree", fs::path(INFILLD_SOURCE_DIR) / "models" / "default"});
+  source = INFILLD_SOURCE_DIR;
 #endif
+  if (const char* dir = env_or_null("INFILLD_SOURCE_DIR")) source = dir;
+  if (!source.empty()) out.push_back({"source tree", source / "models" / "default"});
   return out;
 }
 

@@ -4,7 +4,9 @@
 //   3. the user's data dir: $XDG_DATA_HOME/infilld/models/default
 //      (else ~/.local/share/infilld/models/default)
 //   4. the installed model: <prefix>/share/infilld/models/default, beside <prefix>/bin/infilld
-//   5. the source tree's models/default (the model shipped in this repository)
+//   5. the source tree's models/default (the model shipped in this repository): the tree
+//      the binary was built from, or $INFILLD_SOURCE_DIR when set (tests use it to point
+//      at a tree without a model)
 // 1 and 2 are taken as given (a wrong folder is the loader's clear error); 3-5 count only
 // when the folder holds a config.json.
 #pragma once

@@ -1,5 +1,5 @@
 // The loader against the text files of real published checkpoints in ../shared/data
-// (configs, indexes, tokenizers; no weights). Skips cleanly when ../shared is absent.
+// (configs, indexes, tokenizers; no weights). Skips (tests/skip.h) when ../shared is absent.
 #include <doctest/doctest.h>
 
 #include <filesystem>
@@ -9,6 +9,7 @@
 #include "engine/models/architecture.h"
 #include "engine/models/tensor_names.h"
 #include "engine/tokenizer/tokenizer.h"
+#include "../skip.h"
 
 using namespace infilld::engine;
 namespace fs = std::filesystem;
@@ -19,7 +20,7 @@ fs::path real_dir(const char* name) { return fs::path(INFILLD_SHARED_DIR) / "dat
 
 bool skip_without(const fs::path& dir) {
   if (fs::exists(dir / "config.json")) return false;
-  MESSAGE("skipped: " << dir.string() << " is absent");
+  infilld::test::skip(dir.string() + " is absent");
   return true;
 }
 

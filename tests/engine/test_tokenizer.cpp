@@ -2,7 +2,8 @@
 //
 // Real vectors: llama.cpp's Qwen2 test strings with the ids of the reference Hugging Face
 // tokenizer, checked with the Qwen2.5-Coder tokenizer.json and with Dream's vocab.json +
-// merges.txt (from INFILLD_SHARED_DIR; those cases skip cleanly when it is absent).
+// merges.txt (from INFILLD_SHARED_DIR; those cases, or their parts, skip when it is absent:
+// tests/skip.h).
 // Everything else checks properties with small tokenizers written here.
 #include <doctest/doctest.h>
 
@@ -21,6 +22,7 @@
 
 #include "engine/tokenizer/byte_level.h"
 #include "engine/tokenizer/tokenizer.h"
+#include "../skip.h"
 
 namespace {
 
@@ -46,11 +48,11 @@ void write_file(const fs::path& path, const std::string& text) {
   file << text;
 }
 
-// A real tokenizer, loaded once per process; nullptr (after a "skipped" message) when the
-// shared folder is absent. A folder that is present but does not load is a failure.
+// A real tokenizer, loaded once per process; nullptr (after a skip) when the shared folder
+// is absent. A folder that is present but does not load is a failure.
 const Tokenizer* real_tokenizer(const fs::path& dir) {
   if (!fs::exists(dir)) {
-    MESSAGE("skipped: " << dir.string() << " is absent");
+    infilld::test::skip(dir.string() + " is absent");
     return nullptr;
   }
   static std::map<std::string, Expected<Tokenizer>> cache;
@@ -164,7 +166,7 @@ std::vector<std::string> roundtrip_samples() {
 
 TEST_CASE("tokenizer: Qwen2 test vectors match the Hugging Face ids (tokenizer.json and vocab.json + merges.txt)") {
   if (!fs::exists(kVectors.string() + ".inp")) {
-    MESSAGE("skipped: " << kVectors.string() << ".inp is absent");
+    infilld::test::skip(kVectors.string() + ".inp is absent");
     return;
   }
   const std::string inputs = slurp(kVectors.string() + ".inp");

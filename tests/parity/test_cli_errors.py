@@ -20,7 +20,7 @@ outside.
 
     test_cli_errors.py --infilld PATH [--workdir DIR] [--only SUBSTRING]
 
-Prints `ok`/`FAIL` lines, then the last line `N passed, M failed`; exit 1 on failure.
+Prints `ok`/`FAIL` lines, then the last line `N passed, M failed, 0 skipped`; exit 1 on failure.
 """
 import json
 import os
@@ -296,8 +296,7 @@ def main(argv=None):
                     failed += 1
     finally:
         cleanup()
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return harness.summary(passed, failed)
 
 
 if __name__ == "__main__":

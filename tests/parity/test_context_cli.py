@@ -4,13 +4,16 @@ exit 0, the right language, a shape, and (the budget being ample) prefix + suffi
 the file split at the cursor.
 
     test_context_cli.py --infilld PATH
-Ends with the line `N passed, M failed`; exit status 1 on failure.
+Ends with the line `N passed, M failed, 0 skipped`; exit status 1 on failure.
 """
 import argparse
 import os
 import subprocess
 import sys
 import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
 
 FILES = {
     "c": ("main.c", "#include <stdio.h>\n\nint main(void) {\n    int x = 1;\n    \n    return x;\n}\n", (5, 5)),
@@ -85,8 +88,7 @@ def main():
         else:
             print("FAIL with-definitions exit %d %r %r" % (proc.returncode, proc.stdout[:400], proc.stderr))
             failed += 1
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return harness.summary(passed, failed)
 
 
 if __name__ == "__main__":

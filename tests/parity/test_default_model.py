@@ -97,8 +97,8 @@ def main(argv=None):
         fa = runs["one token per forward"].get("stats", {}).get("forwards", 0)
         fb = runs["parallel"].get("stats", {}).get("forwards", 0)
         check("parallel decoding takes no more forwards (%d vs %d)" % (fb, fa), 0 < fb <= fa)
-    print("%d passed, %d failed" % (results.count(True), results.count(False)))
-    return 0 if results and all(results) else 1
+    status = harness.summary(results.count(True), results.count(False))
+    return status if results else 1
 
 
 if __name__ == "__main__":

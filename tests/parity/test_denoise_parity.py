@@ -30,7 +30,7 @@ the caches are approximate by design).
 
 One line per case (`ok <case> tokens=[...] steps ours/ref ...` / `FAIL <case> ...`), a
 fixture check that threshold decoding revealed several tokens in one step somewhere,
-then the last line `N passed, M failed`; exit status 1 if any failed.
+then the last line `N passed, M failed, 0 skipped`; exit status 1 if any failed.
 """
 import json
 import math
@@ -273,8 +273,7 @@ def main(argv=None):
                 failed += 1
     finally:
         cleanup()
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return harness.summary(passed, failed)
 
 
 if __name__ == "__main__":

@@ -14,8 +14,9 @@ shared/data/checkpoints that has a model.safetensors.index.json (skipped when ab
 
     test_parity.py --infilld PATH [--workdir DIR] [--only SUBSTRING] [--checkpoints DIR]
 
-One line per case (`ok <case> maxdiff=...` / `FAIL <case> ...` / `skipped <case> ...`),
-then the last line `N passed, M failed[, K skipped]`; exit status 1 if any failed.
+One line per case (`ok <case> maxdiff=...` / `FAIL <case> ...` / `skipped <case>: why`),
+then the last line `N passed, M failed, K skipped`; exit status 1 if any failed. With
+INFILLD_REQUIRE_ALL=1 a skipped case is a failure (tests/parity/harness.py).
 """
 import os
 import re
@@ -156,8 +157,10 @@ def main(argv=None):
             if a.only and a.only not in name:
                 continue
             if kwargs is None:
-                print("skipped %s (%s)" % (name, skip), flush=True)
-                skipped += 1
+                if harness.skip_case(name, skip):
+                    skipped += 1
+                else:
+                    failed += 1
                 continue
             try:
                 text = run_case(binary, workdir, name, kwargs, a.timeout)
@@ -172,11 +175,7 @@ def main(argv=None):
                 failed += 1
     finally:
         cleanup()
-    summary = "%d passed, %d failed" % (passed, failed)
-    if skipped:
-        summary += ", %d skipped" % skipped
-    print(summary)
-    return 1 if failed else 0
+    return harness.summary(passed, failed, skipped)
 
 
 if __name__ == "__main__":

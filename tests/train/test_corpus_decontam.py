@@ -5,7 +5,8 @@ Python module; SAFIM programs inside C++ and Python files; generic names with ot
 bodies and real standard-library code untouched.
 
     test_corpus_decontam.py [--bench-data DIR]    (default: ../shared/data)
-Skips (exit 0) when the benchmark data is absent. Ends with `N passed, M failed`.
+Skips (`skipped: why`, exit 0; with INFILLD_REQUIRE_ALL=1 a failure) when the benchmark
+data is absent. Ends with `N passed, M failed, 0 skipped`.
 """
 import argparse
 import gzip
@@ -15,7 +16,9 @@ import sys
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(REPO, "tools", "train"))
+sys.path.insert(0, os.path.join(REPO, "tests", "parity"))
 import decontam  # noqa: E402
+import harness  # noqa: E402
 
 CLEAN_BEFORE = '''import os
 
@@ -53,9 +56,7 @@ def main():
     a = ap.parse_args()
     bench = decontam.load_benchmarks(a.bench_data)
     if bench is None:
-        print("skipped: no benchmark data at %s" % a.bench_data)
-        print("0 passed, 0 failed")
-        return 0
+        return harness.skip_all("no benchmark data at %s" % a.bench_data)
     passed = failed = 0
 
     def expect(ok, name, detail=""):
@@ -94,14 +95,14 @@ def main():
         expect(out is None and records and records[0]["kind"] == "file",
                "SAFIM %s program drops its file" % lang, repr(records))
 
-    for path in ("/usr/lib/python3.11/textwrap.py", "/usr/lib/python3.11/heapq.py"):
-        if os.path.exists(path):
-            with open(path, encoding="utf-8") as f:
-                text = f.read()
-            out, records = decontam.check(bench, text, "python")
-            expect(out == text and not records, "stdlib %s untouched" % path, repr(records))
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    import heapq
+    import textwrap
+    for path in (textwrap.__file__, heapq.__file__):  # the running Python's own stdlib
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+        out, records = decontam.check(bench, text, "python")
+        expect(out == text and not records, "stdlib %s untouched" % path, repr(records))
+    return harness.summary(passed, failed)
 
 
 if __name__ == "__main__":

@@ -1,14 +1,15 @@
 // device.h on the CUDA emulator (tests only): device memory is host memory with a budget
 // (INFILLD_CUDA_EMU_MEMORY_MB, default 4096, so that the "does not fit" path can be tested),
-// streams run their work at once, cuBLAS's product is the CPU engine's matmul, and a graph is
-// the list of work recorded while it was captured, replayed in order.
+// streams run their work at once, and a graph is the list of work recorded while it was
+// captured, replayed in order. cuBLAS is a plain loop written here (its own dtype decoding,
+// float32 sums in index order, TF32 rounding for the batched products), independent of the
+// CPU engine's matmul, so that "the device equals the CPU" compares two computations.
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <vector>
 
-#include "kernels/cpu/convert.h"
-#include "kernels/cpu/matmul.h"
 #include "kernels/cuda/device.h"
 #include "kernels/cuda/emu/emu.h"
 #include "kernels/cuda/emu/scheduler.h"
@@ -36,6 +37,46 @@ void submit(Work w) {
   }
 }
 
+// Element i of a matrix stored in `dtype` (F32, BF16 or F16), as float32; decoded here rather
+// than with kernels/cpu so that the emulated cuBLAS shares no code with the CPU engine.
+float element(DType dtype, const void* data, int64_t i) {
+  if (dtype == DType::F32) {
+    float f;
+    std::memcpy(&f, static_cast<const unsigned char*>(data) + 4 * i, 4);
+    return f;
+  }
+  uint16_t h;
+  std::memcpy(&h, static_cast<const unsigned char*>(data) + 2 * i, 2);
+  if (dtype == DType::BF16) {  // the high half of a float32
+    const uint32_t bits = static_cast<uint32_t>(h) << 16;
+    float f;
+    std::memcpy(&f, &bits, 4);
+    return f;
+  }
+  // F16: 1 sign, 5 exponent (bias 15), 10 mantissa bits.
+  const int exponent = (h >> 10) & 0x1f;
+  const int mantissa = h & 0x3ff;
+  float magnitude;
+  if (exponent == 0x1f)
+    magnitude = mantissa != 0 ? NAN : INFINITY;
+  else if (exponent == 0)
+    magnitude = std::ldexp(static_cast<float>(mantissa), -24);  // subnormal: m 2^-24
+  else
+    magnitude = std::ldexp(static_cast<float>(1024 + mantissa), exponent - 25);
+  return (h & 0x8000) != 0 ? -magnitude : magnitude;
+}
+
+// A float32 rounded to TF32 (10 explicit mantissa bits): to nearest, ties away from zero (PTX's
+// cvt.rna.tf32.f32); infinities and NaN pass through. cuBLAS does not document its rounding,
+// so this gives the size of TF32's error, not the GPU's exact bits.
+float to_tf32(float f) {
+  uint32_t bits;
+  std::memcpy(&bits, &f, 4);
+  if ((bits & 0x7f800000u) != 0x7f800000u) bits = (bits + 0x1000u) & 0xffffe000u;
+  std::memcpy(&f, &bits, 4);
+  return f;
+}
+
 }  // namespace
 
 void launch(dim3 grid, dim3 block, size_t shared_bytes, std::function<void()> body) {
@@ -47,6 +88,8 @@ void launch(dim3 grid, dim3 block, size_t shared_bytes, std::function<void()> bo
 namespace infilld::kernels::cuda {
 
 using cuda_emu::submit;
+using cuda_emu::element;
+using cuda_emu::to_tf32;
 
 int device_count() { return 1; }
 
@@ -123,18 +166,25 @@ Blas::~Blas() = default;
 
 Status Blas::gemm_xwt(DType dtype, int64_t T, int64_t N, int64_t K, const void* x, const void* w, float* y,
                       float beta) const {
-  // The CPU engine's own matmul stands in for cuBLAS (y = x w^T with w in its dtype).
+  // cublasGemmEx with CUBLAS_COMPUTE_32F: the stored values exactly, float32 sums; y is not
+  // read when beta is 0 (as cuBLAS: it may hold anything).
+  if (dtype != DType::F32 && dtype != DType::BF16 && dtype != DType::F16)
+    return error("CUDA emulator: no matrix product in ", dtype_name(dtype));
   submit([=] {
-    std::vector<float> xf(static_cast<size_t>(T * K)), out(static_cast<size_t>(T * N));
-    kernels::to_f32(dtype, x, T * K, xf.data());
-    kernels::matmul(xf.data(), T, kernels::Weight{dtype, w, N, K}, out.data());
-    for (int64_t i = 0; i < T * N; ++i) y[i] = beta == 0.0f ? out[i] : out[i] + beta * y[i];
+    for (int64_t t = 0; t < T; ++t)
+      for (int64_t n = 0; n < N; ++n) {
+        float acc = 0.0f;
+        for (int64_t k = 0; k < K; ++k) acc += element(dtype, x, t * K + k) * element(dtype, w, n * K + k);
+        float& out = y[t * N + n];
+        out = beta == 0.0f ? acc : acc + beta * out;
+      }
   });
   return Status::ok();
 }
 
 Status Blas::gemm_batched_f32(bool b_transposed, int64_t M, int64_t N, int64_t K, float alpha, Strided a, Strided b,
                               float* c, int64_t ldc, int64_t stride_c, int64_t batch) const {
+  // CUBLAS_COMPUTE_32F_FAST_TF32: both inputs rounded to TF32, float32 sums.
   submit([=] {
     for (int64_t i = 0; i < batch; ++i)
       for (int64_t m = 0; m < M; ++m)
@@ -142,7 +192,7 @@ Status Blas::gemm_batched_f32(bool b_transposed, int64_t M, int64_t N, int64_t K
           float acc = 0.0f;
           for (int64_t k = 0; k < K; ++k) {
             const float bv = b_transposed ? b.data[i * b.stride + n * b.ld + k] : b.data[i * b.stride + k * b.ld + n];
-            acc += a.data[i * a.stride + m * a.ld + k] * bv;
+            acc += to_tf32(a.data[i * a.stride + m * a.ld + k]) * to_tf32(bv);
           }
           c[i * stride_c + m * ldc + n] = alpha * acc;
         }
