@@ -24,12 +24,9 @@ Expected<std::vector<int>> parse_counts(const std::string& text) {
   size_t start = 0;
   while (start <= text.size()) {
     const size_t comma = std::min(text.find(',', start), text.size());
-    const std::string part = text.substr(start, comma - start);
-    char* end = nullptr;
-    const long n = std::strtol(part.c_str(), &end, 10);
-    if (part.empty() || *end != '\0' || n <= 0 || n > 1 << 20)
-      return error("--positions: expected positive counts separated by commas, found \"", part, "\"");
-    counts.push_back(static_cast<int>(n));
+    auto n = parse_integer("--positions (counts separated by commas)", text.substr(start, comma - start), 1, 1 << 20);
+    if (!n) return n.error();
+    counts.push_back(static_cast<int>(*n));
     start = comma + 1;
   }
   return counts;
@@ -52,7 +49,9 @@ int cmd_bench(Args args) {
   if (!dir) return fail(dir.message());
   auto counts = parse_counts(flags->get("positions").value_or("32,512"));
   if (!counts) return fail(counts.message());
-  const int repeat = std::max(1, std::atoi(flags->get("repeat").value_or("5").c_str()));
+  auto repeat_flag = flags->integer("repeat", 5, 1, 100000);
+  if (!repeat_flag) return fail(repeat_flag.message());
+  const int repeat = static_cast<int>(*repeat_flag);
 
   auto model = engine::Model::load(*dir);
   if (!model) return fail(model.message());
@@ -60,7 +59,9 @@ int cmd_bench(Args args) {
   if (!backend) return fail(backend.message());
   // --scored N: each forward runs as a denoising step on the device does: the LM head and
   // the scoring only on the last N rows, nothing but the chosen tokens back to the host.
-  const int scored = std::max(0, std::atoi(flags->get("scored").value_or("0").c_str()));
+  auto scored_flag = flags->integer("scored", 0, 0, 1 << 20);
+  if (!scored_flag) return fail(scored_flag.message());
+  const int scored = static_cast<int>(*scored_flag);
   engine::DecodeOptions step_options;
   step_options.policy = engine::Policy::Entropy;
   if (scored > 0 && !backend->model->reveals_on_device(step_options))

@@ -24,17 +24,14 @@
 
 #include "cli/commands.h"
 #include "cli/device_flag.h"
+#include "cli/file_plan.h"
 #include "cli/flags.h"
 #include "cli/location.h"
-#include "cli/other_files.h"
 #include "cli/model_dir.h"
 #include "cli/show_completion.h"
 #include "common/mapped_file.h"
-#include "context/postprocess.h"
-#include "lsp/completion_plan.h"
-#include "context/prompt.h"
+#include "completion/settings.h"
 #include "context/shape.h"
-#include "context/syntax_tree.h"
 #include "engine/denoise/denoiser.h"
 #include "engine/model.h"
 #include "engine/tokenizer/tokenizer.h"
@@ -94,64 +91,34 @@ Expected<Context> read_context(const Flags& flags) {
   return ctx;
 }
 
-// Lays the flags over the family's defaults.
-Expected<DecodeOptions> read_options(const Flags& flags, DecodeOptions o) {
-  auto number = [&](std::string_view name, auto& target) -> Status {
-    auto v = flags.get(name);
-    if (!v) return Status::ok();
-    char* end = nullptr;
-    const double d = std::strtod(v->c_str(), &end);
-    if (v->empty() || *end != '\0') return error("--", name, ": expected a number, found \"", *v, "\"");
-    using T = std::decay_t<decltype(target)>;
-    if constexpr (std::is_integral_v<T>) {
-      if (d != static_cast<double>(static_cast<long long>(d)) || d < -1e9 || d > 1e9)
-        return error("--", name, ": expected an integer, found \"", *v, "\"");
-    }
-    target = static_cast<T>(d);
-    return Status::ok();
-  };
-  INFILLD_TRY(number("max-tokens", o.max_tokens));
-  INFILLD_TRY(number("steps", o.steps));
-  INFILLD_TRY(number("block-length", o.block_length));
-  INFILLD_TRY(number("temperature", o.temperature));
-  INFILLD_TRY(number("top-k", o.top_k));
-  INFILLD_TRY(number("top-p", o.top_p));
-  INFILLD_TRY(number("seed", o.seed));
-  INFILLD_TRY(number("eps", o.eps));
-  INFILLD_TRY(number("max-length", o.max_length));
-  if (flags.has("threshold")) {
-    double t = 0;
-    INFILLD_TRY(number("threshold", t));
-    o.threshold = t;
-  }
-  if (flags.has("factor")) {
-    double f = 0;
-    INFILLD_TRY(number("factor", f));
-    o.factor = f;
-  }
-  if (auto alg = flags.get("alg")) {
-    auto p = engine::parse_policy(*alg);
-    if (!p) return p.error();
-    o.policy = *p;
-  }
-  if (auto schedule = flags.get("schedule")) {
-    auto s = engine::parse_schedule(*schedule);
-    if (!s) return s.error();
-    o.schedule = *s;
-  }
-  if (auto cache = flags.get("cache")) {
-    auto c = engine::parse_cache_mode(*cache);
-    if (!c) return c.error();
-    o.cache = *c;
-  }
-  if (flags.has("deadline-ms")) {
-    double ms = 0;
-    INFILLD_TRY(number("deadline-ms", ms));
-    if (ms < 0) return error("--deadline-ms must be >= 0");
-    o.deadline = std::chrono::steady_clock::now() + std::chrono::microseconds(static_cast<int64_t>(ms * 1000));
-  }
+// The completion settings given as flags (--max-tokens...), read through the one settings
+// table the language server reads its keys from (completion/settings.h).
+Expected<completion::Settings> read_settings(const Flags& flags) {
+  completion::Settings settings;
+  for (const completion::SettingDoc& d : completion::setting_docs())
+    if (auto v = d.flag.empty() ? std::nullopt : flags.get(d.flag))
+      INFILLD_TRY(completion::apply_flag(settings, d.flag, *v));
+  return settings;
+}
+
+// The family's defaults with the settings laid over them.
+Expected<DecodeOptions> request_options(const completion::Settings& settings, const DecodeOptions& family) {
+  DecodeOptions o = completion::decode_options(settings, family);
+  if (settings.max_tokens > 0) o.max_tokens = settings.max_tokens;
+  if (settings.deadline_ms > 0)
+    o.deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(settings.deadline_ms);
   INFILLD_TRY(engine::validate(o));
   return o;
+}
+
+// Every flag `complete` takes: its own, and the settings table's.
+FlagSpec complete_flags() {
+  FlagSpec spec{.with_value = {"model", "prefix-file", "suffix-file", "prefix-ids", "suffix-ids", "language", "with",
+                               "repeat"},
+                .boolean = {"stdin", "json", "raw", "show"}};
+  for (const completion::SettingDoc& d : completion::setting_docs())
+    if (!d.flag.empty()) spec.with_value.emplace(d.flag);
+  return spec;
 }
 
 nlohmann::json stats_json(const engine::DenoiseStats& s) {
@@ -168,12 +135,10 @@ nlohmann::json stats_json(const engine::DenoiseStats& s) {
 }  // namespace
 
 int cmd_complete(Args args) {
-  auto flags = Flags::parse(
-      args, {.with_value = {"model", "prefix-file", "suffix-file", "prefix-ids", "suffix-ids", "max-tokens", "steps",
-                            "alg", "schedule", "threshold", "factor", "block-length", "temperature", "top-k", "top-p",
-                            "seed", "cache", "deadline-ms", "eps", "max-length", "language", "budget", "with", "device", "repeat"},
-             .boolean = {"stdin", "json", "raw", "show"}});
+  auto flags = Flags::parse(args, complete_flags());
   if (!flags) return fail(flags.message());
+  auto settings = read_settings(*flags);
+  if (!settings) return fail(settings.message());
   auto ctx = read_context(*flags);
   if (!ctx) return fail(ctx.message());
   if (flags->has("show") && (ctx->ids || flags->has("json")))
@@ -182,45 +147,31 @@ int cmd_complete(Args args) {
   if (!dir) return fail(dir.message());
   auto model = engine::Model::load(*dir);
   if (!model) return fail(model.message());
-  auto options = read_options(*flags, engine::family_defaults(model->config(), model->checkpoint().generation_config()));
+  auto options = request_options(*settings, engine::family_defaults(model->config(), model->checkpoint().generation_config()));
   if (!options) return fail(options.message());
 
   engine::InfillRequest request;
   request.options = *options;
   const engine::Tokenizer* tokenizer = model->tokenizer();
+  const engine::CanvasSpec spec = engine::canvas_spec(model->config(), tokenizer ? tokenizer->vocab_size() : 0);
   context::Shape shape;
   const context::Language* language = nullptr;
-  if (ctx->ids) {
+  if (ctx->ids) {  // ids: no plan, so the canvas is checked here
     request.prefix = std::move(ctx->prefix_ids);
     request.suffix = std::move(ctx->suffix_ids);
+    const int64_t length =
+        static_cast<int64_t>(request.prefix.size() + request.suffix.size()) + engine::canvas_overhead(spec, request.options);
+    if (length > model->config().max_positions)
+      return fail("the prompt needs " + std::to_string(length) + " positions but the model takes at most " +
+                  std::to_string(model->config().max_positions));
   } else {
-    if (tokenizer == nullptr) return fail(dir->string() + ": no tokenizer files (tokenizer.json or vocab.json + merges.txt)");
     // The context engine: the language, the shape at the cursor (a script's request is
     // explicit: never silenced), windows under the token budget, other files in front.
-    const std::string full = ctx->prefix + ctx->suffix;
-    language = &context::language_for(flags->get("language").value_or(""), ctx->path);
-    std::optional<context::SyntaxTree> tree;
-    if (language->grammar != nullptr)
-      if (auto parsed = context::SyntaxTree::parse(*language, full)) tree = std::move(*parsed);
-    context::SnippetRing ring;
-    context::DefinitionIndex definitions;
-    if (auto with = flags->get("with"))
-      if (Status s = read_other_files(*with, ring, definitions); !s) return fail(s.message());
-    lsp::PlanInput in{.text = full,
-                      .cursor = ctx->prefix.size(),
-                      .tree = tree ? &*tree : nullptr,
-                      .language = language,
-                      .path = ctx->path,
-                      .explicit_request = true,
-                      .tokenizer = tokenizer,
-                      .max_positions = model->config().max_positions,
-                      .prompt = {},
-                      .max_tokens = flags->has("max-tokens") ? request.options.max_tokens : 0,
-                      .ring = &ring,
-                      .definitions = &definitions};
-    in.prompt.budget = std::atoi(flags->get("budget").value_or("2048").c_str());
-    auto plan = lsp::plan_completion(in);
-    if (!plan) return fail(plan.message());
+    auto planned = plan_file({.prefix = ctx->prefix, .suffix = ctx->suffix, .path = ctx->path}, *flags, *settings,
+                             *model, spec, request.options.max_length);
+    if (!planned) return fail(planned.message());
+    language = planned->language;
+    completion::Plan* plan = &planned->plan;
     shape = plan->shape;
     if (shape.kind == context::ShapeKind::None) {  // nothing fits here (e.g. code to the right)
       if (flags->has("json"))
@@ -234,17 +185,13 @@ int cmd_complete(Args args) {
     request.prefix = std::move(plan->prefix_ids);
     request.suffix = std::move(plan->suffix_ids);
   }
-  const int64_t length = static_cast<int64_t>(request.prefix.size() + request.suffix.size()) + request.options.max_tokens + 2;
-  if (length > model->config().max_positions)
-    return fail("the prompt needs " + std::to_string(length) + " positions but the model takes at most " +
-                std::to_string(model->config().max_positions));
-
   auto backend = backend_for(*flags, *model);
   if (!backend) return fail(backend.message());
   // --repeat N (benchmarks): the same completion N times; the last is printed and --json
   // lists every run's milliseconds (the first carries the warm-up).
-  const int repeat = std::max(1, std::atoi(flags->get("repeat").value_or("1").c_str()));
-  const engine::CanvasSpec spec = engine::canvas_spec(model->config(), tokenizer ? tokenizer->vocab_size() : 0);
+  auto repeat_flag = flags->integer("repeat", 1, 1, 100000);
+  if (!repeat_flag) return fail(repeat_flag.message());
+  const int repeat = static_cast<int>(*repeat_flag);
   std::vector<double> run_ms;
   Expected<engine::InfillResult> result = engine::denoise(*backend->model, spec, request);
   for (int r = 0; result && r < repeat; ++r) {
@@ -255,11 +202,12 @@ int cmd_complete(Args args) {
 
   std::string text;
   if (tokenizer != nullptr) {
-    auto decoded = tokenizer->decode(result->tokens);
+    auto decoded = ctx->ids || flags->has("raw")
+                       ? tokenizer->decode(result->tokens)
+                       : completion::finish_completion(*tokenizer, result->tokens, ctx->prefix, ctx->suffix, shape.kind,
+                                                       language);
     if (!decoded) return fail(decoded.message());
     text = std::move(*decoded);
-    if (!ctx->ids && !flags->has("raw"))
-      text = context::postprocess({lsp::printable_prefix(text), ctx->prefix, ctx->suffix, shape.kind, language});
   }
   if (flags->has("json")) {
     nlohmann::json out = {{"text", text},

@@ -1,70 +1,70 @@
 // infilld context FILE:LINE:COL: the prompt that would be sent, for debugging: the language,
 // the completion shape at the cursor, and the prefix and suffix windows with their token
-// counts (counted with the model's tokenizer; without a model, bytes / 4 as an estimate).
-#include <algorithm>
+// counts. It plans exactly as `infilld complete` and the language server do (cli/file_plan.h,
+// completion/plan.h), with the same model (its tokenizer counts, its canvas layout and
+// context length bound the budget) and the same settings (--budget, --prefix-share...).
 #include <cstdio>
-#include <cstdlib>
-#include <optional>
 #include <string>
 
 #include "cli/commands.h"
+#include "cli/file_plan.h"
 #include "cli/flags.h"
 #include "cli/location.h"
-#include "cli/other_files.h"
-#include "context/prompt.h"
+#include "cli/model_dir.h"
+#include "completion/settings.h"
 #include "context/shape.h"
-#include "context/syntax_tree.h"
-#include "engine/tokenizer/tokenizer.h"
+#include "engine/model.h"
 
 namespace infilld::cli {
 
 int cmd_context(Args args) {
-  auto flags = Flags::parse(args, {.with_value = {"model", "language", "budget", "with"}, .boolean = {"explicit"}});
+  FlagSpec spec{.with_value = {"model", "language", "with"}, .boolean = {"explicit"}};
+  for (const auto* key : {"budget", "prefix-share", "snippet-share", "max-tokens", "max-length"}) spec.with_value.emplace(key);
+  auto flags = Flags::parse(args, spec);
   if (!flags) return fail(flags.message());
   if (flags->positional().size() != 1) return fail("usage: infilld context FILE:LINE:COL [--model DIR] [--budget N] [--with FILE,...]");
+  completion::Settings settings;
+  for (const auto* key : {"budget", "prefix-share", "snippet-share", "max-tokens", "max-length"})
+    if (auto v = flags->get(key))
+      if (Status s = completion::apply_flag(settings, key, *v); !s) return fail(s.message());
   auto fc = read_file_cursor(flags->positional()[0]);
   if (!fc) return fail(fc.message());
-
-  // Only the model's tokenizer is needed, to count tokens.
-  std::optional<engine::Tokenizer> tokenizer;
-  std::string counter_name = "bytes / 4 (no --model: an estimate)";
-  const char* env = std::getenv("INFILLD_MODEL");
-  if (auto dir = flags->get("model"); dir || (env != nullptr && *env != '\0')) {
-    auto loaded = engine::Tokenizer::load(dir ? *dir : std::string(env));
-    if (!loaded) return fail(loaded.message());
-    tokenizer.emplace(std::move(*loaded));
-    counter_name = "the model's tokenizer";
-  }
-  auto count = [&](std::string_view s) -> int64_t {
-    return tokenizer ? static_cast<int64_t>(tokenizer->encode(s).size()) : static_cast<int64_t>((s.size() + 3) / 4);
+  auto dir = resolve_model_dir(*flags);
+  if (!dir) return fail(dir.message());
+  auto model = engine::Model::load(*dir);
+  if (!model) return fail(model.message());
+  const engine::Tokenizer* tokenizer = model->tokenizer();
+  const engine::CanvasSpec canvas = engine::canvas_spec(model->config(), tokenizer ? tokenizer->vocab_size() : 0);
+  const std::string prefix = fc->text.substr(0, fc->cursor), suffix = fc->text.substr(fc->cursor);
+  auto plan_as = [&](bool explicit_request) {
+    return plan_file({.prefix = prefix, .suffix = suffix, .path = fc->path, .explicit_request = explicit_request}, *flags,
+                     settings, *model, canvas, settings.max_length.value_or(0));
   };
-
-  const context::Language& language = context::language_for(flags->get("language").value_or(""), fc->path);
-  std::optional<context::SyntaxTree> tree;
-  if (language.grammar != nullptr) {
-    auto parsed = context::SyntaxTree::parse(language, fc->text);
-    if (!parsed) return fail(parsed.message());
-    tree = std::move(*parsed);
-  }
-  const auto shape = context::completion_shape(fc->text, fc->cursor, tree ? &*tree : nullptr, flags->has("explicit"));
-  context::PromptOptions options;
-  options.budget = std::max(1, std::atoi(flags->get("budget").value_or("2048").c_str()));
-  auto prompt = context::build_prompt(fc->text, fc->cursor, tree ? &*tree : nullptr, count, options);
-  if (auto with = flags->get("with"))
-    if (Status s = add_other_files(prompt, *with, fc->path, language, count,
-                                   static_cast<int64_t>(double(options.budget) * options.snippet_share));
-        !s)
-      return fail(s.message());
+  auto planned = plan_as(flags->has("explicit"));
+  if (!planned) return fail(planned.message());
+  const context::Shape automatic = planned->plan.shape;
+  // Where an editor's automatic request gets nothing, show what an explicit one (and
+  // `infilld complete`) would send.
+  if (automatic.kind == context::ShapeKind::None) planned = plan_as(true);
+  if (!planned) return fail(planned.message());
+  const completion::Plan& plan = planned->plan;
+  const context::Prompt& prompt = plan.prompt;
 
   std::printf("file       %s (byte %zu)\n", fc->path.c_str(), fc->cursor);
-  std::printf("language   %s%s\n", std::string(language.name).c_str(),
-              tree && tree->has_error() ? " (the file has syntax errors)" : "");
-  std::printf("shape      %s: %s; canvas %d tokens\n", std::string(context::shape_name(shape.kind)).c_str(),
-              shape.reason.c_str(), shape.max_tokens);
-  std::printf("tokens     %s; budget %lld: prefix %lld%s, suffix %lld%s\n", counter_name.c_str(),
-              static_cast<long long>(options.budget), static_cast<long long>(prompt.prefix_tokens),
+  std::printf("model      %s\n", dir->string().c_str());
+  std::printf("language   %s%s\n", std::string(planned->language->name).c_str(),
+              planned->tree && planned->tree->has_error() ? " (the file has syntax errors)" : "");
+  if (automatic.kind == context::ShapeKind::None)
+    std::printf("shape      none: %s (an automatic request sends nothing); when asked explicitly:\n",
+                automatic.reason.c_str());
+  std::printf("shape      %s: %s; canvas %d tokens\n", std::string(context::shape_name(plan.shape.kind)).c_str(),
+              plan.shape.reason.c_str(), plan.max_tokens);
+  if (plan.shape.kind == context::ShapeKind::None) return 0;  // nothing is sent even when asked
+  std::printf("tokens     budget %lld: prefix %lld%s, suffix %lld%s; the request takes %lld of the model's %lld positions\n",
+              static_cast<long long>(settings.budget), static_cast<long long>(prompt.prefix_tokens),
               prompt.prefix_cut ? " (cut)" : "", static_cast<long long>(prompt.suffix_tokens),
-              prompt.suffix_cut ? " (cut)" : "");
+              prompt.suffix_cut ? " (cut)" : "", static_cast<long long>(plan.positions),
+              static_cast<long long>(model->config().max_positions));
   std::printf("kept       %zu line(s) before the prefix window (imports, enclosing headers)\n", prompt.kept.size());
   std::printf("snippets   %zu from other files (%lld tokens)", prompt.snippets.size(),
               static_cast<long long>(prompt.snippet_tokens));

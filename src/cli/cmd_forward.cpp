@@ -35,13 +35,11 @@ int cmd_forward(Args args) {
   // after it are blocks of the model's block length.
   kernels::AttentionMask mask{model->config().attention, 0, 1};
   if (mask.kind == kernels::MaskKind::BlockCausal) {
-    auto c = flags->get("context-length");
-    if (!c) return fail("this model attends block-causally: give --context-length N (the tokens up to <|middle|>)");
-    char* end = nullptr;
-    const long long n = std::strtoll(c->c_str(), &end, 10);
-    if (c->empty() || *end != '\0' || n < 1 || n > static_cast<long long>(ids->size()))
-      return fail("--context-length: expected 1 to " + std::to_string(ids->size()) + ", found \"" + *c + "\"");
-    mask.context_length = n;
+    if (!flags->has("context-length"))
+      return fail("this model attends block-causally: give --context-length N (the tokens up to <|middle|>)");
+    auto n = flags->integer("context-length", 0, 1, static_cast<int64_t>(ids->size()));
+    if (!n) return fail(n.message());
+    mask.context_length = *n;
     mask.block_length = model->config().block_length;
   } else if (flags->has("context-length")) {
     return fail("--context-length is for block-causal models (infilld FIM); this one attends fully");

@@ -5,6 +5,7 @@
 // stdout carries only protocol messages; logs go to stderr, or to --log FILE.
 #include <cstdio>
 #include <cstdlib>
+#include <limits>
 
 #include <uv.h>
 
@@ -23,12 +24,9 @@ int cmd_lsp(Args args) {
   if (auto log = flags->get("log"))
     if (std::freopen(log->c_str(), "a", stderr) == nullptr) return fail("--log " + *log + ": cannot open the file");
   size_t max_body = lsp::kDefaultMaxBody;
-  if (auto m = flags->get("max-message-bytes")) {
-    char* end = nullptr;
-    const long long v = std::strtoll(m->c_str(), &end, 10);
-    if (m->empty() || *end != '\0' || v < 1024) return fail("--max-message-bytes: expected an integer >= 1024, found \"" + *m + "\"");
-    max_body = static_cast<size_t>(v);
-  }
+  auto max_message = flags->integer("max-message-bytes", static_cast<int64_t>(max_body), 1024, std::numeric_limits<int64_t>::max());
+  if (!max_message) return fail(max_message.message());
+  max_body = static_cast<size_t>(*max_message);
   lsp::ServerOptions options;
   // No model is not an error here: initializationOptions may name one.
   if (auto dir = resolve_model_dir(*flags)) options.model_dir = dir->string();
@@ -36,11 +34,10 @@ int cmd_lsp(Args args) {
   uv_loop_t loop;
   uv_loop_init(&loop);
   Expected<std::unique_ptr<lsp::Transport>> transport = error("no transport");
-  if (auto port = flags->get("port")) {
-    char* end = nullptr;
-    const long p = std::strtol(port->c_str(), &end, 10);
-    if (port->empty() || *end != '\0' || p < 0 || p > 65535) return fail("--port: expected 0 to 65535, found \"" + *port + "\"");
-    transport = lsp::Transport::tcp(&loop, static_cast<int>(p), max_body);
+  if (flags->has("port")) {
+    auto port = flags->integer("port", 0, 0, 65535);
+    if (!port) return fail(port.message());
+    transport = lsp::Transport::tcp(&loop, static_cast<int>(*port), max_body);
     if (transport) std::fprintf(stderr, "infilld: listening on 127.0.0.1:%d\n", (*transport)->port());
   } else {
     transport = lsp::Transport::stdio(&loop, max_body);

@@ -1,6 +1,8 @@
 #include "cli/flags.h"
 
 #include <charconv>
+#include <cmath>
+#include <limits>
 
 namespace infilld::cli {
 
@@ -48,6 +50,54 @@ std::optional<std::string> Flags::get(std::string_view name) const {
 }
 
 bool Flags::has(std::string_view name) const { return values_.find(name) != values_.end(); }
+
+Expected<int64_t> Flags::integer(std::string_view name, int64_t fallback, int64_t lo, int64_t hi) const {
+  auto v = get(name);
+  return v ? parse_integer("--" + std::string(name), *v, lo, hi) : Expected<int64_t>(fallback);
+}
+
+Expected<double> Flags::number(std::string_view name, double fallback, double lo, double hi) const {
+  auto v = get(name);
+  return v ? parse_number("--" + std::string(name), *v, lo, hi) : Expected<double>(fallback);
+}
+
+namespace {
+
+// "from 1 to 100", ">= 0", "<= 5" or "" for the whole range of the type.
+template <typename T>
+std::string range_text(T lo, T hi) {
+  const bool low = lo != std::numeric_limits<T>::lowest(), high = hi != std::numeric_limits<T>::max();
+  auto str = [](T v) {
+    std::string s = std::to_string(v);
+    if constexpr (std::is_floating_point_v<T>) {  // 0.500000 -> 0.5
+      s.erase(s.find_last_not_of('0') + 1);
+      if (s.back() == '.') s.pop_back();
+    }
+    return s;
+  };
+  if (low && high) return " from " + str(lo) + " to " + str(hi);
+  if (low) return " >= " + str(lo);
+  if (high) return " <= " + str(hi);
+  return "";
+}
+
+}  // namespace
+
+Expected<int64_t> parse_integer(std::string_view what, std::string_view text, int64_t lo, int64_t hi) {
+  int64_t v = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (text.empty() || ec != std::errc() || ptr != text.data() + text.size() || v < lo || v > hi)
+    return error(what, ": expected an integer", range_text(lo, hi), ", found \"", text, "\"");
+  return v;
+}
+
+Expected<double> parse_number(std::string_view what, std::string_view text, double lo, double hi) {
+  double v = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (text.empty() || ec != std::errc() || ptr != text.data() + text.size() || !std::isfinite(v) || v < lo || v > hi)
+    return error(what, ": expected a number", range_text(lo, hi), ", found \"", text, "\"");
+  return v;
+}
 
 Expected<std::vector<int32_t>> parse_token_ids(std::string_view flag, std::string_view text) {
   std::vector<int32_t> ids;

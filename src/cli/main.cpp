@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "completion/settings.h"
 #ifdef INFILLD_HAVE_CUDA
 #include "engine/cuda/register.h"
 #endif
@@ -20,49 +21,65 @@ int fail(std::string_view message) {
 
 namespace {
 
-constexpr const char* kUsage =
-    "usage: infilld <command> [options]\n"
-    "       infilld                           with stdin a pipe: the language server on stdio\n"
-    "       infilld --version\n"
-    "\n"
-    "commands:\n"
-    "  complete FILE:LINE:COL | --prefix-file P [--suffix-file S] | --stdin | --prefix-ids IDS\n"
-    "           [--model DIR] [--json] [--raw] [--max-tokens N] [--steps N]\n"
-    "           [--alg confidence|margin|entropy|random] [--schedule timestep|even]\n"
-    "           [--threshold T | --factor F] [--block-length L] [--temperature T]\n"
-    "           [--top-k K] [--top-p P] [--seed S] [--cache none|prefix|dual] [--deadline-ms MS]\n"
-    "           [--device auto|cpu|cuda] [--repeat N]\n"
-    "           [--language ID] [--budget N] [--with FILE,...] [--max-length N]\n"
-    "                                         fill the middle; prints it (or JSON with stats)\n"
-    "  context FILE:LINE:COL [--model DIR] [--budget N] [--with FILE,...] [--explicit]\n"
-    "                                         the prompt that would be sent, with token counts\n"
-    "  lsp [--stdio | --port N] [--model DIR] [--log FILE] [--max-message-bytes N]\n"
-    "                                         the language server (docs/lsp.md); stdio by default\n"
-    "  info --model DIR                       architecture, size, dtype, mask id, shift convention\n"
-    "  forward --model DIR --tokens 1,2,3 --out logits.npy\n"
-    "                                         run one forward pass, write float32 logits [T, vocab]\n"
-    "  tokenize --model DIR [--verbose] TEXT  print token ids (needs only the tokenizer files)\n"
-    "  tokenize --model DIR --decode IDS      print the text of ids (comma or space separated)\n"
-    "  bench forward --model DIR [--positions 32,512] [--repeat 5]\n"
-    "                                         time the forward pass, one JSON line per count\n"
-    "\n"
-    "The model folder is a Hugging Face checkpoint folder (config.json, tokenizer files,\n"
-    "model.safetensors or shards with model.safetensors.index.json).\n";
-
+// Each command's synopsis: `infilld CMD --help` prints its own, `infilld --help` all of them.
 struct Command {
   std::string_view name;
   int (*run)(Args);
+  std::string_view synopsis;
+  std::string (*details)() = nullptr;  // more for `infilld CMD --help`
 };
 
 constexpr Command kCommands[] = {
-    {"info", cmd_info},
-    {"forward", cmd_forward},
-    {"tokenize", cmd_tokenize},
-    {"bench", cmd_bench},
-    {"complete", cmd_complete},
-    {"context", cmd_context},
-    {"lsp", cmd_lsp},
+    {"complete", cmd_complete,
+     "  complete FILE:LINE:COL | --prefix-file P [--suffix-file S] | --stdin | --prefix-ids IDS\n"
+     "           [--model DIR] [--json | --show] [--raw] [--language ID] [--with FILE,...] [--repeat N]\n"
+     "           [--max-tokens N] [--budget N] [--alg A] [--device D] ... (complete --help lists them)\n"
+     "                                         fill the middle; prints it (or JSON with stats)\n",
+     infilld::completion::settings_help},
+    {"context", cmd_context,
+     "  context FILE:LINE:COL [--model DIR] [--budget N] [--with FILE,...] [--explicit]\n"
+     "                                         the prompt that would be sent, with token counts\n"},
+    {"lsp", cmd_lsp,
+     "  lsp [--stdio | --port N] [--model DIR] [--log FILE] [--max-message-bytes N]\n"
+     "                                         the language server (docs/lsp.md); stdio by default\n"},
+    {"info", cmd_info, "  info --model DIR                       architecture, size, dtype, mask id, shift convention\n"},
+    {"forward", cmd_forward,
+     "  forward --model DIR --tokens 1,2,3 --out logits.npy [--context-length N]\n"
+     "                                         run one forward pass, write float32 logits [T, vocab]\n"},
+    {"tokenize", cmd_tokenize,
+     "  tokenize --model DIR [--verbose] TEXT  print token ids (needs only the tokenizer files)\n"
+     "  tokenize --model DIR --decode IDS      print the text of ids (comma or space separated)\n"},
+    {"bench", cmd_bench,
+     "  bench forward --model DIR [--positions 32,512] [--repeat 5] [--device auto|cpu|cuda] [--scored N]\n"
+     "                                         time the forward pass, one JSON line per count\n"},
 };
+
+constexpr const char* kModelNote =
+    "The model folder is a Hugging Face checkpoint folder (config.json, tokenizer files,\n"
+    "model.safetensors or shards with model.safetensors.index.json); without --model, the\n"
+    "default model is found as the README says.\n";
+
+void print_usage(FILE* out) {
+  std::fputs("usage: infilld <command> [options]\n"
+             "       infilld                           with stdin a pipe: the language server on stdio\n"
+             "       infilld --version\n"
+             "       infilld <command> --help\n"
+             "\n"
+             "commands:\n",
+             out);
+  for (const Command& c : kCommands) std::fwrite(c.synopsis.data(), 1, c.synopsis.size(), out);
+  std::fputs("\n", out);
+  std::fputs(kModelNote, out);
+}
+
+// `--help` or `-h` among a command's arguments (before a `--`).
+bool asks_for_help(Args args) {
+  for (std::string_view a : args) {
+    if (a == "--") return false;
+    if (a == "--help" || a == "-h") return true;
+  }
+  return false;
+}
 
 }  // namespace
 }  // namespace infilld::cli
@@ -95,12 +112,20 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (args.empty() || args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
-    std::fputs(kUsage, args.empty() ? stderr : stdout);
+    print_usage(args.empty() ? stderr : stdout);
     return args.empty() ? 2 : 0;
   }
   for (const Command& command : kCommands) {
-    if (args[0] == command.name) return command.run(Args(args).subspan(1));
+    if (args[0] != command.name) continue;
+    const Args rest = Args(args).subspan(1);
+    if (asks_for_help(rest)) {
+      std::printf("usage: infilld\n%.*s\n%s", static_cast<int>(command.synopsis.size()), command.synopsis.data(),
+                  command.details ? (command.details() + "\n").c_str() : "");
+      std::fputs(kModelNote, stdout);
+      return 0;
+    }
+    return command.run(rest);
   }
-  std::fputs(kUsage, stderr);
+  print_usage(stderr);
   return fail("unknown command '" + std::string(args[0]) + "'");
 }

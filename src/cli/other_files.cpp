@@ -4,7 +4,6 @@
 #include <vector>
 
 #include "common/mapped_file.h"
-#include "context/cross_file.h"
 #include "context/definitions.h"
 #include "context/snippets.h"
 #include "context/syntax_tree.h"
@@ -26,15 +25,6 @@ Status read_other_files(std::string_view with_list, context::SnippetRing& ring, 
       if (auto tree = context::SyntaxTree::parse(lang, *text))
         definitions.set_document(path, context::collect_definitions(*tree, *text, path));
   }
-  return Status::ok();
-}
-
-Status add_other_files(context::Prompt& prompt, std::string_view with_list, std::string_view current_path,
-                       const context::Language& language, const context::TokenCounter& count, int64_t budget) {
-  context::SnippetRing ring;
-  context::DefinitionIndex definitions;
-  INFILLD_TRY(read_other_files(with_list, ring, definitions));
-  context::add_cross_file_context(prompt, ring, definitions, current_path, language, count, budget);
   return Status::ok();
 }
 

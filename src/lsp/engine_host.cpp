@@ -52,8 +52,8 @@ void EngineHost::load(std::filesystem::path dir, std::string device, Progress pr
         denoisable_ = std::move((**model)->backend.model);
         backend_ = (**model)->backend.description;
         const engine::Tokenizer* tok = model_->tokenizer();
-        worker_ = std::make_unique<engine::EngineWorker>(
-            *denoisable_, engine::canvas_spec(model_->config(), tok ? tok->vocab_size() : 0));
+        spec_ = engine::canvas_spec(model_->config(), tok ? tok->vocab_size() : 0);
+        worker_ = std::make_unique<engine::EngineWorker>(*denoisable_, spec_);
         defaults_ = engine::family_defaults(model_->config(), model_->checkpoint().generation_config());
         state_ = State::Ready;
         loaded(Status::ok());

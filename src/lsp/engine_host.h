@@ -50,6 +50,7 @@ class EngineHost {
   const engine::Model& model() const { return *model_; }
   const engine::Tokenizer* tokenizer() const { return model_->tokenizer(); }
   const engine::DecodeOptions& family_defaults() const { return defaults_; }
+  const engine::CanvasSpec& canvas_spec() const { return spec_; }  // the model's canvas layout
   // Queues a request on the worker; done() (and update(), as the final part grows) run on
   // the loop thread. The ticket cancels it.
   std::shared_ptr<engine::EngineWorker::Ticket> submit(engine::InfillRequest request, Done done, Update update);
@@ -68,6 +69,7 @@ class EngineHost {
   std::string backend_;  // where the model runs: "cpu" or "cuda: <the GPU>"
   std::unique_ptr<engine::EngineWorker> worker_;
   engine::DecodeOptions defaults_;
+  engine::CanvasSpec spec_;
 };
 
 }  // namespace infilld::lsp

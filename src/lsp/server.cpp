@@ -116,7 +116,7 @@ void Server::on_request(const Message& m) {
   if (m.method == "textDocument/inlineCompletion") return request_completion(m, false);
   if (m.method == "textDocument/completion") return request_completion(m, true);
   if (m.method == "infilld/stats") {
-    nlohmann::json stats = stats_.to_json();
+    nlohmann::json stats = stats_.to_json(pending_counts());
     stats["device"] = host_.backend();  // where the model runs; empty until one is loaded
     return reply(m.id, stats);
   }

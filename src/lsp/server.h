@@ -28,13 +28,19 @@
 #include "lsp/engine_host.h"
 #include "lsp/mailbox.h"
 #include "lsp/message.h"
-#include "lsp/settings.h"
+#include "completion/settings.h"
 #include "lsp/stats.h"
 #include "lsp/transport.h"
 #include "lsp/uv_handles.h"
 #include "lsp/workspace.h"
 
 namespace infilld::lsp {
+
+// The settings are the completion layer's one table (completion/settings.h).
+using completion::apply_settings;
+using completion::decode_options;
+using completion::Settings;
+using completion::SettingsReport;
 
 struct ServerOptions {
   std::string model_dir;  // --model or INFILLD_MODEL; initializationOptions.model wins
@@ -72,6 +78,7 @@ class Server {
     const context::Language* language = nullptr;
     Clock::time_point received;
     context::ShapeKind shape = context::ShapeKind::SingleLine;
+    int64_t canvas = 0;         // the tokens the engine fills (the plan's max_tokens)
     std::shared_ptr<engine::EngineWorker::Ticket> ticket;  // set while the engine has it
     std::unique_ptr<Timer> debounce;
     bool waiting_for_model = false;
@@ -122,6 +129,7 @@ class Server {
   void maybe_speculate(const Completion& answered, const std::string& suggestion);
   void cancel_speculative();
   int engine_jobs() const;
+  PendingCounts pending_counts() const;  // for infilld/stats
   json make_items(const Completion& c, const std::string& suggestion);
 
   uv_loop_t* loop_;

@@ -9,11 +9,16 @@
 //   engine done -> post-process -> cache -> reply -> maybe a speculative request
 #include <algorithm>
 
-#include "lsp/completion_plan.h"
+#include "completion/plan.h"
 #include "lsp/protocol.h"
 #include "lsp/server.h"
 
 namespace infilld::lsp {
+
+using completion::finish_completion;
+using completion::plan_completion;
+using completion::PlanInput;
+using completion::printable_prefix;
 
 namespace {
 
@@ -29,6 +34,22 @@ int Server::engine_jobs() const {
   int n = 0;
   for (const auto& [serial, c] : completions_) n += c.ticket != nullptr;
   return n;
+}
+
+PendingCounts Server::pending_counts() const {
+  PendingCounts p;
+  for (const auto& [serial, c] : completions_) {
+    if (c.id.is_null()) {
+      p.speculative += c.ticket != nullptr;
+    } else if (c.ticket) {
+      ++p.running;
+    } else if (c.waiting_for_model) {
+      ++p.waiting_for_model;
+    } else if (c.debounce) {
+      ++p.debouncing;
+    }
+  }
+  return p;
 }
 
 void Server::cancel_where(const std::function<bool(const Completion&)>& which, ErrorCode code, const std::string& why,
@@ -191,6 +212,8 @@ void Server::start_engine(uint64_t serial) {
                .explicit_request = c.explicit_request,
                .tokenizer = host_.tokenizer(),
                .max_positions = host_.model().config().max_positions,
+               .canvas = &host_.canvas_spec(),
+               .max_length = settings_.max_length.value_or(host_.family_defaults().max_length),
                .prompt = {.budget = settings_.budget,
                           .prefix_share = settings_.prefix_share,
                           .snippet_share = settings_.snippet_share},
@@ -200,6 +223,7 @@ void Server::start_engine(uint64_t serial) {
   auto plan = plan_completion(in);
   if (!plan) return fail_completion(serial, ErrorCode::RequestFailed, plan.message());
   c.shape = plan->shape.kind;
+  c.canvas = plan->max_tokens;
   if (plan->shape.kind == context::ShapeKind::None) {
     cache_.insert(c.prefix, c.suffix, "");
     if (c.id.is_null()) return (void)completions_.erase(serial);
@@ -243,8 +267,14 @@ void Server::on_engine_update(uint64_t serial, std::vector<int32_t> tokens) {
 }
 
 void Server::on_engine_done(uint64_t serial, Expected<engine::InfillResult> result) {
-  if (result) stats_.forwards += result->stats.forwards;
   auto it = completions_.find(serial);
+  // A run whose request was answered meanwhile counts in the totals, not as `last`.
+  if (result)
+    stats_.record_run({.forwards = result->stats.forwards,
+                       .positions = result->stats.positions,
+                       .canvas = it == completions_.end() ? 0 : it->second.canvas,
+                       .tokens = static_cast<int64_t>(result->tokens.size())},
+                      it != completions_.end());
   if (it == completions_.end()) {  // answered already (cancelled, superseded)
     if (engine_jobs() == 0) set_status("ready", "idle");
     return;
@@ -264,7 +294,8 @@ void Server::on_engine_done(uint64_t serial, Expected<engine::InfillResult> resu
   }
   if (trace_ != "off")
     notify("$/logTrace", {{"message", "completion " + c.id.dump() + ": " + std::to_string(result->stats.forwards) +
-                                          " forwards, " + std::to_string(int(ms_since(c.received))) + " ms, finish " +
+                                          " forwards, " + std::to_string(result->stats.positions) + " positions, " +
+                                          std::to_string(int(ms_since(c.received))) + " ms, finish " +
                                           std::string(engine::finish_reason_name(result->finish))}});
   answer(c, *suggestion);
 }

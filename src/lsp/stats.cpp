@@ -11,6 +11,12 @@ void Stats::record_latency(double ms) {
   latencies_ms_.push_back(ms);
 }
 
+void Stats::record_run(const EngineRun& run, bool as_last) {
+  forwards += run.forwards;
+  positions += run.positions;
+  if (as_last) last = run;
+}
+
 double percentile(std::vector<double> values, double q) {
   if (values.empty()) return 0.0;
   std::sort(values.begin(), values.end());
@@ -20,7 +26,7 @@ double percentile(std::vector<double> values, double q) {
   return values[lo] + (values[hi] - values[lo]) * (rank - double(lo));
 }
 
-nlohmann::json Stats::to_json() const {
+nlohmann::json Stats::to_json(const PendingCounts& pending) const {
   return {{"requests", requests},
           {"completed", completed},
           {"empty", empty},
@@ -36,6 +42,17 @@ nlohmann::json Stats::to_json() const {
           {"accepted", accepted},
           {"partiallyAccepted", partially_accepted},
           {"forwards", forwards},
+          {"positions", positions},
+          {"last",
+           {{"forwards", last.forwards},
+            {"positions", last.positions},
+            {"canvas", last.canvas},
+            {"tokens", last.tokens}}},
+          {"pending",
+           {{"debouncing", pending.debouncing},
+            {"waitingForModel", pending.waiting_for_model},
+            {"running", pending.running},
+            {"speculative", pending.speculative}}},
           {"latencyMs",
            {{"count", latencies_ms_.size()},
             {"p50", percentile(latencies_ms_, 50)},

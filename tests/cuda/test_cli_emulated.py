@@ -120,7 +120,8 @@ def main():
               and str(devices["cuda"]).startswith("cuda: CUDA emulator"), json.dumps([items, devices])[:500])
 
         bad = run(binary, ["complete", "--model", models[("dream", "f32")], "--device", "tpu"] + ids)
-        check("an unknown device is a clear error", bad.returncode == 2 and "unknown device 'tpu'" in bad.stderr,
+        check("an unknown device is a clear error", bad.returncode == 2 and
+              '--device: expected one of "auto", "cpu", "cuda", found "tpu"' in bad.stderr,
               bad.stderr)
     finally:
         cleanup()

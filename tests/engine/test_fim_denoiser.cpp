@@ -167,3 +167,45 @@ TEST_CASE("fim denoiser: streaming reports the final part, and the approximate c
   REQUIRE_FALSE(refused);
   CHECK(refused.message().find("exact context cache") != std::string::npos);
 }
+
+TEST_CASE("canvas overhead: the positions besides prefix and suffix, in each layout") {
+  DecodeOptions o;
+  o.max_tokens = 5;
+  // infilld FIM: three markers and whole blocks of 4.
+  CanvasSpec fim = scripted_spec();
+  CHECK(canvas_overhead(fim, o) == 3 + 8);
+  // The longest canvas the FIM loop lays out fits it: with no <|eom|> every block is used.
+  class Widest : public Denoisable {
+   public:
+    int64_t n_vocab() const override { return 48; }
+    Status forward(std::span<const int32_t>, std::vector<float>&) override { return error("unused"); }
+    Status forward_incremental(std::span<const int32_t> tokens, const infilld::kernels::AttentionMask&,
+                               std::vector<float>& logits, int64_t& reused) override {
+      widest = std::max<int64_t>(widest, static_cast<int64_t>(tokens.size()));
+      reused = 0;
+      logits.assign(tokens.size() * 48, 0.0f);
+      for (size_t r = 0; r < tokens.size(); ++r) logits[r * 48 + 20] = 3.0f;  // never <|eom|>
+      return Status::ok();
+    }
+    int64_t widest = 0;
+  } model;
+  InfillRequest r;
+  r.prefix = {30, 31, 32};
+  r.suffix = {33};
+  r.options = o;
+  REQUIRE(denoise(model, fim, r).is_ok());
+  CHECK(model.widest == 3 + 1 + canvas_overhead(fim, o));
+  // A full-canvas family: the span and its bos/eos.
+  CanvasSpec full;
+  full.mask = 47;
+  full.bos = 0;
+  full.eos = 1;
+  CHECK(canvas_overhead(full, o) == 5 + 2);
+  full.bos = -1;
+  CHECK(canvas_overhead(full, o) == 5 + 1);
+  // DreamOn grows the span up to max_length, or twice the canvas.
+  full.expand = 46;
+  CHECK(canvas_overhead(full, o) == 10 + 1);
+  o.max_length = 7;
+  CHECK(canvas_overhead(full, o) == 7 + 1);
+}

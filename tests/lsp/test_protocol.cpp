@@ -2,12 +2,13 @@
 
 #include <nlohmann/json.hpp>
 
-#include "lsp/completion_plan.h"
+#include "completion/plan.h"
 #include "lsp/protocol.h"
 #include "lsp/stats.h"
 
 using namespace infilld::lsp;
 using infilld::context::PositionEncoding;
+using infilld::completion::printable_prefix;
 using nlohmann::json;
 
 TEST_CASE("protocol: positions and ranges are read with errors that name the field") {
@@ -58,7 +59,7 @@ TEST_CASE("stats: percentiles interpolate between ranks") {
   Stats s;
   s.record_latency(10);
   s.record_latency(20);
-  const json j = s.to_json();
+  const json j = s.to_json(PendingCounts{});
   CHECK(j["latencyMs"]["count"] == 2);
   CHECK(j["latencyMs"]["p50"].get<double>() == doctest::Approx(15.0));
 }

@@ -1,5 +1,6 @@
 // VS Code settings ("infilld.*") -> the server's settings (docs/lsp.md, "Settings").
-// The table mirrors src/lsp/settings.cpp: same keys, types and ranges, so a bad value is
+// The table mirrors src/completion/settings.cpp: same keys, types and ranges (test/manifest.test.ts
+// checks them against docs/lsp.md, which a C++ test checks against that table), so a bad value is
 // caught here (reported, and left out so the server keeps its previous value) instead of
 // reaching the server. No 'vscode' import: tested under plain node.
 
@@ -19,18 +20,19 @@ export const SERVER_SETTINGS: readonly SettingSpec[] = [
   { key: 'budget', kind: 'integer', min: 64, max: 131072, default: 2048 },
   { key: 'prefixShare', kind: 'number', min: 0, max: 1, default: 0.75 },
   { key: 'snippetShare', kind: 'number', min: 0, max: 1, default: 0.25 },
-  { key: 'debounceMs', kind: 'integer', min: 0, max: 5000, default: 0 },
+  { key: 'debounceMs', kind: 'integer', min: 0, max: 60000, default: 0 },
   { key: 'maxTokens', kind: 'integer', min: 0, max: 1024, default: 0 },
   { key: 'deadlineMs', kind: 'integer', min: 0, max: 60000, default: 0 },
-  { key: 'steps', kind: 'integer', min: 1, max: 4096 },
+  { key: 'steps', kind: 'integer', min: 0, max: 4096 },
   { key: 'blockLength', kind: 'integer', min: 0, max: 4096 },
+  { key: 'maxLength', kind: 'integer', min: 0, max: 4096 },
   { key: 'topK', kind: 'integer', min: 0, max: 1 << 20 },
   { key: 'seed', kind: 'integer', min: 0, max: Number.MAX_SAFE_INTEGER },
   { key: 'alg', kind: 'enum', values: ['confidence', 'margin', 'entropy', 'random'] },
   { key: 'schedule', kind: 'enum', values: ['timestep', 'even'] },
   { key: 'threshold', kind: 'number', min: 0, max: 1 },
   { key: 'factor', kind: 'number', min: 0 },
-  { key: 'temperature', kind: 'number', min: 0 },
+  { key: 'temperature', kind: 'number', min: 0, max: 100 },
   { key: 'topP', kind: 'number', min: 0, max: 1 },
   { key: 'eps', kind: 'number', min: 0, max: 1 },
   { key: 'cache', kind: 'enum', values: ['none', 'prefix', 'dual'] },

@@ -51,6 +51,36 @@ describe('contributes.configuration', () => {
     }
   });
 
+  it('accepts what docs/lsp.md\'s table (checked against the server\'s) says', { skip: !fs.existsSync(docsPath) }, () => {
+    const section = fs.readFileSync(docsPath, 'utf8').split('## Settings')[1]?.split('\n## ')[0] ?? '';
+    const accepts = new Map<string, string>();
+    for (const line of section.split('\n')) {
+      const m = /^\| `([A-Za-z]+)` \| [^|]* \| ([^|]+) \|/.exec(line);
+      if (m) accepts.set(m[1], m[2].trim());
+    }
+    for (const spec of SERVER_SETTINGS) {
+      let expected: string;
+      switch (spec.kind) {
+        case 'integer':
+          expected = spec.max >= Number.MAX_SAFE_INTEGER ? `integer >= ${spec.min}` : `integer ${spec.min}..${spec.max}`;
+          break;
+        case 'number':
+          expected = spec.max === undefined ? `number >= ${spec.min}` : `number ${spec.min}..${spec.max}`;
+          break;
+        case 'enum':
+          expected = spec.values.map((v) => `"${v}"`).join(', ');
+          break;
+        case 'boolean':
+          expected = 'boolean';
+          break;
+        case 'path':
+          expected = 'string';
+          break;
+      }
+      assert.equal(accepts.get(spec.key), expected, `${spec.key}: docs/lsp.md accepts`);
+    }
+  });
+
   it('covers exactly the keys of docs/lsp.md plus the extension\'s own', { skip: !fs.existsSync(docsPath) }, () => {
     const documented = documentedKeys(fs.readFileSync(docsPath, 'utf8'));
     assert.ok(documented.length >= 20, `found the table (${documented.length} keys)`);

@@ -423,6 +423,16 @@ CanvasSpec canvas_spec(const ModelConfig& c, int64_t n_tokens) {
   return s;
 }
 
+int64_t canvas_overhead(const CanvasSpec& spec, const DecodeOptions& o) {
+  const int64_t n = std::max<int32_t>(o.max_tokens, 1);
+  if (spec.fim) {
+    const int64_t L = std::max<int64_t>(spec.fim->block_length, 1);
+    return 3 + (n + L - 1) / L * L;
+  }
+  const int64_t span = spec.expand >= 0 ? (o.max_length > 0 ? o.max_length : 2 * n) : n;
+  return span + (spec.bos >= 0 ? 1 : 0) + (spec.eos >= 0 ? 1 : 0);
+}
+
 std::string_view finish_reason_name(FinishReason r) {
   switch (r) {
     case FinishReason::Stop: return "stop";

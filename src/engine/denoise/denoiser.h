@@ -113,6 +113,11 @@ struct CanvasSpec {
 // n_tokens: the tokenizer's id count (0 when the model has no tokenizer).
 CanvasSpec canvas_spec(const ModelConfig& config, int64_t n_tokens);
 
+// The positions a canvas takes besides its prefix and suffix, at most: the family's marker
+// tokens and the span (DreamOn: the longest it may grow; infilld FIM: three markers and
+// whole blocks). What a prompt must leave free of the model's max_positions.
+int64_t canvas_overhead(const CanvasSpec& spec, const DecodeOptions& options);
+
 enum class FinishReason { Stop, Length, Deadline, Cancelled };
 std::string_view finish_reason_name(FinishReason r);
 

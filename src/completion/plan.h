@@ -1,9 +1,12 @@
 // From a document and a cursor to an engine request, and from the engine's tokens back to a
-// suggestion: the steps `infilld complete` and the language server share.
+// suggestion: the steps every front end shares (infilld complete, infilld context, the
+// language server).
 //
 //   plan_completion: the shape at the cursor (none / one line / several; the canvas length),
 //                    prompt windows under the token budget, other files' context in front,
-//                    the prefix and suffix token ids; checks that it all fits the model.
+//                    the prefix and suffix token ids; checks that it all fits the model's
+//                    positions, with the canvas in the model's own layout (the engine's
+//                    canvas_overhead: markers, whole blocks, DreamOn's growth).
 //   finish_completion: decode the middle and post-process it against the document.
 //
 // Which thread may call what: any thread that owns its inputs (the server calls both on its
@@ -22,9 +25,10 @@
 #include "context/shape.h"
 #include "context/snippets.h"
 #include "context/syntax_tree.h"
+#include "engine/denoise/denoiser.h"
 #include "engine/tokenizer/tokenizer.h"
 
-namespace infilld::lsp {
+namespace infilld::completion {
 
 struct PlanInput {
   std::string_view text;    // the whole document
@@ -35,6 +39,8 @@ struct PlanInput {
   bool explicit_request = false;  // the user asked: strings, comments... do not silence it
   const engine::Tokenizer* tokenizer = nullptr;
   int64_t max_positions = 0;      // the model's context length
+  const engine::CanvasSpec* canvas = nullptr;  // the model's canvas layout
+  int32_t max_length = 0;         // DreamOn's longest span (DecodeOptions::max_length)
   context::PromptOptions prompt;  // budget, shares
   int32_t max_tokens = 0;         // the canvas length; 0: the shape's
   // Other files (both may be null): definitions and similar chunks go in front of the prefix.
@@ -47,9 +53,11 @@ struct Plan {
   context::Prompt prompt;
   std::vector<int32_t> prefix_ids, suffix_ids;
   int32_t max_tokens = 0;
+  int64_t positions = 0;  // the whole canvas at its longest: prefix, suffix, markers, span
 };
 
-// Errors: no tokenizer, or a model whose context cannot hold the canvas and a useful prompt.
+// Errors: no tokenizer or canvas layout, or a model whose context cannot hold the canvas
+// and a useful prompt.
 Expected<Plan> plan_completion(const PlanInput& in);
 
 // The longest start of `text` that is well-formed UTF-8 without control characters (other
@@ -63,4 +71,4 @@ Expected<std::string> finish_completion(const engine::Tokenizer& tokenizer, std:
                                         std::string_view prefix, std::string_view suffix, context::ShapeKind shape,
                                         const context::Language* language);
 
-}  // namespace infilld::lsp
+}  // namespace infilld::completion

@@ -1,11 +1,11 @@
-#include "lsp/completion_plan.h"
+#include "completion/plan.h"
 
 #include <algorithm>
 
 #include "context/cross_file.h"
 #include "context/postprocess.h"
 
-namespace infilld::lsp {
+namespace infilld::completion {
 
 std::string_view printable_prefix(std::string_view text) {
   size_t i = 0;
@@ -34,15 +34,20 @@ std::string_view printable_prefix(std::string_view text) {
 
 Expected<Plan> plan_completion(const PlanInput& in) {
   if (in.tokenizer == nullptr) return error("the model has no tokenizer files (tokenizer.json or vocab.json + merges.txt)");
+  if (in.canvas == nullptr) return error("plan_completion: no canvas layout (a caller's bug)");
   Plan plan;
   plan.shape = context::completion_shape(in.text, in.cursor, in.tree, in.explicit_request);
   if (plan.shape.kind == context::ShapeKind::None) return plan;
   plan.max_tokens = in.max_tokens > 0 ? in.max_tokens : plan.shape.max_tokens;
 
   // The windows' budget plus the snippets' share must fit the model's positions, with the
-  // canvas and two special tokens.
+  // canvas in the model's layout.
+  engine::DecodeOptions canvas_options;
+  canvas_options.max_tokens = plan.max_tokens;
+  canvas_options.max_length = in.max_length;
+  const int64_t overhead = engine::canvas_overhead(*in.canvas, canvas_options);
   context::PromptOptions options = in.prompt;
-  const int64_t room = in.max_positions - plan.max_tokens - 2;
+  const int64_t room = in.max_positions - overhead;
   const auto fit = static_cast<int64_t>(double(room) / (1.0 + options.snippet_share));
   options.budget = std::min(fit, options.budget);
   if (options.budget < 1)
@@ -57,9 +62,9 @@ Expected<Plan> plan_completion(const PlanInput& in) {
                                     static_cast<int64_t>(double(options.budget) * options.snippet_share));
   plan.prefix_ids = in.tokenizer->encode(plan.prompt.prefix);
   plan.suffix_ids = in.tokenizer->encode(plan.prompt.suffix);
-  const int64_t length = static_cast<int64_t>(plan.prefix_ids.size() + plan.suffix_ids.size()) + plan.max_tokens + 2;
-  if (length > in.max_positions)
-    return error("the prompt needs ", length, " positions but the model takes at most ", in.max_positions);
+  plan.positions = static_cast<int64_t>(plan.prefix_ids.size() + plan.suffix_ids.size()) + overhead;
+  if (plan.positions > in.max_positions)
+    return error("the prompt needs ", plan.positions, " positions but the model takes at most ", in.max_positions);
   return plan;
 }
 
@@ -71,4 +76,4 @@ Expected<std::string> finish_completion(const engine::Tokenizer& tokenizer, std:
   return context::postprocess({printable_prefix(*text), prefix, suffix, shape, language});
 }
 
-}  // namespace infilld::lsp
+}  // namespace infilld::completion

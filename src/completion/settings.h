@@ -1,22 +1,30 @@
-// The server's one settings struct (DESIGN.md section 8, rule 7): command-line flags,
-// initializationOptions and workspace/didChangeConfiguration all land here. docs/lsp.md
-// lists the keys with their types, ranges and defaults.
+// The one table of completion settings (DESIGN.md section 8, rule 7): decoding, prompt and
+// server keys with their type, range, default and a one-line doc. Every front end reads
+// it: `infilld complete`'s flags (--max-tokens...), the language server's
+// initializationOptions and workspace/didChangeConfiguration (maxTokens...), and later the
+// HTTP server's request fields; docs/lsp.md's settings table and `infilld complete --help`
+// are checked against it (tests/completion/test_settings.cpp), so they cannot drift.
 //
 // apply_settings() lays a JSON object over the current settings key by key: an unknown key
 // is a warning (and ignored); a bad value is an error that names the key, what was expected
 // and what was found, and keeps the previous value; null restores the key's default.
+// apply_flag() reads one command-line value through the same key, so a flag and a setting
+// accept exactly the same values.
 #pragma once
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "common/status.h"
 #include "engine/denoise/decode_options.h"
 
-namespace infilld::lsp {
+namespace infilld::completion {
 
 struct Settings {
   std::string model;             // model folder; empty: --model, then INFILLD_MODEL
@@ -31,13 +39,25 @@ struct Settings {
   bool speculative = true;       // compute the suggestion after the current one when idle
   int32_t cache_size = 256;      // completion cache entries; 0: off
   // Decoding: unset keys follow the model family's defaults.
-  std::optional<int32_t> steps, block_length, top_k;
+  std::optional<int32_t> steps, block_length, top_k, max_length;
   std::optional<uint64_t> seed;
   std::optional<engine::Policy> alg;
   std::optional<engine::Schedule> schedule;
   std::optional<engine::CacheMode> cache;
   std::optional<double> threshold, factor, temperature, top_p, eps;
 };
+
+// What a key accepts, for documentation and help text.
+struct SettingDoc {
+  std::string_view key;   // the JSON name: "maxTokens"
+  std::string_view flag;  // the command-line flag without "--": "max-tokens"; empty: a server-only key
+  std::string accepts;    // "integer 0..1024", "\"auto\", \"cpu\", \"cuda\"", "boolean"...
+  std::string_view default_text;  // "0", "the family's"...
+  std::string_view doc;   // one line
+};
+
+// Every key, in the table's order.
+std::span<const SettingDoc> setting_docs();
 
 struct SettingsReport {
   std::vector<std::string> warnings;  // unknown keys
@@ -48,8 +68,18 @@ struct SettingsReport {
 // `object` must be a JSON object (anything else is one error).
 SettingsReport apply_settings(Settings& settings, const nlohmann::json& object);
 
+// One command-line flag's value (`flag` without "--"), read through its key. Errors name
+// the flag: "--budget: expected an integer 64..131072, found \"abc\"". An unknown flag is
+// an error too.
+Status apply_flag(Settings& settings, std::string_view flag, std::string_view value);
+
 // The family's defaults with the settings' decoding keys laid over them. The caller sets
 // max_tokens and the deadline per request.
 engine::DecodeOptions decode_options(const Settings& settings, engine::DecodeOptions family_defaults);
 
-}  // namespace infilld::lsp
+// The rows of docs/lsp.md's settings table ("| `key` | `--flag` | accepts | default | doc |")
+// and the settings part of `infilld complete --help`, both from the table.
+std::vector<std::string> settings_markdown_rows();
+std::string settings_help();
+
+}  // namespace infilld::completion

@@ -1,0 +1,311 @@
+#include "completion/settings.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <functional>
+#include <limits>
+
+namespace infilld::completion {
+
+namespace {
+
+using nlohmann::json;
+
+std::string describe(const json& v) {
+  std::string s = v.dump(-1, ' ', false, json::error_handler_t::replace);
+  return s.size() > 60 ? s.substr(0, 57) + "..." : s;
+}
+
+constexpr double kAny = std::numeric_limits<double>::max();
+
+std::string number_text(double v) {
+  if (v == std::floor(v) && std::fabs(v) < 1e15) return std::to_string(static_cast<int64_t>(v));
+  std::string s = std::to_string(v);
+  s.erase(s.find_last_not_of('0') + 1);
+  return s;
+}
+
+// "integer 64..131072", "number >= 0", "integer >= 0".
+std::string range_text(std::string_view kind, double lo, double hi) {
+  return std::string(kind) + (hi == kAny ? " >= " + number_text(lo) : " " + number_text(lo) + ".." + number_text(hi));
+}
+
+// One key: its documentation and how a JSON value lands in the settings (the returned text
+// says what was wrong; empty: accepted). Null restores the default.
+struct Key {
+  SettingDoc doc;
+  std::function<std::string(Settings&, const json&, const Settings& defaults)> apply;
+  bool numeric = false;  // a command-line value is read as a JSON number first
+};
+
+std::string read_integer(const json& v, double lo, double hi, int64_t& out) {
+  const std::string expected = "expected an " + range_text("integer", lo, hi) + ", found " + describe(v);
+  if (!v.is_number()) return expected;
+  const double d = v.get<double>();
+  if (!std::isfinite(d) || std::floor(d) != d || d < lo || d > hi || d > 9.2e18) return expected;
+  out = v.is_number_unsigned() ? static_cast<int64_t>(std::min<uint64_t>(v.get<uint64_t>(), INT64_MAX)) : v.get<int64_t>();
+  if (v.is_number_float()) out = static_cast<int64_t>(d);
+  return {};
+}
+
+std::string read_number(const json& v, double lo, double hi, double& out) {
+  if (!v.is_number() || !std::isfinite(v.get<double>()) || v.get<double>() < lo || v.get<double>() > hi)
+    return "expected a " + range_text("number", lo, hi) + ", found " + describe(v);
+  out = v.get<double>();
+  return {};
+}
+
+// Keys of each kind, with their ranges.
+template <typename T>
+Key integer(SettingDoc d, T Settings::*field, double lo, double hi) {
+  d.accepts = range_text("integer", lo, hi);
+  return {d,
+          [=](Settings& s, const json& v, const Settings& defaults) -> std::string {
+            if (v.is_null()) return s.*field = defaults.*field, std::string();
+            int64_t value = 0;
+            std::string e = read_integer(v, lo, hi, value);
+            if (e.empty()) s.*field = static_cast<T>(value);
+            return e;
+          },
+          true};
+}
+
+template <typename T>
+Key optional_integer(SettingDoc d, std::optional<T> Settings::*field, double lo, double hi) {
+  d.accepts = range_text("integer", lo, hi);
+  return {d,
+          [=](Settings& s, const json& v, const Settings&) -> std::string {
+            if (v.is_null()) return (s.*field).reset(), std::string();
+            int64_t value = 0;
+            std::string e = read_integer(v, lo, hi, value);
+            if (e.empty()) s.*field = static_cast<T>(value);
+            return e;
+          },
+          true};
+}
+
+Key number(SettingDoc d, double Settings::*field, double lo, double hi) {
+  d.accepts = range_text("number", lo, hi);
+  return {d,
+          [=](Settings& s, const json& v, const Settings& defaults) -> std::string {
+            if (v.is_null()) return s.*field = defaults.*field, std::string();
+            return read_number(v, lo, hi, s.*field);
+          },
+          true};
+}
+
+Key optional_number(SettingDoc d, std::optional<double> Settings::*field, double lo, double hi) {
+  d.accepts = range_text("number", lo, hi);
+  return {d,
+          [=](Settings& s, const json& v, const Settings&) -> std::string {
+            if (v.is_null()) return (s.*field).reset(), std::string();
+            double value = 0;
+            std::string e = read_number(v, lo, hi, value);
+            if (e.empty()) s.*field = value;
+            return e;
+          },
+          true};
+}
+
+Key boolean(SettingDoc d, bool Settings::*field) {
+  d.accepts = "boolean";
+  return {d, [=](Settings& s, const json& v, const Settings& defaults) -> std::string {
+            if (v.is_null()) return s.*field = defaults.*field, std::string();
+            if (!v.is_boolean()) return "expected true or false, found " + describe(v);
+            s.*field = v.get<bool>();
+            return {};
+          }};
+}
+
+std::string quoted_list(const std::vector<std::string>& choices) {
+  std::string text;
+  for (const std::string& c : choices) text += (text.empty() ? "\"" : ", \"") + c + "\"";
+  return text;
+}
+
+Key string(SettingDoc d, std::string Settings::*field, std::vector<std::string> choices = {}) {
+  d.accepts = choices.empty() ? "string" : quoted_list(choices);
+  return {d, [=](Settings& s, const json& v, const Settings& defaults) -> std::string {
+            if (v.is_null()) return s.*field = defaults.*field, std::string();
+            const std::string expected = choices.empty() ? "a string" : "one of " + quoted_list(choices);
+            if (!v.is_string()) return "expected " + expected + ", found " + describe(v);
+            const std::string value = v.get<std::string>();
+            if (!choices.empty() && std::find(choices.begin(), choices.end(), value) == choices.end())
+              return "expected " + expected + ", found " + describe(v);
+            s.*field = value;
+            return {};
+          }};
+}
+
+// An engine enumeration read by its parse function (parse_policy...); `names` documents it.
+template <typename E, typename Parse>
+Key enumeration(SettingDoc d, std::optional<E> Settings::*field, Parse parse, std::vector<std::string> names) {
+  d.accepts = quoted_list(names);
+  return {d, [=](Settings& s, const json& v, const Settings&) -> std::string {
+            if (v.is_null()) return (s.*field).reset(), std::string();
+            if (!v.is_string()) return "expected one of " + quoted_list(names) + ", found " + describe(v);
+            auto parsed = parse(v.get<std::string>());
+            if (!parsed) return parsed.message();
+            s.*field = *parsed;
+            return {};
+          }};
+}
+
+const std::vector<Key>& keys() {
+  static const std::vector<Key> table = {
+      string({"model", "", {}, "(none)", "model folder; changing it reloads the model (the CLI: --model)"}, &Settings::model),
+      string({"device", "device", {}, "auto",
+              "where the engine runs: auto takes the GPU when the build has the CUDA backend, one is visible and the "
+              "model fits"},
+             &Settings::device, {"auto", "cpu", "cuda"}),
+      integer({"budget", "budget", {}, "2048", "prompt tokens for prefix + suffix"}, &Settings::budget, 64, 131072),
+      number({"prefixShare", "prefix-share", {}, "0.75", "the prefix's share of the budget"}, &Settings::prefix_share, 0.0,
+             1.0),
+      number({"snippetShare", "snippet-share", {}, "0.25", "tokens for other files' context, as a share of the budget"},
+             &Settings::snippet_share, 0.0, 1.0),
+      integer({"debounceMs", "", {}, "0",
+               "wait before an automatic request goes to the engine (a newer one in the meantime replaces it)"},
+              &Settings::debounce_ms, 0, 60000),
+      integer({"maxTokens", "max-tokens", {}, "0", "canvas length; 0 lets the completion shape choose"},
+              &Settings::max_tokens, 0, 1024),
+      integer({"deadlineMs", "deadline-ms", {}, "0",
+               "per-request time limit (0: none); at the limit the remaining masks are filled greedily"},
+              &Settings::deadline_ms, 0, 60000),
+      boolean({"streaming", "", {}, "false", "send infilld/completionUpdate notifications"}, &Settings::streaming),
+      boolean({"speculative", "", {}, "true", "after a suggestion, compute the one after it when idle"},
+              &Settings::speculative),
+      integer({"cacheSize", "", {}, "256", "completion cache entries (0: off)"}, &Settings::cache_size, 0, 10000),
+      optional_integer({"steps", "steps", {}, "the family's", "denoising steps (0: one per token)"}, &Settings::steps, 0,
+                       4096),
+      optional_integer({"blockLength", "block-length", {}, "the family's", "tokens per block (0: one block)"},
+                       &Settings::block_length, 0, 4096),
+      optional_integer({"maxLength", "max-length", {}, "twice the canvas",
+                        "the longest a span may grow with DreamOn's expand token (0: twice the canvas)"},
+                       &Settings::max_length, 0, 4096),
+      optional_integer({"topK", "top-k", {}, "0", "sample among the k most likely tokens (0: off)"}, &Settings::top_k, 0,
+                       1 << 20),
+      optional_integer({"seed", "seed", {}, "0", "the sampler's seed"}, &Settings::seed, 0, kAny),
+      enumeration({"alg", "alg", {}, "the family's", "which masked positions are revealed first"}, &Settings::alg,
+                  engine::parse_policy, {"confidence", "margin", "entropy", "random"}),
+      enumeration({"schedule", "schedule", {}, "the family's", "how many are revealed per step"}, &Settings::schedule,
+                  engine::parse_schedule, {"timestep", "even"}),
+      enumeration({"cache", "cache", {}, "none", "Fast-dLLM's approximate cache (bidirectional models)"},
+                  &Settings::cache, engine::parse_cache_mode, {"none", "prefix", "dual"}),
+      optional_number({"threshold", "threshold", {}, "(off)", "Fast-dLLM: reveal every position this confident"},
+                      &Settings::threshold, 0.0, 1.0),
+      optional_number({"factor", "factor", {}, "(off)", "Fast-dLLM factor decoding"}, &Settings::factor, 0.0, kAny),
+      optional_number({"temperature", "temperature", {}, "0", "sampling temperature (0: the most likely token)"},
+                      &Settings::temperature, 0.0, 100.0),
+      optional_number({"topP", "top-p", {}, "1", "sample from the smallest set with this much probability (1: off)"},
+                      &Settings::top_p, 0.0, 1.0),
+      optional_number({"eps", "eps", {}, "0.001", "Dream's final timestep"}, &Settings::eps, 0.0, 1.0),
+  };
+  return table;
+}
+
+const Key* find_key(std::string_view name, bool by_flag) {
+  for (const Key& k : keys())
+    if ((by_flag ? k.doc.flag : k.doc.key) == name && !name.empty()) return &k;
+  return nullptr;
+}
+
+}  // namespace
+
+std::span<const SettingDoc> setting_docs() {
+  static const std::vector<SettingDoc> docs = [] {
+    std::vector<SettingDoc> d;
+    for (const Key& k : keys()) d.push_back(k.doc);
+    return d;
+  }();
+  return docs;
+}
+
+SettingsReport apply_settings(Settings& settings, const json& object) {
+  SettingsReport report;
+  if (!object.is_object()) {
+    report.errors.push_back("settings: expected a JSON object, found " + describe(object));
+    return report;
+  }
+  static const Settings defaults;
+  for (const auto& [name, value] : object.items()) {
+    const Key* key = find_key(name, false);
+    if (key == nullptr) {
+      report.warnings.push_back("unknown setting \"" + name + "\" (ignored)");
+      continue;
+    }
+    const Settings before = settings;
+    std::string problem = key->apply(settings, value, defaults);
+    if (!problem.empty()) {
+      settings = before;
+      report.errors.push_back("setting \"" + name + "\": " + problem + " (kept the previous value)");
+      continue;
+    }
+    report.applied.push_back(name);
+  }
+  return report;
+}
+
+Status apply_flag(Settings& settings, std::string_view flag, std::string_view value) {
+  const Key* key = find_key(flag, true);
+  if (key == nullptr) return error("--", flag, " is not a completion setting");
+  // A numeric key reads the text as a JSON number when the whole text is one; anything
+  // else reaches the key as a string and is refused there with the key's own message.
+  json v = std::string(value);
+  if (key->numeric) {
+    double d = 0;
+    auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), d);
+    if (!value.empty() && ec == std::errc() && end == value.data() + value.size()) {
+      int64_t i = 0;
+      auto [iend, iec] = std::from_chars(value.data(), value.data() + value.size(), i);
+      v = iec == std::errc() && iend == value.data() + value.size() ? json(i) : json(d);
+    }
+  }
+  static const Settings defaults;
+  const Settings before = settings;
+  if (std::string problem = key->apply(settings, v, defaults); !problem.empty()) {
+    settings = before;
+    return error("--", flag, ": ", problem);
+  }
+  return Status::ok();
+}
+
+engine::DecodeOptions decode_options(const Settings& s, engine::DecodeOptions o) {
+  if (s.steps) o.steps = *s.steps;
+  if (s.block_length) o.block_length = *s.block_length;
+  if (s.max_length) o.max_length = *s.max_length;
+  if (s.top_k) o.top_k = *s.top_k;
+  if (s.seed) o.seed = *s.seed;
+  if (s.alg) o.policy = *s.alg;
+  if (s.schedule) o.schedule = *s.schedule;
+  if (s.cache) o.cache = *s.cache;
+  if (s.threshold) o.threshold = *s.threshold;
+  if (s.factor) o.factor = *s.factor;
+  if (s.temperature) o.temperature = *s.temperature;
+  if (s.top_p) o.top_p = *s.top_p;
+  if (s.eps) o.eps = *s.eps;
+  return o;
+}
+
+std::vector<std::string> settings_markdown_rows() {
+  std::vector<std::string> rows;
+  for (const SettingDoc& d : setting_docs()) {
+    const std::string flag = d.flag.empty() ? "" : "`--" + std::string(d.flag) + "`";
+    rows.push_back("| `" + std::string(d.key) + "` | " + flag + " | " + d.accepts + " | " + std::string(d.default_text) +
+                   " | " + std::string(d.doc) + " |");
+  }
+  return rows;
+}
+
+std::string settings_help() {
+  std::string text = "settings (the language server's keys of the same name, docs/lsp.md):\n";
+  for (const SettingDoc& d : setting_docs()) {
+    if (d.flag.empty()) continue;
+    std::string line = "  --" + std::string(d.flag) + " (" + std::string(d.key) + ")";
+    line.resize(std::max<size_t>(line.size() + 1, 34), ' ');
+    text += line + d.accepts + ", default " + std::string(d.default_text) + ": " + std::string(d.doc) + "\n";
+  }
+  return text;
+}
+
+}  // namespace infilld::completion
