@@ -44,7 +44,7 @@ run_ctest build
 
 echo "== VS Code extension: build, tests (with the server end to end), .vsix"
 tiny_model=build/models/tiny-dream-vscode
-/usr/bin/python3 tools/tiny_checkpoint.py --arch dream --dtype bf16 --seed 1 --out "$tiny_model" >/dev/null
+/usr/bin/python3 tools/tiny_checkpoint.py --arch dream --dtype bf16 --seed 1 --printable --out "$tiny_model" >/dev/null
 INFILLD_BIN="$PWD/build/infilld" INFILLD_TEST_MODEL="$PWD/$tiny_model" editors/vscode/build.sh
 
 echo "== sanitizer build (ASan + UBSan) and tests"

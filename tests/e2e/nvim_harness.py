@@ -4,6 +4,11 @@ Finding Neovim, the case files, running one case's `nvim --headless` script (its
 XDG folders, a timeout that kills the process group: Neovim and the server it started),
 reading its result.json, the checks every case gets, the failure report, the
 `infilld complete` cross-check, and the command line with its summary line.
+
+Skips follow the project's convention: a case that cannot run prints `skipped NAME: why`,
+the summary line is `N passed, M failed, K skipped`, a run that cannot start at all prints
+`skipped: why` (ctest's SKIP_REGULAR_EXPRESSION "^skipped: "); with INFILLD_REQUIRE_ALL=1
+in the environment (CI) every skip is a failure instead.
 """
 import json
 import os
@@ -187,43 +192,59 @@ class NvimRun:
         print("    " + tail(self.log_path, log_lines, log_width).replace("\n", "\n    "))
 
 
-def main(doc, cases, run_case, workdir_prefix, verbose_help, argv=None, **checkpoint):
+# the project's skip convention (tests/parity/harness.py)
+skip_all = harness.skip_all
+
+
+class Skip:
+    """What run_case returns for a case that cannot run here (not a failure)."""
+
+    def __init__(self, why):
+        self.why = why
+
+
+def main(doc, cases, run_case, workdir_prefix, verbose_help, argv=None, model_dir=None, **checkpoint):
     """The runners' command line: finds Neovim (0.7 or newer, else `skipped: ...`), makes
-    the tiny checkpoint (dream bf16 seed 1, plus `checkpoint` options) in the work folder,
-    runs run_case(case, nvim, binary, model_dir, base, timeout, verbose) for each case
-    that --only selects and prints `N passed, M failed`. Returns the exit status."""
+    the tiny checkpoint (dream bf16 seed 1, plus `checkpoint` options) in the work folder
+    unless `model_dir` names the model to use, runs run_case(case, nvim, binary, model_dir,
+    base, timeout, verbose) for each case that --only selects (True: passed, False: failed,
+    a Skip: `skipped NAME: why`) and prints `N passed, M failed, K skipped`. Returns the
+    exit status."""
     args, binary = harness.parse_args(
         doc, "where to keep the checkpoint, files and logs", 120, argv,
         extra=lambda p: (p.add_argument("--nvim", help="the nvim binary (default: nvim on PATH)"),
                          p.add_argument("--verbose", action="store_true", help=verbose_help)))
     nvim = find_nvim(args.nvim)
     if nvim is None:
-        print("skipped: nvim not found")
-        return 0
+        return skip_all("nvim not found")
     version = nvim_version(nvim)
     if version is None or version < (0, 7, 0):
-        print("skipped: %s is not Neovim 0.7 or newer (%r)" % (nvim, version))
-        return 0
+        return skip_all("%s is not Neovim 0.7 or newer (%r)" % (nvim, version))
     if shutil.which(binary) is None:
         print("FAIL: %s is not an executable infilld binary" % binary)
-        print("0 passed, 1 failed")
-        return 1
+        return harness.summary(0, 1)
     cases = [c for c in cases if not args.only or args.only in c["name"]]
     if not cases:
         print("no case matches --only %r" % args.only)
         return 1
     base, cleanup = harness.work_dir(args.workdir, workdir_prefix)
     try:
-        model_dir = os.path.join(base, "model")
-        if not os.path.exists(os.path.join(model_dir, "config.json")):
-            write_checkpoint(model_dir, "dream", "bf16", seed=1, **checkpoint)
-        passed = failed = 0
+        if model_dir is None:
+            model_dir = os.path.join(base, "model")
+            if not os.path.exists(os.path.join(model_dir, "config.json")):
+                write_checkpoint(model_dir, "dream", "bf16", **dict({"seed": 1}, **checkpoint))
+        passed = failed = skipped = 0
         for c in cases:
-            if run_case(c, nvim, binary, model_dir, base, args.timeout, args.verbose):
+            outcome = run_case(c, nvim, binary, model_dir, base, args.timeout, args.verbose)
+            if isinstance(outcome, Skip):
+                if harness.skip_case(c["name"], outcome.why):
+                    skipped += 1
+                else:
+                    failed += 1
+            elif outcome is True:
                 passed += 1
             else:
                 failed += 1
-        print("%d passed, %d failed" % (passed, failed))
-        return 1 if failed else 0
+        return harness.summary(passed, failed, skipped)
     finally:
         cleanup()

@@ -13,7 +13,9 @@
 --   INFILLD_E2E_COL      0-based byte column there (default: the end of that line)
 --   INFILLD_E2E_TYPED    JSON list of strings, typed one after the other at that spot;
 --                        after each, an inline completion is requested, until one answers
---                        an item (the tiny random model may answer an empty list).
+--                        an item that can be typed through (the tiny random model may
+--                        answer an empty list, or an item too short or starting with a
+--                        line break).
 --                        No control characters (keys are fed raw); 'indentkeys' is cleared
 --                        for the buffer so that typing never reindents
 --                        (default: ["x", "y", "z"])
@@ -23,7 +25,11 @@
 --                        multi-byte character there) (default: no deletion)
 --   INFILLD_E2E_TYPE_THROUGH  number of characters of the suggestion to type before
 --                        accepting the rest; the server must answer the rest from its
---                        cache (default 0: accept at once)
+--                        cache: infilld/stats counts one more typedThroughHits and, with
+--                        INFILLD_E2E_SPECULATIVE=0, no new forward pass (default 0:
+--                        accept at once)
+--   INFILLD_E2E_SPECULATIVE "0": initializationOptions.speculative = false (default: the
+--                        server's default)
 --   INFILLD_E2E_STREAMING  "1": initializationOptions.streaming = true; the request that
 --                        answers the item must have sent infilld/completionUpdate
 --                        notifications, each a prefix of the item (default: off, and
@@ -149,6 +155,22 @@ local function language_of(path)
   return map[ext] or ext
 end
 
+-- the first n characters of the suggestion when they can be typed (no control
+-- character, something left after them); nil and why otherwise
+local function typeable_head(suggestion, n)
+  local count, i = 0, 1
+  while count < n and i <= #suggestion do
+    i = i + char_len(suggestion:byte(i))
+    count = count + 1
+  end
+  local head = suggestion:sub(1, i - 1)
+  if count < n or i > #suggestion then
+    return nil, "nothing left after " .. n .. " characters of " .. show(suggestion)
+  end
+  if head:find("%c") then return nil, "a control character in " .. show(head) end
+  return head
+end
+
 local function position_equal(a, b)
   return type(a) == "table" and type(b) == "table" and a.line == b.line and a.character == b.character
 end
@@ -213,6 +235,7 @@ local function body()
   end
   local type_through = tonumber(getenv("INFILLD_E2E_TYPE_THROUGH", "0"))
   local streaming = getenv("INFILLD_E2E_STREAMING", "0") == "1"
+  local speculative = getenv("INFILLD_E2E_SPECULATIVE", "") ~= "0"
   local typed_list = vim.json.decode(getenv("INFILLD_E2E_TYPED", '["x", "y", "z"]'))
   check("INFILLD_E2E_TYPED is a non-empty list of strings", type(typed_list) == "table" and #typed_list > 0)
   for _, t in ipairs(typed_list) do
@@ -240,7 +263,7 @@ local function body()
     cmd = { bin, "lsp", "--model", model },
     cmd_cwd = vim.fn.fnamemodify(path, ":h"),
     root_dir = vim.fn.fnamemodify(path, ":h"),
-    init_options = { maxTokens = 16, streaming = streaming },
+    init_options = { maxTokens = 16, streaming = streaming, speculative = speculative },
     capabilities = capabilities,
     get_language_id = function(b, _) return language_of(api.nvim_buf_get_name(b)) end,
     handlers = {
@@ -342,13 +365,22 @@ local function body()
     check("inlineCompletion answers an InlineCompletionList", type(res) == "table"
           and type(res.items) == "table", show(res))
     if #res.items > 0 then
-      item = res.items[1]
-      break
+      local text = res.items[1].insertText
+      check("an answered item has a non-empty insertText", type(text) == "string" and text ~= "",
+            show(res.items[1]))
+      local head, why = true, nil
+      if type_through > 0 then head, why = typeable_head(text, type_through) end
+      if head then
+        item = res.items[1]
+        break
+      end
+      a.not_typeable = why
     end
   end
   R.typed = typed
   check("an item within " .. #typed_list .. " attempts", item ~= nil,
-        "every request answered {items: []}; add typed strings")
+        "every request answered {items: []}" .. (type_through > 0 and (" or an item whose first "
+        .. type_through .. " characters cannot be typed through") or "") .. "; add typed strings")
   R.item = item
   R.item_request_id = R.attempts[#R.attempts].id
 
@@ -399,18 +431,14 @@ local function body()
   local suggestion = item.insertText
   local through = ""
   if type_through > 0 then
-    local n, i = 0, 1
-    while n < type_through and i <= #suggestion do
-      i = i + char_len(suggestion:byte(i))
-      n = n + 1
-    end
-    through = suggestion:sub(1, i - 1)
-    if through:find("%c") or i > #suggestion then
-      R.type_through = "not typed through: cannot type " .. show(through) .. " of " .. show(suggestion)
-      through = ""
-    end
-  end
-  if through ~= "" then
+    through = typeable_head(suggestion, type_through)
+    check("the suggestion's first " .. type_through .. " characters can be typed", through ~= nil,
+          show(suggestion))
+    -- the counters before typing through: the answer must come from the cache
+    local s0 = request("infilld/stats", nil)
+    check("infilld/stats before typing through", s0.err == nil and type(s0.result) == "table",
+          show(s0.err))
+    R.stats_before_type_through = s0.result
     feed(through)
     local want = inserted(base, row, col, typed .. through)
     check("typed through " .. show(through), wait_for("the typed keys", function()
@@ -441,6 +469,20 @@ local function body()
     check("the rest's command is infilld.accept with an id", type(cmd) == "table"
           and cmd.command == "infilld.accept" and type(cmd.arguments) == "table"
           and type(cmd.arguments[1]) == "table" and cmd.arguments[1].id ~= nil, show(cmd))
+    local s1 = request("infilld/stats", nil)
+    check("infilld/stats after typing through", s1.err == nil and type(s1.result) == "table",
+          show(s1.err))
+    local b, a = R.stats_before_type_through, s1.result
+    R.stats_after_type_through = a
+    check("typing through is one typedThroughHits more", type(a.typedThroughHits) == "number"
+          and a.typedThroughHits == b.typedThroughHits + 1,
+          show(b.typedThroughHits) .. " then " .. show(a.typedThroughHits))
+    check("typing through is one request more", a.requests == b.requests + 1,
+          show(b.requests) .. " then " .. show(a.requests))
+    if not speculative then
+      check("the rest needed no forward pass", type(a.forwards) == "number" and a.forwards == b.forwards,
+            show(b.forwards) .. " then " .. show(a.forwards))
+    end
     client.notify("textDocument/didShowCompletion", { item = item })
   end
   R.accepted_item = item
@@ -490,6 +532,8 @@ local function body()
   check("inlineCompletion after acceptance answers a list", type(r2.result) == "table"
         and type(r2.result.items) == "table", show(r2.result))
   for i, it in ipairs(r2.result.items) do
+    check("item " .. i .. " after acceptance has a non-empty insertText", type(it.insertText) == "string"
+          and it.insertText ~= "", show(it))
     check("item " .. i .. " after acceptance is at the cursor", type(it.range) == "table"
           and position_equal(it.range.start, p2.position), show(it.range))
   end
@@ -500,14 +544,14 @@ local function body()
   check("infilld/stats answers without error", st.err == nil, show(st.err))
   local s = st.result
   check("infilld/stats is an object", type(s) == "table", show(s))
-  local n_requests = #R.attempts + 1 + (through ~= "" and 1 or 0)
+  local n_requests = #R.attempts + 1 + (type_through > 0 and 1 or 0)
   check("stats.requests counts the inline completions", type(s.requests) == "number"
         and s.requests >= n_requests, show(s.requests) .. " < " .. n_requests)
   check("stats.accepted >= 1", type(s.accepted) == "number" and s.accepted >= 1, show(s.accepted))
   -- one acceptance: the inserting didChange and the command are the same acceptance
   check("stats.accepted == 1 (insert + command count once)", s.accepted == 1, show(s.accepted))
   check("stats.shown >= 1 (didShowCompletion)", type(s.shown) == "number" and s.shown >= 1, show(s.shown))
-  if through ~= "" then
+  if type_through > 0 then
     check("stats.typedThroughHits >= 1", type(s.typedThroughHits) == "number"
           and s.typedThroughHits >= 1, show(s.typedThroughHits))
   end

@@ -14,15 +14,19 @@ item's position in the negotiated encoding), and checks that the server's sugges
 equal `infilld complete FILE:LINE:COL` on the text the editor holds (a server whose copy
 of the document went wrong would complete another text).
 
-The model is a tiny random checkpoint (tools/tiny_checkpoint.py, dream bf16, seed 1):
-its text is random but deterministic. When a request answers an empty list, the script
-types the next string of the case and asks again.
+The model is a tiny random checkpoint with printable output (tools/tiny_checkpoint.py,
+dream bf16, seed 1, printable=True): its text is random but deterministic. When a request
+answers an empty list (or, in a type-through case, an item whose first characters cannot
+be typed), the script types the next string of the case and asks again. A type-through
+case must type through: the rest comes from the server's cache (one more typedThroughHits
+in infilld/stats; with speculation off, not one more forward pass).
 
     test_nvim.py --infilld PATH [--nvim PATH] [--workdir DIR] [--only SUBSTRING]
                  [--timeout SECONDS] [--verbose]
 
-Prints `ok`/`FAIL` lines, then the last line `N passed, M failed`; exit 1 on failure.
-Without Neovim (0.7 or newer) it prints `skipped: ...` and exits 0. With --workdir the
+Prints `ok`/`FAIL` lines, then the last line `N passed, M failed, K skipped`; exit 1 on
+failure. Without Neovim (0.7 or newer) it prints `skipped: ...` and exits 0 (a failure with
+INFILLD_REQUIRE_ALL=1). With --workdir the
 files stay: each case's folder holds the source file, result.json and the Neovim LSP
 log (cache/nvim/lsp.log: the JSON-RPC transcript at debug level).
 """
@@ -47,17 +51,19 @@ C_FILE = nvim_harness.C_FILE.replace("\U0001F642 ", "\U0001F642 " + DEL_OPEN + "
 C_TYPED = ["count(", "\"x\")", " + 1", " * 2", " - n"]
 
 
-def case(name, fname, text, typed, offered, encoding, type_through=2, streaming=False):
+def case(name, fname, text, typed, offered, encoding, type_through=2, streaming=False,
+         speculative=True):
     return {"name": name, "file": fname, "text": text, "typed": typed, "offered": offered,
-            "encoding": encoding, "type_through": type_through, "streaming": streaming}
+            "encoding": encoding, "type_through": type_through, "streaming": streaming,
+            "speculative": speculative}
 
 
 CASES = [
     case("python, no encoding offered (UTF-16)", "demo.py", PYTHON_FILE,
          ["total = ", "area(", "r) + 1", " * 2", " - r"], [], "utf-16"),
     case("c, multi-byte line, no encoding offered (UTF-16)", "demo.c", C_FILE, C_TYPED, [], "utf-16"),
-    case("c, multi-byte line, UTF-8 offered first", "demo.c", C_FILE, C_TYPED,
-         ["utf-8", "utf-16"], "utf-8"),
+    case("c, multi-byte line, UTF-8 offered first, no speculation", "demo.c", C_FILE, C_TYPED,
+         ["utf-8", "utf-16"], "utf-8", speculative=False),
     case("c, multi-byte line, UTF-32 preferred after an unknown one", "demo.c", C_FILE, C_TYPED,
          ["x-unknown", "utf-32", "utf-8"], "utf-32"),
     case("c, multi-byte line, accepted at once", "demo.c", C_FILE, C_TYPED, [], "utf-16",
@@ -140,6 +146,8 @@ def verify(c, lay, r):
         problems.append("typed %r is not a run of the case's strings" % typed)
     item = r.get("item") or {}
     text = item.get("insertText", "")
+    if not isinstance(text, str) or text == "":
+        problems.append("the item's insertText %r is empty" % (text,))
     # the item's position, read in the negotiated encoding, is right after the typed text
     typed_line = lay.with_text(typed)[lay.row]
     start = (item.get("range") or {}).get("start") or {}
@@ -155,11 +163,26 @@ def verify(c, lay, r):
     if r.get("buffer") != want:
         problems.append("buffer %r, expected %r" % (r.get("buffer"), want))
     tt = r.get("type_through")
-    if c["type_through"] and isinstance(tt, dict):
-        rest = ((tt.get("result") or {}).get("items") or [{}])[0].get("insertText")
-        if tt.get("typed", "") + (rest or "") != text:
-            problems.append("typed through %r, then the rest %r: not %r" % (tt.get("typed"), rest, text))
     stats = r.get("stats") or {}
+    if c["type_through"]:
+        if not isinstance(tt, dict):
+            problems.append("no type-through: %r" % (tt,))
+        else:
+            rest = ((tt.get("result") or {}).get("items") or [{}])[0].get("insertText") or ""
+            through = tt.get("typed") or ""
+            if len(through) != c["type_through"] or not rest or through + rest != text:
+                problems.append("typed through %r (%d characters), then the rest %r: not %r"
+                                % (through, c["type_through"], rest, text))
+            before = r.get("stats_before_type_through") or {}
+            after = r.get("stats_after_type_through") or {}
+            if after.get("typedThroughHits") != (before.get("typedThroughHits") or 0) + 1:
+                problems.append("typedThroughHits %r, then %r: the rest did not come from the cache"
+                                % (before.get("typedThroughHits"), after.get("typedThroughHits")))
+            if not c["speculative"] and after.get("forwards") != before.get("forwards"):
+                problems.append("forwards %r, then %r: typing through ran the model"
+                                % (before.get("forwards"), after.get("forwards")))
+    elif isinstance(tt, dict):
+        problems.append("typed through %r in a case that accepts at once" % tt.get("typed"))
     if not isinstance(stats.get("accepted"), int) or stats["accepted"] < 1:
         problems.append("stats.accepted %r" % stats.get("accepted"))
     if (r.get("exit") or {}).get("code") != 0:
@@ -216,6 +239,7 @@ def run_case(c, nvim, binary, model_dir, base, timeout, verbose):
         "INFILLD_E2E_TYPE_THROUGH": str(c["type_through"]),
         "INFILLD_E2E_ENCODINGS": ",".join(c["offered"]),
         "INFILLD_E2E_STREAMING": "1" if c["streaming"] else "0",
+        "INFILLD_E2E_SPECULATIVE": "1" if c["speculative"] else "0",
         "INFILLD_E2E_WAIT_MS": "30000",
     }, timeout, unset=("INFILLD_MODEL",))
 
@@ -239,7 +263,8 @@ def run_case(c, nvim, binary, model_dir, base, timeout, verbose):
     item = r["item"]
     stats = r.get("stats") or {}
     tt = r.get("type_through")
-    tt_desc = ("typed through %r" % tt["typed"]) if isinstance(tt, dict) else (tt or "accepted at once")
+    tt_desc = ("typed through %r, then %r" % (tt["typed"], tt["result"]["items"][0]["insertText"])
+               if isinstance(tt, dict) else "accepted at once")
     after = ((r.get("after_accept") or {}).get("result") or {}).get("items") or []
     stream = (", %d update(s)" % len(r.get("stream") or [])) if c["streaming"] else ""
     print("ok   %s: %s, deleted %r, typed %r, item %r after %d request(s)%s, %s, accepted=%s, "
@@ -255,7 +280,7 @@ def run_case(c, nvim, binary, model_dir, base, timeout, verbose):
 
 def main(argv=None):
     return nvim_harness.main(__doc__, CASES, run_case, "infilld-e2e-",
-                             "print stats and server notifications", argv)
+                             "print stats and server notifications", argv, printable=True)
 
 
 if __name__ == "__main__":

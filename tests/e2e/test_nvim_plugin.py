@@ -19,8 +19,9 @@ dream bf16, seed 1, printable=True): random but deterministic text.
     test_nvim_plugin.py --infilld PATH [--nvim PATH] [--workdir DIR] [--only SUBSTRING]
                         [--timeout SECONDS] [--verbose]
 
-Prints `ok`/`FAIL` lines and the last line `N passed, M failed`; exit 1 on failure.
-Without Neovim 0.7+ it prints `skipped: nvim not found` (or why) and exits 0.
+Prints `ok`/`FAIL` lines and the last line `N passed, M failed, K skipped`; exit 1 on
+failure. Without Neovim 0.7+ it prints `skipped: nvim not found` (or why) and exits 0 (a
+failure with INFILLD_REQUIRE_ALL=1).
 """
 import json
 import os
@@ -121,7 +122,10 @@ def verify(c, lay, r, binary, model_dir, d, timeout):
     typed = r.get("typed", "")
     if not any("".join(c["typed"][:k + 1]) == typed for k in range(len(c["typed"]))):
         problems.append("typed %r is not a run of the case's strings" % typed)
-    sugg = r.get("suggestion") or ""
+    sugg = r.get("suggestion")
+    if not isinstance(sugg, str) or sugg == "":
+        problems.append("the suggestion shown %r is empty" % (sugg,))
+        return problems
     if c["scenario"] in ("accept", "cancel", "word", "trigger"):
         want = lay.with_text(typed + sugg)
         if r.get("buffer") != want:
@@ -149,16 +153,15 @@ def verify(c, lay, r, binary, model_dir, d, timeout):
     if c["scenario"] == "dismiss" and not re.fullmatch(r"[ \t]+", r.get("fallback_inserted", "")):
         problems.append("<Tab> without a suggestion inserted %r" % r.get("fallback_inserted"))
     # the suggestion is what the CLI completes for the editor's text
-    if sugg:
-        lines = lay.with_text(typed)
-        max_tokens = (c["setup"].get("settings") or {}).get("maxTokens", 16)
-        want, err = cli_complete(binary, model_dir, d, c["file"], lines, lay.row,
-                                 lay.col_chars + len(typed), timeout, max_tokens=max_tokens)
-        if err:
-            problems.append("cross-check: %s" % err)
-        elif want.rstrip("\ufffd") != sugg:
-            problems.append("cross-check: the plugin showed %r, `infilld complete` on the editor's "
-                            "text gives %r" % (sugg, want))
+    lines = lay.with_text(typed)
+    max_tokens = (c["setup"].get("settings") or {}).get("maxTokens", 16)
+    want, err = cli_complete(binary, model_dir, d, c["file"], lines, lay.row,
+                             lay.col_chars + len(typed), timeout, max_tokens=max_tokens)
+    if err:
+        problems.append("cross-check: %s" % err)
+    elif want.rstrip("\ufffd") != sugg:
+        problems.append("cross-check: the plugin showed %r, `infilld complete` on the editor's "
+                        "text gives %r" % (sugg, want))
     return problems
 
 

@@ -16,7 +16,8 @@ CPU, then checks:
     logits that the inference layout gives the same block after the clean earlier blocks;
   - --autoregressive rows are next-token prediction: block length 1, every middle token
     masked, noisy row i sees the context, clean tokens 0..i-1 and itself only;
-  - the reference denoiser returns a completion.
+  - the reference denoiser stops before <|eom|>, and with <|eom|> ruled out fills its
+    blocks with ordinary tokens.
 
     test_train_small.py [--workdir DIR] [--steps 100] [--threads 1]
 Ends with the line `N passed, M failed`; exit status 1 on failure.
@@ -302,16 +303,42 @@ def main(argv=None):
     import tokenizer as tk
     model, mcfg = fim_model.load_exported(out)
     enc = tk.Tokenizer(tok_dir)
-    got = fim_model.denoise(model, mcfg, fim_data.encode_plain("def f(x):\n    return", enc),
-                            fim_data.encode_plain("\n", enc), max_blocks=2)
-    report(isinstance(got, list) and all(0 <= t < mcfg["vocab_size"] for t in got),
-           "reference denoiser completes (%d tokens: %r)" % (len(got), enc.decode(got)[:60]))
+    check_denoiser(fim_model, model, mcfg, fim_data.encode_plain("def f(x):\n    return", enc),
+                   fim_data.encode_plain("\n", enc), enc)
     if a.infilld:
         check_engine(a.infilld, out, cfg, work)
     print("total %.0fs; work dir %s" % (time.time() - t0, work))
     if not a.workdir and all(RESULTS):
         shutil.rmtree(work, ignore_errors=True)
     return finish()
+
+
+def check_denoiser(fim_model, model, mcfg, prefix, suffix, enc):
+    """The reference denoiser (fim_model.denoise) on the trained model: it keeps what comes
+    before the first <|eom|> (after 100 steps the model may stop at once: no tokens), and
+    with <|eom|> ruled out it fills every block: 2 blocks of L ordinary tokens."""
+    L, eom, mask = mcfg["block_length"], mcfg["eom_token_id"], mcfg["mask_token_id"]
+    got = fim_model.denoise(model, mcfg, prefix, suffix, max_blocks=2)
+    report(isinstance(got, list) and len(got) <= 2 * L and eom not in got and mask not in got
+           and all(0 <= t < mcfg["vocab_size"] for t in got),
+           "reference denoiser stops before <|eom|> (%d tokens: %r)" % (len(got), enc.decode(got)[:60]),
+           str(got))
+    logits = fim_model.sequence_logits
+
+    def no_eom(*args, **kwargs):
+        out = logits(*args, **kwargs).clone()
+        out[:, eom] = float("-inf")
+        return out
+
+    fim_model.sequence_logits = no_eom
+    try:
+        full = fim_model.denoise(model, mcfg, prefix, suffix, max_blocks=2)
+    finally:
+        fim_model.sequence_logits = logits
+    report(isinstance(full, list) and len(full) == 2 * L and mask not in full and eom not in full
+           and all(0 <= t < mcfg["vocab_size"] for t in full),
+           "reference denoiser without <|eom|> fills 2 blocks (%d tokens, %d expected: %r)"
+           % (len(full), 2 * L, enc.decode(full)[:60]), str(full))
 
 
 def check_engine(binary, out, cfg, work):
