@@ -32,14 +32,18 @@ describe('validateSetting', () => {
     });
     assert.ok('problem' in validateSetting(spec('budget'), 100.5));
     assert.deepEqual(validateSetting(spec('debounceMs'), '50'), {
-      problem: 'infilld.debounceMs: expected an integer from 0 to 5000, found "50"',
+      problem: 'infilld.debounceMs: expected an integer from 0 to 60000, found "50"',
     });
   });
 
   it('checks numbers against open-ended and closed ranges', () => {
+    assert.deepEqual(validateSetting(spec('factor'), 7.5), { value: 7.5 });
+    assert.deepEqual(validateSetting(spec('factor'), -0.1), {
+      problem: 'infilld.factor: expected a number >= 0, found -0.1',
+    });
     assert.deepEqual(validateSetting(spec('temperature'), 7.5), { value: 7.5 });
-    assert.deepEqual(validateSetting(spec('temperature'), -0.1), {
-      problem: 'infilld.temperature: expected a number >= 0, found -0.1',
+    assert.deepEqual(validateSetting(spec('temperature'), 100.5), {
+      problem: 'infilld.temperature: expected a number from 0 to 100, found 100.5',
     });
     assert.deepEqual(validateSetting(spec('topP'), 1.5), {
       problem: 'infilld.topP: expected a number from 0 to 1, found 1.5',
@@ -85,7 +89,7 @@ describe('expandPath', () => {
 describe('buildServerSettings', () => {
   it('reads every server key, keeps good values, reports and leaves out bad ones', () => {
     const { settings, problems } = buildServerSettings(
-      reader({ model: '/m', budget: 4096, steps: 0, alg: 'entropy', streaming: true, cacheSize: 'big' }),
+      reader({ model: '/m', budget: 4096, steps: 5000, alg: 'entropy', streaming: true, cacheSize: 'big' }),
     );
     assert.equal(settings.model, '/m');
     assert.equal(settings.budget, 4096);
@@ -95,7 +99,7 @@ describe('buildServerSettings', () => {
     assert.ok(!('steps' in settings), 'a bad value is not sent');
     assert.ok(!('cacheSize' in settings));
     assert.equal(problems.length, 2);
-    assert.match(problems[0], /^infilld\.steps: expected an integer from 1 to 4096, found 0$/);
+    assert.match(problems[0], /^infilld\.steps: expected an integer from 0 to 4096, found 5000$/);
     assert.match(problems[1], /^infilld\.cacheSize: /);
     assert.equal(Object.keys(settings).length, SERVER_SETTINGS.length - 2);
   });
