@@ -9,21 +9,6 @@
 
 namespace infilld::kernels {
 
-int64_t AttentionMask::visible_end(int64_t q, int64_t n_keys) const {
-  switch (kind) {
-    case MaskKind::Full:
-      return n_keys;
-    case MaskKind::Causal:
-      return std::min(q + 1, n_keys);
-    case MaskKind::BlockCausal: {
-      if (q < context_length) return std::min(q + 1, n_keys);
-      const int64_t block = (q - context_length) / std::max<int64_t>(block_length, 1);
-      return std::min(context_length + (block + 1) * block_length, n_keys);
-    }
-  }
-  return n_keys;
-}
-
 namespace {
 
 // Scales the visible prefix of each score row and masks the rest with -inf, ready for

@@ -3,23 +3,13 @@
 
 #include <cstdint>
 
+#include "common/attention_mask.h"
+
 namespace infilld::kernels {
 
-// Which keys a query may see (DESIGN.md sections 4 and 6).
-enum class MaskKind {
-  Full,         // every key: Dream, LLaDA, Open-dCoder
-  Causal,       // keys at or before the query: the autoregressive baseline
-  BlockCausal,  // infilld FIM: context causal; a block sees the context, earlier blocks, itself
-};
-
-struct AttentionMask {
-  MaskKind kind = MaskKind::Full;
-  int64_t context_length = 0;  // BlockCausal: positions before this are context
-  int64_t block_length = 1;    // BlockCausal: length of each block after the context
-
-  // One past the last key position visible to the query at position q, among n_keys keys.
-  int64_t visible_end(int64_t q, int64_t n_keys) const;
-};
+// Which keys a query may see: the model's property, defined below the kernels.
+using infilld::AttentionMask;
+using infilld::MaskKind;
 
 struct AttentionShape {
   int64_t n_queries = 0;     // T: query rows

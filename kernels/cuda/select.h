@@ -1,7 +1,6 @@
 // Which scored positions a step reveals, decided on the GPU: the candidates sorted by score
 // (highest first, the lower index first among equals), then a count by the step's rule.
-// CPU twin: the denoiser's stable sort with engine/denoise/schedule.h threshold_count() and
-// factor_count().
+// CPU twin: kernels/cpu/reveal.h (reveal_order, reveal_count).
 #pragma once
 
 #include <cstdint>

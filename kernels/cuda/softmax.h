@@ -1,5 +1,5 @@
 // The masked softmax of attention score rows, for the attention of long sequences through
-// cuBLAS (engine/cuda/long_attention.h); CPU twin: the mask and softmax steps of
+// cuBLAS (kernels/cuda/long_attention.h); CPU twin: the mask and softmax steps of
 // kernels/cpu/attention.cpp (the test compares the whole long attention with attention()).
 #pragma once
 

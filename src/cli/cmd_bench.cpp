@@ -77,7 +77,7 @@ int cmd_bench(Args args) {
     step.shifted = model->config().shifted_logits;
     step.policy = step_options.policy;
     step.excluded[0] = model->config().tokens.mask;
-    step.count = static_cast<int64_t>(positions.size());
+    step.choice.count = static_cast<int64_t>(positions.size());
     auto run_once = [&]() -> Status {
       if (scored == 0) return backend->model->forward(ids, logits);
       return backend->model->forward_reveal(ids, 0, n, nullptr, step, revealed);

@@ -33,8 +33,8 @@ int cmd_forward(Args args) {
   const auto start = std::chrono::steady_clock::now();
   // Block-causal models (infilld FIM) need to know where the context ends: the tokens
   // after it are blocks of the model's block length.
-  kernels::AttentionMask mask{model->config().attention, 0, 1};
-  if (mask.kind == kernels::MaskKind::BlockCausal) {
+  AttentionMask mask{model->config().attention, 0, 1};
+  if (mask.kind == MaskKind::BlockCausal) {
     if (!flags->has("context-length"))
       return fail("this model attends block-causally: give --context-length N (the tokens up to <|middle|>)");
     auto n = flags->integer("context-length", 0, 1, static_cast<int64_t>(ids->size()));

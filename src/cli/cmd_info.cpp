@@ -86,8 +86,8 @@ int cmd_info(Args args) {
               c.n_layers, c.n_embd, c.n_heads, c.n_kv_heads, c.head_dim, c.n_ff, c.n_vocab);
   std::printf("rope           theta %g, rms_norm eps %g, qkv bias %s, tied embeddings %s\n", c.rope_theta,
               c.norm_eps, c.qkv_bias ? "yes" : "no", c.tied_embeddings ? "yes" : "no");
-  std::printf("attention      %s\n", c.attention == kernels::MaskKind::Full ? "full (bidirectional)"
-                                     : c.attention == kernels::MaskKind::Causal ? "causal" : "block-causal");
+  std::printf("attention      %s\n", c.attention == MaskKind::Full ? "full (bidirectional)"
+                                     : c.attention == MaskKind::Causal ? "causal" : "block-causal");
   std::printf("logits         %s\n", c.shifted_logits ? "shifted (row i predicts token i+1)"
                                                       : "unshifted (row i predicts token i)");
   std::printf("mask id        %s\n", token_text(*model, c.tokens.mask).c_str());

@@ -5,11 +5,11 @@
 namespace infilld::engine {
 
 int64_t reusable_rows(std::span<const int32_t> cached, std::span<const int32_t> tokens,
-                      const kernels::AttentionMask& mask) {
+                      const AttentionMask& mask) {
   const auto limit = std::min<size_t>(cached.size(), tokens.empty() ? 0 : tokens.size() - 1);
   const auto diff = std::mismatch(cached.begin(), cached.begin() + static_cast<std::ptrdiff_t>(limit), tokens.begin());
   int64_t reused = static_cast<int64_t>(diff.first - cached.begin());
-  if (mask.kind == kernels::MaskKind::BlockCausal && reused > mask.context_length && mask.block_length > 0)
+  if (mask.kind == MaskKind::BlockCausal && reused > mask.context_length && mask.block_length > 0)
     reused = mask.context_length + (reused - mask.context_length) / mask.block_length * mask.block_length;
   return reused;
 }

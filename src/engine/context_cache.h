@@ -21,7 +21,7 @@ namespace infilld::engine {
 // leading tokens (at most size - 1), and under a block-causal mask no further than the start
 // of the block holding the first changed token (inside a block attention is bidirectional).
 int64_t reusable_rows(std::span<const int32_t> cached, std::span<const int32_t> tokens,
-                      const kernels::AttentionMask& mask);
+                      const AttentionMask& mask);
 
 class ContextCache {
  public:

@@ -50,12 +50,12 @@ Expected<Model> Model::load(const fs::path& dir, LoadOptions options) {
 }
 
 Status Model::forward(std::span<const int32_t> tokens, std::vector<float>& logits) const {
-  kernels::AttentionMask mask;
+  AttentionMask mask;
   mask.kind = config_.attention;
   return forward(tokens, mask, logits);
 }
 
-Status Model::forward(std::span<const int32_t> tokens, const kernels::AttentionMask& mask,
+Status Model::forward(std::span<const int32_t> tokens, const AttentionMask& mask,
                       std::vector<float>& logits) const {
   if (!has_weights_) return error("the model was loaded without its weights");
   return engine::forward(config_, weights_, tokens, mask, logits);
@@ -64,7 +64,7 @@ Status Model::forward(std::span<const int32_t> tokens, const kernels::AttentionM
 Status Model::forward_rows(std::span<const int32_t> tokens, int64_t r0, int64_t r1, KvCache& cache,
                           std::vector<float>& logits) const {
   if (!has_weights_) return error("the model was loaded without its weights");
-  kernels::AttentionMask mask;
+  AttentionMask mask;
   mask.kind = config_.attention;
   return engine::forward_rows(config_, weights_, tokens, r0, r1, mask, &cache, logits);
 }
@@ -76,15 +76,15 @@ Status Model::forward_batch(std::span<const std::span<const int32_t>> sequences,
                                                       logits.size(), " outputs");
   std::vector<SequenceRows> segments;
   for (auto seq : sequences) segments.push_back({seq, 0, static_cast<int64_t>(seq.size()), nullptr});
-  kernels::AttentionMask mask;
+  AttentionMask mask;
   mask.kind = config_.attention;
   return forward_sequences(config_, weights_, segments, mask, logits);
 }
 
-Status Model::forward_incremental(std::span<const int32_t> tokens, const kernels::AttentionMask& mask,
+Status Model::forward_incremental(std::span<const int32_t> tokens, const AttentionMask& mask,
                                  ContextCache& cache, std::vector<float>& logits, int64_t& reused) const {
   if (!has_weights_) return error("the model was loaded without its weights");
-  if (mask.kind == kernels::MaskKind::Full)
+  if (mask.kind == MaskKind::Full)
     return error("a context cache is exact only under a causal or block-causal mask; this model attends fully");
   reused = reusable_rows(cache.tokens(), tokens, mask);
   KvCache& kv = cache.prepare(tokens, reused, config_.n_layers, config_.n_kv_heads * config_.head_dim);

@@ -25,7 +25,7 @@ struct LoadOptions {
   bool weights = true;  // false: config and tokenizer only (tokenize, and info without a weight check)
   // Runs the network under another attention mask than its family's (the autoregressive
   // baseline of a network; tests of the causal context cache).
-  std::optional<kernels::MaskKind> attention;
+  std::optional<MaskKind> attention;
 };
 
 class Model {
@@ -47,13 +47,13 @@ class Model {
   // logits [T, n_vocab] for `tokens` at positions 0..T-1 with the model's own mask kind.
   Status forward(std::span<const int32_t> tokens, std::vector<float>& logits) const;
   // The same under an explicit mask (block-causal with its context and block lengths).
-  Status forward(std::span<const int32_t> tokens, const kernels::AttentionMask& mask, std::vector<float>& logits) const;
+  Status forward(std::span<const int32_t> tokens, const AttentionMask& mask, std::vector<float>& logits) const;
   // Several sequences in one pass (see forward_sequences in models/transformer.h).
   Status forward_batch(std::span<const std::span<const int32_t>> sequences, std::span<std::vector<float>*> logits) const;
   // Logits of the rows of `tokens` that `cache` does not already hold (causal and
   // block-causal models): rows [reused, T) where reused = reusable_rows(cache.tokens(), tokens, mask). Exact.
   // `reused` receives that row count, so row i of logits is position reused + i.
-  Status forward_incremental(std::span<const int32_t> tokens, const kernels::AttentionMask& mask, ContextCache& cache,
+  Status forward_incremental(std::span<const int32_t> tokens, const AttentionMask& mask, ContextCache& cache,
                              std::vector<float>& logits, int64_t& reused) const;
   // Rows [r0, r1) against a K/V cache (see forward_rows in models/transformer.h).
   Status forward_rows(std::span<const int32_t> tokens, int64_t r0, int64_t r1, KvCache& cache,
@@ -87,11 +87,11 @@ class ModelDenoisable : public Denoisable {
   }
   // The exact context cache lives here, with the worker that owns this object: successive
   // requests (the user typing at the cursor) reuse each other's context.
-  Status forward_incremental(std::span<const int32_t> tokens, const kernels::AttentionMask& mask,
+  Status forward_incremental(std::span<const int32_t> tokens, const AttentionMask& mask,
                              std::vector<float>& logits, int64_t& reused) override {
     return model_.forward_incremental(tokens, mask, context_cache_, logits, reused);
   }
-  bool supports_kv_cache() const override { return model_.config().attention == kernels::MaskKind::Full; }
+  bool supports_kv_cache() const override { return model_.config().attention == MaskKind::Full; }
   Status forward_cached(std::span<const int32_t> tokens, int64_t r0, int64_t r1, KvCache& cache,
                         std::vector<float>& logits) override {
     return model_.forward_rows(tokens, r0, r1, cache, logits);

@@ -86,8 +86,8 @@ TEST_CASE("cuda backend: the exact context cache reuses rows as the CPU's does")
   const Model model = load_tiny("cuda-context", fim);
   auto gpu = on_gpu(model);
   ModelDenoisable cpu(model);
-  kernels::AttentionMask mask;
-  mask.kind = kernels::MaskKind::BlockCausal;
+  AttentionMask mask;
+  mask.kind = MaskKind::BlockCausal;
   mask.block_length = 4;
   std::vector<int32_t> tokens = {2, 11, 12, 3, 20, 21, 4, 47, 47, 47, 47};
   for (int typed = 0; typed < 3; ++typed) {

@@ -5,12 +5,13 @@
 #include <numeric>
 
 #include "cuda_test_util.h"
-#include "engine/cuda/long_attention.h"
+#include "kernels/cuda/long_attention.h"
 #include "engine/denoise/schedule.h"
 #include "engine/denoise/scoring.h"
 #include "kernels/cpu/attention.h"
 #include "kernels/cpu/elementwise.h"
 #include "kernels/cpu/norm.h"
+#include "kernels/cpu/reveal.h"
 #include "kernels/cpu/rope.h"
 #include "kernels/cuda/attention.h"
 #include "kernels/cuda/bias.h"
@@ -23,7 +24,6 @@
 
 using namespace infilld;
 using namespace infilld::test;
-using kernels::MaskKind;
 
 namespace {
 
@@ -159,7 +159,7 @@ void check_attention_route(Route route, double tolerance) {
     const std::vector<float> k = normal_vector(static_cast<size_t>(c.S * c.K * c.D), 9);
     const std::vector<float> v = normal_vector(static_cast<size_t>(c.S * c.K * c.D), 10);
     const kernels::AttentionShape shape{c.T, c.S, c.offset, c.A, c.K, c.D};
-    kernels::AttentionMask mask;
+    AttentionMask mask;
     mask.kind = c.kind;
     mask.context_length = c.context;
     mask.block_length = c.block;
@@ -213,9 +213,9 @@ TEST_CASE("cuda ops: the long attention through cuBLAS (TF32) matches the CPU") 
       [](const kc::AttentionArgs& a, Device& d) {
         auto blas = kc::Blas::create(d.s());
         REQUIRE(blas);
-        const int64_t n = engine::cuda::long_attention_scratch(a.shape, a.out_dtype);
+        const int64_t n = kc::long_attention_scratch(a.shape, a.out_dtype);
         auto scratch = d.zeros(static_cast<size_t>(n) * 4);
-        REQUIRE(engine::cuda::long_attention(a, *blas, scratch.as<float>(), d.s()));
+        REQUIRE(kc::long_attention(a, *blas, scratch.as<float>(), d.s()));
         REQUIRE(d.stream.synchronize());
       },
       2e-2);  // TF32 inputs keep 10 mantissa bits (the emulator rounds them too: up to 9e-3 here)
@@ -276,23 +276,30 @@ TEST_CASE("cuda ops: the reveal choice sorts like the CPU and applies count, thr
     for (float& s : scores) s = static_cast<float>(level(rng)) / 20.0f;  // many ties
     std::vector<int32_t> tokens(static_cast<size_t>(n));
     std::iota(tokens.begin(), tokens.end(), 1000);
-    // The CPU's order: a stable sort, highest first.
-    std::vector<int32_t> order(static_cast<size_t>(n));
-    std::iota(order.begin(), order.end(), 0);
-    std::stable_sort(order.begin(), order.end(), [&](int32_t a, int32_t b) { return scores[a] > scores[b]; });
+    // The CPU twin (kernels/cpu/reveal.h): its order and its counts.
+    const std::vector<double> scores_d(scores.begin(), scores.end());
+    const std::vector<int64_t> order = infilld::kernels::reveal_order(scores_d);
     std::vector<double> sorted;
-    for (int32_t i : order) sorted.push_back(scores[i]);
+    for (int64_t i : order) sorted.push_back(scores_d[static_cast<size_t>(i)]);
+    auto cpu = [&](infilld::kernels::RevealRule rule, int64_t count, double tau) {
+      return infilld::kernels::reveal_count({rule, count, tau}, sorted);
+    };
+    using CpuRule = infilld::kernels::RevealRule;
 
     auto ds = d.upload(scores);
     auto dt = d.upload(tokens);
     auto out = d.zeros(static_cast<size_t>(1 + 2 * n) * 4);
     struct Rule { kc::RevealRule rule; int64_t count; double tau; int64_t want; };
-    const Rule rules[] = {{kc::RevealRule::Count, 3, 0.0, std::min<int64_t>(3, n)},
-                          {kc::RevealRule::Count, 0, 0.0, 0},
-                          {kc::RevealRule::Threshold, 0, 0.7, engine::threshold_count(sorted, 0.7)},
-                          {kc::RevealRule::Threshold, 0, 2.0, 1},
-                          {kc::RevealRule::Factor, 0, 1.0, engine::factor_count(sorted, 1.0)},
-                          {kc::RevealRule::Factor, 0, 0.1, engine::factor_count(sorted, 0.1)}};
+    const Rule rules[] = {{kc::RevealRule::Count, 3, 0.0, cpu(CpuRule::Count, 3, 0.0)},
+                          {kc::RevealRule::Count, 0, 0.0, cpu(CpuRule::Count, 0, 0.0)},
+                          {kc::RevealRule::Threshold, 0, 0.7, cpu(CpuRule::Threshold, 0, 0.7)},
+                          {kc::RevealRule::Threshold, 0, 2.0, cpu(CpuRule::Threshold, 0, 2.0)},
+                          {kc::RevealRule::Factor, 0, 1.0, cpu(CpuRule::Factor, 0, 1.0)},
+                          {kc::RevealRule::Factor, 0, 0.1, cpu(CpuRule::Factor, 0, 0.1)}};
+    // The twin's own arithmetic, pinned: count capped at n, threshold and factor at least one.
+    CHECK(cpu(CpuRule::Count, 3, 0.0) == std::min<int64_t>(3, n));
+    CHECK(cpu(CpuRule::Count, 0, 0.0) == 0);
+    CHECK(cpu(CpuRule::Threshold, 0, 2.0) == 1);
     for (const Rule& r : rules) {
       CAPTURE(static_cast<int>(r.rule));
       CAPTURE(r.tau);

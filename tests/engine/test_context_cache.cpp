@@ -24,11 +24,11 @@ double max_row_diff(const std::vector<float>& rows, int64_t first_position, cons
 
 TEST_CASE("context cache: typing more reuses the context and stays exact") {
   LoadOptions options;
-  options.attention = kernels::MaskKind::Causal;
+  options.attention = MaskKind::Causal;
   auto model = Model::load(test::write_tiny_dream("context-cache"), options);
   REQUIRE(model.is_ok());
   const int64_t V = model->config().n_vocab;
-  kernels::AttentionMask causal{kernels::MaskKind::Causal};
+  AttentionMask causal{MaskKind::Causal};
   const std::vector<int32_t> all = {0, 5, 9, 11, 3, 8, 20, 21, 7, 30, 2, 4};
   std::vector<float> full;
   REQUIRE(model->forward(all, full).is_ok());
@@ -67,7 +67,7 @@ TEST_CASE("context cache: refused for fully bidirectional attention") {
   ContextCache cache;
   std::vector<float> rows;
   int64_t reused = 0;
-  auto s = model->forward_incremental(std::vector<int32_t>{0, 5, 9}, kernels::AttentionMask{}, cache, rows, reused);
+  auto s = model->forward_incremental(std::vector<int32_t>{0, 5, 9}, AttentionMask{}, cache, rows, reused);
   CHECK_FALSE(s.is_ok());
 }
 
@@ -87,7 +87,7 @@ TEST_CASE("context cache: exact under the block-causal mask of the infilld FIM f
   std::vector<float> rows, full;
   int64_t reused = 0;
   const auto first = canvas(ctx);
-  kernels::AttentionMask mask{kernels::MaskKind::BlockCausal, int64_t(ctx.size()), 3};
+  AttentionMask mask{MaskKind::BlockCausal, int64_t(ctx.size()), 3};
   REQUIRE(model->forward_incremental(std::vector<int32_t>(ctx.begin(), ctx.end()), mask, cache, rows, reused).is_ok());
   REQUIRE(model->forward_incremental(first, mask, cache, rows, reused).is_ok());
   CHECK(reused == int64_t(ctx.size()));
@@ -98,7 +98,7 @@ TEST_CASE("context cache: exact under the block-causal mask of the infilld FIM f
   std::vector<int32_t> longer = ctx;
   longer.insert(longer.end(), {30, 31});
   const auto second = canvas(longer);
-  kernels::AttentionMask mask2{kernels::MaskKind::BlockCausal, int64_t(longer.size()), 3};
+  AttentionMask mask2{MaskKind::BlockCausal, int64_t(longer.size()), 3};
   REQUIRE(model->forward_incremental(second, mask2, cache, rows, reused).is_ok());
   CHECK(reused == int64_t(ctx.size()));
   REQUIRE(model->forward(second, mask2, full).is_ok());

@@ -98,12 +98,29 @@ TEST_CASE("schedule: Dream's timestep counts, LLaDA's even split, threshold and 
   CHECK(even_split(10, 4) == std::vector<int64_t>{3, 3, 2, 2});
   CHECK(even_split(2, 4) == std::vector<int64_t>{1, 1, 0, 0});
   const double sorted[] = {0.95, 0.9, 0.5, 0.1};
-  CHECK(threshold_count(sorted, 0.8) == 2);
-  CHECK(threshold_count(sorted, 0.99) == 1);  // at least one per step
+  using infilld::kernels::reveal_count;
+  using infilld::kernels::RevealRule;
+  CHECK(reveal_count({RevealRule::Threshold, 0, 0.8}, sorted) == 2);
+  CHECK(reveal_count({RevealRule::Threshold, 0, 0.99}, sorted) == 1);  // at least one per step
   // factor 1: thresholds 1 - 1/2 = 0.5, 1 - 1/3 = 0.667, 1 - 1/4 = 0.75 ...
-  CHECK(factor_count(sorted, 1.0) == 2);
+  CHECK(reveal_count({RevealRule::Factor, 0, 1.0}, sorted) == 2);
   const double low[] = {0.4, 0.3};
-  CHECK(factor_count(low, 1.0) == 1);
+  CHECK(reveal_count({RevealRule::Factor, 0, 1.0}, low) == 1);
+  // A schedule's count may be zero at a step (Dream's timesteps), and is capped at the candidates.
+  CHECK(reveal_count({RevealRule::Count, 0, 0.0}, sorted) == 0);
+  CHECK(reveal_count({RevealRule::Count, 9, 0.0}, sorted) == 4);
+  // The options choose the rule: threshold, then factor, else the schedule's count.
+  DecodeOptions o;
+  CHECK(reveal_choice(o, 3).rule == RevealRule::Count);
+  CHECK(reveal_choice(o, 3).count == 3);
+  o.factor = 1.0;
+  CHECK(reveal_choice(o, 3).rule == RevealRule::Factor);
+  o.threshold = 0.9;
+  CHECK(reveal_choice(o, 3).rule == RevealRule::Threshold);
+  CHECK(reveal_choice(o, 3).tau == 0.9);
+  // Ties keep the lower index first.
+  const double tied[] = {0.5, 0.9, 0.5, 0.9};
+  CHECK(infilld::kernels::reveal_order(tied) == std::vector<int64_t>{1, 3, 0, 2});
 }
 
 TEST_CASE("denoiser: confidence order under the timestep schedule, unshifted rows") {
@@ -284,6 +301,12 @@ TEST_CASE("denoiser: bad requests get clear errors") {
   auto s = spec(false);
   s.mask = -1;
   CHECK_FALSE(denoise(m, s, request(4)).is_ok());
+  // A DreamOn setting on a fixed-length canvas is refused, not ignored.
+  auto fixed = request(4);
+  fixed.options.max_length = 8;
+  auto refused = denoise(m, spec(false), fixed);
+  REQUIRE_FALSE(refused.is_ok());
+  CHECK(refused.message().find("DreamOn") != std::string::npos);
 }
 
 TEST_CASE("denoiser: the mask token is never chosen, even when the model prefers it") {

@@ -27,7 +27,7 @@ class Uncached : public Denoisable {
   Status forward(std::span<const int32_t> tokens, std::vector<float>& logits) override {
     return model_.forward(tokens, logits);
   }
-  Status forward_incremental(std::span<const int32_t> tokens, const infilld::kernels::AttentionMask& mask,
+  Status forward_incremental(std::span<const int32_t> tokens, const infilld::AttentionMask& mask,
                              std::vector<float>& logits, int64_t& reused) override {
     reused = 0;
     return model_.forward(tokens, mask, logits);
@@ -44,7 +44,7 @@ class Scripted : public Denoisable {
   Scripted(int64_t context, int64_t eom_at) : context_(context), eom_at_(eom_at) {}
   int64_t n_vocab() const override { return 48; }
   Status forward(std::span<const int32_t>, std::vector<float>&) override { return error("unused"); }
-  Status forward_incremental(std::span<const int32_t> tokens, const infilld::kernels::AttentionMask&,
+  Status forward_incremental(std::span<const int32_t> tokens, const infilld::AttentionMask&,
                              std::vector<float>& logits, int64_t& reused) override {
     reused = context_;
     const int64_t T = static_cast<int64_t>(tokens.size());
@@ -82,6 +82,7 @@ TEST_CASE("fim denoiser: the exact context cache gives the tokens of full forwar
   InfillRequest request;
   request.prefix = {20, 21, 22, 23, 24};
   request.suffix = {30, 31, 32};
+  request.options.schedule = Schedule::Even;  // the family's (family_defaults)
   request.options.max_tokens = 12;
   request.options.steps = 6;  // two steps per block of 4
   ModelDenoisable cached(*model);
@@ -114,6 +115,7 @@ TEST_CASE("fim denoiser: blocks are revealed in their steps, <|eom|> ends the mi
   InfillRequest request;
   request.prefix = {20, 21, 22};
   request.suffix = {30, 31};
+  request.options.schedule = Schedule::Even;
   request.options.max_tokens = 16;
   request.options.steps = 8;  // 4 blocks: 2 steps each, 2 tokens per step
   {
@@ -152,6 +154,7 @@ TEST_CASE("fim denoiser: streaming reports the final part, and the approximate c
   Scripted model(context, 5);
   InfillRequest request;
   request.prefix = {20, 21};
+  request.options.schedule = Schedule::Even;
   request.options.max_tokens = 8;
   request.options.steps = 8;  // one token per step
   std::vector<size_t> sizes;
@@ -171,6 +174,7 @@ TEST_CASE("fim denoiser: streaming reports the final part, and the approximate c
 TEST_CASE("canvas overhead: the positions besides prefix and suffix, in each layout") {
   DecodeOptions o;
   o.max_tokens = 5;
+  o.schedule = Schedule::Even;
   // infilld FIM: three markers and whole blocks of 4.
   CanvasSpec fim = scripted_spec();
   CHECK(canvas_overhead(fim, o) == 3 + 8);
@@ -179,7 +183,7 @@ TEST_CASE("canvas overhead: the positions besides prefix and suffix, in each lay
    public:
     int64_t n_vocab() const override { return 48; }
     Status forward(std::span<const int32_t>, std::vector<float>&) override { return error("unused"); }
-    Status forward_incremental(std::span<const int32_t> tokens, const infilld::kernels::AttentionMask&,
+    Status forward_incremental(std::span<const int32_t> tokens, const infilld::AttentionMask&,
                                std::vector<float>& logits, int64_t& reused) override {
       widest = std::max<int64_t>(widest, static_cast<int64_t>(tokens.size()));
       reused = 0;
@@ -208,4 +212,34 @@ TEST_CASE("canvas overhead: the positions besides prefix and suffix, in each lay
   CHECK(canvas_overhead(full, o) == 10 + 1);
   o.max_length = 7;
   CHECK(canvas_overhead(full, o) == 7 + 1);
+}
+
+TEST_CASE("fim denoiser: a setting the layout cannot honour is refused with a clear message") {
+  Scripted model(4, 2);
+  InfillRequest r;
+  r.prefix = {30};
+  r.suffix = {31};
+  r.options.max_tokens = 4;
+  r.options.schedule = Schedule::Even;
+  auto refused = [&](const DecodeOptions& o, std::string_view words) {
+    InfillRequest q = r;
+    q.options = o;
+    auto out = denoise(model, scripted_spec(), q);
+    REQUIRE_FALSE(out.is_ok());
+    CHECK_MESSAGE(out.message().find(words) != std::string::npos, out.message());
+  };
+  DecodeOptions o = r.options;
+  o.schedule = Schedule::Timestep;
+  refused(o, "schedule timestep");
+  o = r.options;
+  o.block_length = 8;
+  refused(o, "its own (4), not 8");
+  o = r.options;
+  o.max_length = 8;
+  refused(o, "DreamOn");
+  // The model's own block length, given explicitly, is fine.
+  o = r.options;
+  o.block_length = 4;
+  r.options = o;
+  CHECK(denoise(model, scripted_spec(), r).is_ok());
 }

@@ -13,8 +13,8 @@ Expected<std::unique_ptr<CudaDenoisable>> CudaDenoisable::create(const Model& mo
   return std::unique_ptr<CudaDenoisable>(new CudaDenoisable(model, std::move(*gpu)));
 }
 
-kernels::AttentionMask CudaDenoisable::own_mask() const {
-  kernels::AttentionMask mask;
+AttentionMask CudaDenoisable::own_mask() const {
+  AttentionMask mask;
   mask.kind = model_.config().attention;
   return mask;
 }
@@ -41,9 +41,9 @@ Status CudaDenoisable::forward_batch(std::span<const std::span<const int32_t>> c
   return Status::ok();
 }
 
-Status CudaDenoisable::forward_incremental(std::span<const int32_t> tokens, const kernels::AttentionMask& mask,
+Status CudaDenoisable::forward_incremental(std::span<const int32_t> tokens, const AttentionMask& mask,
                                            std::vector<float>& logits, int64_t& reused) {
-  if (mask.kind == kernels::MaskKind::Full)
+  if (mask.kind == MaskKind::Full)
     return error("a context cache is exact only under a causal or block-causal mask; this model attends fully");
   const ModelConfig& c = model_.config();
   const int64_t n = static_cast<int64_t>(tokens.size());
@@ -117,10 +117,10 @@ Status CudaDenoisable::forward_reveal(std::span<const int32_t> tokens, int64_t r
   scoring.policy = step.policy == Policy::Margin    ? kc::ScorePolicy::Margin
                    : step.policy == Policy::Entropy ? kc::ScorePolicy::Entropy
                                                     : kc::ScorePolicy::Confidence;
-  const kc::RevealRule rule = step.rule == RevealStep::Rule::Threshold ? kc::RevealRule::Threshold
-                              : step.rule == RevealStep::Rule::Factor  ? kc::RevealRule::Factor
+  const kc::RevealRule rule = step.choice.rule == kernels::RevealRule::Threshold ? kc::RevealRule::Threshold
+                              : step.choice.rule == kernels::RevealRule::Factor  ? kc::RevealRule::Factor
                                                                        : kc::RevealRule::Count;
-  INFILLD_TRY(gpu_->reveal(scoring, rule, step.count, step.tau, choices_));
+  INFILLD_TRY(gpu_->reveal(scoring, rule, step.choice.count, step.choice.tau, choices_));
   for (const CudaForward::Choice& ch : choices_) revealed.push_back({step.positions[ch.candidate], ch.token});
   return Status::ok();
 }

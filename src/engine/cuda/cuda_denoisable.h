@@ -22,9 +22,9 @@ class CudaDenoisable : public Denoisable {
   Status forward(std::span<const int32_t> tokens, std::vector<float>& logits) override;
   Status forward_batch(std::span<const std::span<const int32_t>> canvases,
                        std::span<std::vector<float>*> logits) override;
-  Status forward_incremental(std::span<const int32_t> tokens, const kernels::AttentionMask& mask,
+  Status forward_incremental(std::span<const int32_t> tokens, const AttentionMask& mask,
                              std::vector<float>& logits, int64_t& reused) override;
-  bool supports_kv_cache() const override { return model_.config().attention == kernels::MaskKind::Full; }
+  bool supports_kv_cache() const override { return model_.config().attention == MaskKind::Full; }
   Status forward_cached(std::span<const int32_t> tokens, int64_t r0, int64_t r1, KvCache& cache,
                         std::vector<float>& logits) override;
   bool reveals_on_device(const DecodeOptions& options) const override;
@@ -35,7 +35,7 @@ class CudaDenoisable : public Denoisable {
 
  private:
   CudaDenoisable(const Model& model, std::unique_ptr<CudaForward> gpu) : model_(model), gpu_(std::move(gpu)) {}
-  kernels::AttentionMask own_mask() const;
+  AttentionMask own_mask() const;
   // The request's device K/V: a full range (re)sizes it, a partial one must match it.
   Expected<DeviceKv*> device_cache(KvCache& cache, int64_t n_tokens, bool full);
 

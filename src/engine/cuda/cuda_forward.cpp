@@ -2,7 +2,7 @@
 
 #include <cstdlib>
 
-#include "engine/cuda/long_attention.h"
+#include "kernels/cuda/long_attention.h"
 #include "kernels/cuda/attention.h"
 #include "kernels/cuda/bias.h"
 #include "kernels/cuda/embedding.h"
@@ -77,7 +77,7 @@ Expected<std::unique_ptr<CudaForward>> CudaForward::create(const ModelConfig& c,
   const char* graphs = std::getenv("INFILLD_CUDA_GRAPHS");
   f->use_graphs_ = graphs == nullptr || std::string_view(graphs) != "0";
   const char* rows = std::getenv("INFILLD_CUDA_LONG_ATTENTION_ROWS");
-  f->long_rows_ = rows != nullptr && std::atoll(rows) > 0 ? std::atoll(rows) : kLongAttentionRows;
+  f->long_rows_ = rows != nullptr && std::atoll(rows) > 0 ? std::atoll(rows) : kc::kLongAttentionRows;
   return f;
 }
 
@@ -115,7 +115,7 @@ Status CudaForward::ensure_rows(int64_t T, int64_t R) {
   return Status::ok();
 }
 
-Status CudaForward::layers(std::span<const Sequence> seqs, const kernels::AttentionMask& mask, int64_t T) {
+Status CudaForward::layers(std::span<const Sequence> seqs, const AttentionMask& mask, int64_t T) {
   const int64_t H = c_.n_embd, F = c_.n_ff, D = c_.head_dim;
   const int64_t QD = c_.n_heads * D, KD = c_.n_kv_heads * D;
   const float eps = static_cast<float>(c_.norm_eps);
@@ -165,8 +165,8 @@ Status CudaForward::layers(std::span<const Sequence> seqs, const kernels::Attent
       a.mask = mask;
       a.multiprocessors = device_.multiprocessors;
       a.split_scratch = attn_scratch_.as<float>();
-      if (use_long_attention(a.shape, long_rows_)) {
-        INFILLD_TRY(long_attention(a, blas_, attn_scratch_.as<float>(), s));
+      if (kc::use_long_attention(a.shape, long_rows_)) {
+        INFILLD_TRY(kc::long_attention(a, blas_, attn_scratch_.as<float>(), s));
       } else {
         kc::attention(a, s);
       }
@@ -182,7 +182,7 @@ Status CudaForward::layers(std::span<const Sequence> seqs, const kernels::Attent
   return kc::launch_status();
 }
 
-Status CudaForward::run(std::span<const Sequence> seqs, const kernels::AttentionMask& mask,
+Status CudaForward::run(std::span<const Sequence> seqs, const AttentionMask& mask,
                         std::span<const int32_t> head_rows) {
   int64_t T = 0;
   for (const Sequence& seq : seqs) {
@@ -207,8 +207,8 @@ Status CudaForward::run(std::span<const Sequence> seqs, const kernels::Attention
   for (const Sequence& seq : seqs) {
     const int64_t S = seq.cache != nullptr ? seq.cache->n_positions : seq.r1 - seq.r0;
     const kernels::AttentionShape shape{seq.r1 - seq.r0, S, seq.r0, c_.n_heads, c_.n_kv_heads, c_.head_dim};
-    if (use_long_attention(shape, long_rows_)) {
-      for (const DeviceLayer& L : weights_.layers) scratch = std::max(scratch, long_attention_scratch(shape, L.wo.dtype));
+    if (kc::use_long_attention(shape, long_rows_)) {
+      for (const DeviceLayer& L : weights_.layers) scratch = std::max(scratch, kc::long_attention_scratch(shape, L.wo.dtype));
     } else {
       scratch = std::max(scratch, kc::attention_split_scratch(shape, device_.multiprocessors));
     }

@@ -38,7 +38,7 @@ class CudaForward {
 
   // The sequences' rows stacked, then the final norm and LM head on `head_rows` (indices
   // into the stacked rows; empty: every row). The logits stay on the device.
-  Status run(std::span<const Sequence> sequences, const kernels::AttentionMask& mask,
+  Status run(std::span<const Sequence> sequences, const AttentionMask& mask,
              std::span<const int32_t> head_rows);
   // Rows [row0, row0 + n) of the last run's logits, to the host: [n, V].
   Status logits_to_host(int64_t row0, int64_t n, std::vector<float>& out);
@@ -61,7 +61,7 @@ class CudaForward {
   CudaForward(const ModelConfig& config) : c_(config) {}
   Status ensure_rows(int64_t T, int64_t R);
   // Everything from the embedding to the last layer (what a graph holds).
-  Status layers(std::span<const Sequence> sequences, const kernels::AttentionMask& mask, int64_t T);
+  Status layers(std::span<const Sequence> sequences, const AttentionMask& mask, int64_t T);
 
   ModelConfig c_;
   kernels::cuda::DeviceInfo device_;
@@ -73,7 +73,7 @@ class CudaForward {
   int64_t rows_ = 0, head_capacity_ = 0;
   kernels::cuda::Buffer ids_, positions_, rope_, x_, h_, q_, k_, v_, att_, gate_, up_, act_;
   kernels::cuda::Buffer head_index_, head_h_, logits_, tokens_, scores_, choice_;
-  kernels::cuda::Buffer attn_scratch_;  // attention scores (long_attention.h) or split-key partials
+  kernels::cuda::Buffer attn_scratch_;  // attention scores (kernels/cuda/long_attention.h) or split-key partials
   int64_t last_head_rows_ = 0;
   std::vector<int32_t> host_ids_, host_positions_;
   std::vector<int32_t> host_choice_;

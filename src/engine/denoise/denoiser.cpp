@@ -107,9 +107,6 @@ class Run {
   // rows, the prefix cache the block and everything after it (plus, with shifted logits,
   // the row before the block, which predicts its first position).
   Status forward_block(int64_t block_begin, int64_t block_end);
-  // How many of the sorted candidate scores this step reveals.
-  int64_t reveal_count(std::span<const double> sorted_scores, int64_t j, int64_t n_masked,
-                       const std::vector<int64_t>& even_counts) const;
   // The schedule's count at step j (no scores needed: no threshold or factor rule).
   int64_t scheduled_count(int64_t j, int64_t n_masked, const std::vector<int64_t>& even_counts) const;
   // Device-side scoring: the step's forward, scoring and choice on the model's device
@@ -182,9 +179,7 @@ Status Run::forward() {
     INFILLD_TRY(model_.forward_cached(canvas_, 0, n, kv_cache_, logits_));
   }
   logits_row0_ = 0;
-  stats_.forward_ms += ms_since(t);
-  stats_.forwards += 1;
-  stats_.positions += n;
+  stats_.count_forward(n, ms_since(t));
   return Status::ok();
 }
 
@@ -194,17 +189,8 @@ Status Run::forward_block(int64_t block_begin, int64_t block_end) {
   const int64_t r1 = options_.cache == CacheMode::Dual ? block_end : static_cast<int64_t>(canvas_.size());
   INFILLD_TRY(model_.forward_cached(canvas_, r0, r1, kv_cache_, logits_));
   logits_row0_ = r0;
-  stats_.forward_ms += ms_since(t);
-  stats_.forwards += 1;
-  stats_.positions += r1 - r0;
+  stats_.count_forward(r1 - r0, ms_since(t));
   return Status::ok();
-}
-
-int64_t Run::reveal_count(std::span<const double> sorted, int64_t j, int64_t n_masked,
-                          const std::vector<int64_t>& even_counts) const {
-  if (options_.threshold) return threshold_count(sorted, *options_.threshold);
-  if (options_.factor) return factor_count(sorted, *options_.factor);
-  return scheduled_count(j, n_masked, even_counts);
 }
 
 int64_t Run::scheduled_count(int64_t j, int64_t n_masked, const std::vector<int64_t>& even_counts) const {
@@ -232,17 +218,8 @@ Status Run::forward_device(bool full, bool all) {
     if (canvas_[p] == spec_.mask) positions.push_back(p);
   RevealStep step = reveal_step(positions);
   const int64_t n_masked = static_cast<int64_t>(positions.size());
-  if (all) {
-    step.count = n_masked;
-  } else if (options_.threshold) {
-    step.rule = RevealStep::Rule::Threshold;
-    step.tau = *options_.threshold;
-  } else if (options_.factor) {
-    step.rule = RevealStep::Rule::Factor;
-    step.tau = *options_.factor;
-  } else {
-    step.count = scheduled_count(j_, n_masked, even_counts_);
-  }
+  step.choice = all ? kernels::RevealChoice{kernels::RevealRule::Count, n_masked, 0.0}
+                    : reveal_choice(options_, scheduled_count(j_, n_masked, even_counts_));
   const int64_t n = static_cast<int64_t>(canvas_.size());
   int64_t r0 = 0, r1 = n;
   KvCache* cache = options_.cache == CacheMode::None || all ? nullptr : &kv_cache_;
@@ -251,9 +228,7 @@ Status Run::forward_device(bool full, bool all) {
     r1 = options_.cache == CacheMode::Dual ? block_end_ : n;
   }
   INFILLD_TRY(model_.forward_reveal(canvas_, r0, r1, cache, step, revealed_));
-  stats_.forward_ms += ms_since(t);
-  stats_.forwards += 1;
-  stats_.positions += r1 - r0;
+  stats_.count_forward(r1 - r0, ms_since(t));
   return Status::ok();
 }
 
@@ -353,9 +328,7 @@ void Run::forward_here() {
 void Run::accept_logits(std::vector<float>&& logits, double ms) {
   logits_ = std::move(logits);
   logits_row0_ = 0;
-  stats_.forward_ms += ms;
-  stats_.forwards += 1;
-  stats_.positions += static_cast<int64_t>(canvas_.size());
+  stats_.count_forward(static_cast<int64_t>(canvas_.size()), ms);
   full_forward_needed_ = false;
 }
 
@@ -366,21 +339,27 @@ void Run::end_step() {
   };
   const auto t_score = Clock::now();
   std::vector<Candidate> candidates;
+  int64_t count = 0;
   if (device_) {  // scored and chosen on the device: the revealed, best first
     for (const Revealed& r : revealed_) candidates.push_back({r.position, Scored{r.token, 0.0}});
+    count = static_cast<int64_t>(candidates.size());
   } else {
+    std::vector<Candidate> masked;
+    std::vector<double> scores;
     for (int64_t p = block_begin_; p < block_end_; ++p)
-      if (canvas_[p] == spec_.mask) candidates.push_back({p, scorer_.score(row_for(p))});
+      if (canvas_[p] == spec_.mask) {
+        masked.push_back({p, scorer_.score(row_for(p))});
+        scores.push_back(masked.back().scored.score);
+      }
+    // The rule every path shares (kernels/cpu/reveal.h): best first, then the count.
+    std::vector<double> sorted;
+    for (int64_t i : kernels::reveal_order(scores)) {
+      candidates.push_back(masked[i]);
+      sorted.push_back(scores[i]);
+    }
+    count = kernels::reveal_count(reveal_choice(options_, scheduled_count(j_, static_cast<int64_t>(masked.size()), even_counts_)),
+                                  sorted);
   }
-  // Highest score first; the lower position first among equals.
-  std::stable_sort(candidates.begin(), candidates.end(),
-                   [](const Candidate& a, const Candidate& b) { return a.scored.score > b.scored.score; });
-  std::vector<double> sorted_scores;
-  for (const Candidate& c : candidates) sorted_scores.push_back(c.scored.score);
-  const int64_t count =
-      device_ ? static_cast<int64_t>(candidates.size())
-              : std::min<int64_t>(reveal_count(sorted_scores, j_, static_cast<int64_t>(candidates.size()), even_counts_),
-                                  static_cast<int64_t>(candidates.size()));
   for (int64_t i = 0; i < count; ++i) canvas_[candidates[i].position] = candidates[i].scored.token;
   if (elastic_) {
     std::vector<int64_t> revealed;
@@ -388,8 +367,7 @@ void Run::end_step() {
     if (apply_edits(std::move(revealed))) full_forward_needed_ = true;
     block_end_ = end_;  // one block, which follows the span's length
   }
-  stats_.revealed += static_cast<int32_t>(count);
-  stats_.revealed_per_step.push_back(static_cast<int32_t>(count));
+  stats_.count_step(count, true);
   stats_.score_ms += ms_since(t_score);
   ++j_;
 
@@ -456,6 +434,9 @@ Status check_request(Denoisable& model, const CanvasSpec& spec, const InfillRequ
         return error("token id ", id, " is outside the vocabulary [0, ", model.n_vocab(), ")");
   if (spec.expand >= 0 && request.options.block_length > 0 && request.options.block_length < request.options.max_tokens)
     return error("DreamOn's expand and delete need one block over the whole span: drop the block length");
+  if (spec.expand < 0 && request.options.max_length > 0)
+    return error("max length ", request.options.max_length,
+                 " is for DreamOn checkpoints (an <|expand|> token); this model's span has a fixed length: drop it");
   if (request.options.cache != CacheMode::None && !model.supports_kv_cache())
     return error("cache mode ", cache_mode_name(request.options.cache),
                  " needs a fully bidirectional model with a K/V cache: use cache mode none");

@@ -17,6 +17,7 @@
 #include "engine/denoise/decode_options.h"
 #include "engine/models/model_config.h"
 #include "engine/models/transformer.h"
+#include "kernels/cpu/reveal.h"
 
 namespace infilld::engine {
 
@@ -46,7 +47,7 @@ class Denoisable {
   // For block-causal models (the infilld FIM format): the logits of the rows of `tokens`
   // from the first one the model's exact context cache does not hold; `reused` receives
   // that row's position (row i of logits is position reused + i).
-  virtual Status forward_incremental(std::span<const int32_t> tokens, const kernels::AttentionMask& mask,
+  virtual Status forward_incremental(std::span<const int32_t> tokens, const AttentionMask& mask,
                                      std::vector<float>& logits, int64_t& reused) {
     return error("this model has no exact context cache (it is not an infilld FIM model)");
   }
@@ -75,9 +76,7 @@ struct RevealStep {
   Policy policy = Policy::Confidence;  // not Random (its scores are the host's generator's)
   int32_t excluded[2] = {-1, -1};      // ids never chosen
   int64_t n_choosable = 0;             // 0: every logit
-  enum class Rule { Count, Threshold, Factor } rule = Rule::Count;
-  int64_t count = 0;                   // Rule::Count: how many (the schedule's)
-  double tau = 0.0;                    // the threshold or the factor
+  kernels::RevealChoice choice;        // which of them are revealed (engine/denoise/schedule.h)
 };
 
 // A position a device step revealed, best score first.
@@ -131,6 +130,18 @@ struct DenoiseStats {
   double forward_ms = 0.0;
   double score_ms = 0.0;
   double total_ms = 0.0;
+
+  // One forward of `n_positions` rows that took `ms`: every loop counts its forwards here.
+  void count_forward(int64_t n_positions, double ms) {
+    forwards += 1;
+    positions += n_positions;
+    forward_ms += ms;
+  }
+  // One step that revealed `n` tokens (`by_policy`: not the deadline's greedy fill).
+  void count_step(int64_t n, bool by_policy) {
+    if (by_policy) revealed += static_cast<int32_t>(n);
+    revealed_per_step.push_back(static_cast<int32_t>(n));
+  }
 };
 
 struct InfillRequest {

@@ -28,6 +28,16 @@ Status check_fim_request(Denoisable& model, const CanvasSpec& spec, const Infill
   const CanvasSpec::Fim& f = *spec.fim;
   if (spec.mask < 0 || f.eom < 0 || f.suffix < 0 || f.prefix < 0 || f.middle < 0 || f.block_length <= 0)
     return error("the infilld FIM model lacks its special tokens or block length");
+  // What this layout decides itself: a setting it cannot honour is refused, not ignored.
+  if (request.options.schedule != Schedule::Even)
+    return error("infilld FIM models reveal each block by the even split: schedule ",
+                 schedule_name(request.options.schedule), " is for the full-canvas families; use schedule even");
+  if (request.options.block_length != 0 && request.options.block_length != f.block_length)
+    return error("the block length of an infilld FIM model is its own (", f.block_length, "), not ",
+                 request.options.block_length, ": drop the block length");
+  if (request.options.max_length > 0)
+    return error("max length is for DreamOn checkpoints (an <|expand|> token); infilld FIM models end the middle "
+                 "with <|eom|>: drop it");
   if (request.options.cache != CacheMode::None)
     return error("cache mode ", cache_mode_name(request.options.cache),
                  " is for bidirectional models; infilld FIM models use their exact context cache: use cache mode none");
@@ -57,7 +67,7 @@ Expected<InfillResult> denoise_fim(Denoisable& model, const CanvasSpec& spec, co
   canvas.insert(canvas.end(), request.prefix.begin(), request.prefix.end());
   canvas.push_back(f.middle);
   const int64_t context_length = static_cast<int64_t>(canvas.size());
-  const kernels::AttentionMask mask{kernels::MaskKind::BlockCausal, context_length, L};
+  const AttentionMask mask{MaskKind::BlockCausal, context_length, L};
 
   const int64_t n_blocks = std::max<int64_t>(1, (o.max_tokens + L - 1) / L);
   const int64_t steps_per_block = o.steps > 0 ? std::max<int64_t>(1, o.steps / n_blocks) : L;
@@ -89,13 +99,12 @@ Expected<InfillResult> denoise_fim(Denoisable& model, const CanvasSpec& spec, co
       const Clock::time_point t0 = Clock::now();
       int64_t reused = 0;
       INFILLD_TRY(model.forward_incremental(canvas, mask, logits, reused));
-      stats.forward_ms += ms_since(t0);
-      ++stats.forwards;
-      stats.positions += static_cast<int64_t>(canvas.size()) - reused;
+      stats.count_forward(static_cast<int64_t>(canvas.size()) - reused, ms_since(t0));
       if (reused > block_start) return error("the context cache kept rows of the block being denoised");
       // Score the masked positions of the block.
       const Clock::time_point t1 = Clock::now();
-      std::vector<std::pair<double, int64_t>> ranked;  // (score, position in block)
+      std::vector<double> scores;       // of the candidates
+      std::vector<int64_t> candidates;  // their positions in the block
       std::vector<int32_t> chosen(static_cast<size_t>(L), -1);
       int64_t leftmost = -1;  // the first masked position of the block
       for (int64_t i = 0; i < L; ++i) {
@@ -105,7 +114,8 @@ Expected<InfillResult> denoise_fim(Denoisable& model, const CanvasSpec& spec, co
         const std::span<const float> r(row, static_cast<size_t>(n_choosable));
         if (late) {
           chosen[static_cast<size_t>(i)] = scorer.argmax(r);
-          ranked.emplace_back(0.0, i);
+          scores.push_back(0.0);
+          candidates.push_back(i);
           continue;
         }
         const Scored s = scorer.score(r);
@@ -114,29 +124,26 @@ Expected<InfillResult> denoise_fim(Denoisable& model, const CanvasSpec& spec, co
         // confident tokens of a short middle's block (its <|eom|> filler) would pull the
         // end leftwards step by step, down to an empty middle.
         if (s.token == f.eom && i != leftmost) continue;
-        ranked.emplace_back(s.score, i);
+        scores.push_back(s.score);
+        candidates.push_back(i);
       }
-      std::stable_sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& c) { return a.first > c.first; });
-      int64_t k = 0;
-      if (late) {
-        k = masked;  // the deadline passed: fill the rest greedily
-      } else if (o.threshold || o.factor) {
-        std::vector<double> sorted;
-        for (const auto& [score, i] : ranked) sorted.push_back(score);
-        k = o.threshold ? threshold_count(sorted, *o.threshold) : factor_count(sorted, *o.factor);
-      } else {
-        k = step < counts.size() ? counts[step] : masked;
-      }
-      k = std::clamp<int64_t>(k, 1, static_cast<int64_t>(ranked.size()));
+      // The rule every path shares (kernels/cpu/reveal.h): best first, then the count; the
+      // deadline's fill reveals every candidate.
+      const std::vector<int64_t> order = kernels::reveal_order(scores);
+      std::vector<double> sorted;
+      for (int64_t n : order) sorted.push_back(scores[static_cast<size_t>(n)]);
+      const kernels::RevealChoice choice =
+          late ? kernels::RevealChoice{kernels::RevealRule::Count, masked, 0.0}
+               : reveal_choice(o, step < counts.size() ? counts[step] : masked);
+      const int64_t k = std::max<int64_t>(kernels::reveal_count(choice, sorted), 1);
       for (int64_t n = 0; n < k; ++n) {
-        const int64_t i = ranked[static_cast<size_t>(n)].second;
+        const int64_t i = candidates[static_cast<size_t>(order[static_cast<size_t>(n)])];
         const int32_t token = chosen[static_cast<size_t>(i)];
         canvas[static_cast<size_t>(block_start + i)] = token;
         if (token == f.eom && (eom_at < 0 || i < eom_at)) eom_at = i;
       }
       masked -= k;
-      if (!late) stats.revealed += static_cast<int32_t>(k);
-      stats.revealed_per_step.push_back(static_cast<int32_t>(k));
+      stats.count_step(k, !late);
       stats.score_ms += ms_since(t1);
       // The final part: finished blocks, then the block up to its first mask (or <|eom|>).
       int64_t upto = 0;

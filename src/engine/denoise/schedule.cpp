@@ -19,18 +19,10 @@ std::vector<int64_t> even_split(int64_t n, int64_t n_steps) {
   return counts;
 }
 
-int64_t threshold_count(std::span<const double> sorted_desc, double tau) {
-  int64_t n = 0;
-  while (n < static_cast<int64_t>(sorted_desc.size()) && sorted_desc[n] >= tau) ++n;
-  return std::max<int64_t>(n, sorted_desc.empty() ? 0 : 1);
-}
-
-int64_t factor_count(std::span<const double> sorted_desc, double factor) {
-  int64_t n = 0;
-  while (n < static_cast<int64_t>(sorted_desc.size()) &&
-         sorted_desc[n] >= 1.0 - factor / static_cast<double>(n + 2))  // i = n + 1 (1-based)
-    ++n;
-  return std::max<int64_t>(n, sorted_desc.empty() ? 0 : 1);
+kernels::RevealChoice reveal_choice(const DecodeOptions& o, int64_t scheduled) {
+  if (o.threshold) return {kernels::RevealRule::Threshold, 0, *o.threshold};
+  if (o.factor) return {kernels::RevealRule::Factor, 0, *o.factor};
+  return {kernels::RevealRule::Count, scheduled, 0.0};
 }
 
 }  // namespace infilld::engine

@@ -6,6 +6,9 @@
 #include <span>
 #include <vector>
 
+#include "engine/denoise/decode_options.h"
+#include "kernels/cpu/reveal.h"
+
 namespace infilld::engine {
 
 // Dream's timestep schedule: at step j of n_steps, with t = 1 + (eps - 1) j / n_steps and
@@ -16,11 +19,9 @@ int64_t timestep_count(int64_t n_masked, int64_t j, int64_t n_steps, double eps)
 // LLaDA's even split of n masks over n_steps: n / n_steps each, the remainder to the first.
 std::vector<int64_t> even_split(int64_t n, int64_t n_steps);
 
-// Threshold decoding: how many of the scores (sorted descending) are >= tau; at least one.
-int64_t threshold_count(std::span<const double> sorted_desc, double tau);
-
-// Factor decoding: the largest n with c_i >= 1 - factor / (i + 1) for all i in 1..n (scores
-// sorted descending, 1-based); at least one.
-int64_t factor_count(std::span<const double> sorted_desc, double factor);
+// A step's reveal rule, decided once for every path (the host loops and the device's
+// forward_reveal): Fast-dLLM's threshold or factor when the options set one, else the
+// schedule's count `scheduled`. kernels::reveal_count() applies it to sorted scores.
+kernels::RevealChoice reveal_choice(const DecodeOptions& options, int64_t scheduled);
 
 }  // namespace infilld::engine

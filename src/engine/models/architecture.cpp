@@ -62,7 +62,7 @@ Expected<ModelConfig> read_qwen2_layout(Architecture arch, const nlohmann::json&
   c.max_positions = *max_pos;
   c.qkv_bias = true;  // Qwen2 attention always has q/k/v biases
   c.shifted_logits = true;
-  c.attention = kernels::MaskKind::Full;
+  c.attention = MaskKind::Full;
   // Options that would change the math: refuse rather than compute something else.
   INFILLD_TRY(r.require("hidden_act", "silu"));
   INFILLD_TRY(r.require("rope_scaling", nullptr));

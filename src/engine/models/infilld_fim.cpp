@@ -16,7 +16,7 @@ Expected<ModelConfig> read_infilld_fim_config(const nlohmann::json& config, cons
   auto c = read_qwen2_layout(Architecture::InfilldFim, config);
   if (!c) return c;
   c->shifted_logits = false;
-  c->attention = kernels::MaskKind::BlockCausal;
+  c->attention = MaskKind::BlockCausal;
   ConfigReader r(config);
   auto block = r.positive("block_length");
   if (!block) return block.error();

@@ -44,7 +44,7 @@ Expected<ModelConfig> read_llada_config(const nlohmann::json& config, const nloh
     return error("config.json: d_model ", c.n_embd, " is not divisible by num_attention_heads (n_heads) ", c.n_heads);
   c.head_dim = c.n_embd / c.n_heads;
   c.shifted_logits = false;
-  c.attention = kernels::MaskKind::Full;
+  c.attention = MaskKind::Full;
   // Options that would change the math: refuse rather than compute something else.
   INFILLD_TRY(r.require("block_type", "llama"));
   INFILLD_TRY(r.require("activation_type", "silu"));

@@ -6,7 +6,7 @@
 #include <optional>
 #include <string>
 
-#include "kernels/cpu/attention.h"
+#include "common/attention_mask.h"
 
 namespace infilld::engine {
 
@@ -50,7 +50,7 @@ struct ModelConfig {
   // Shifted logits: the row of position i predicts position i + 1 (Dream family,
   // Open-dCoder); unshifted: row i predicts position i (LLaDA).
   bool shifted_logits = false;
-  kernels::MaskKind attention = kernels::MaskKind::Full;
+  MaskKind attention = MaskKind::Full;
   int64_t block_length = 0;  // BlockCausal (infilld FIM): the masks decoded together
 
   SpecialTokens tokens;

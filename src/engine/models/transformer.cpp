@@ -88,12 +88,12 @@ Expected<TransformerWeights> bind_weights(const Checkpoint& checkpoint, const Mo
 }
 
 Status forward(const ModelConfig& c, const TransformerWeights& w, std::span<const int32_t> tokens,
-               const kernels::AttentionMask& mask, std::vector<float>& logits) {
+               const AttentionMask& mask, std::vector<float>& logits) {
   return forward_rows(c, w, tokens, 0, static_cast<int64_t>(tokens.size()), mask, nullptr, logits);
 }
 
 Status forward_rows(const ModelConfig& c, const TransformerWeights& w, std::span<const int32_t> tokens, int64_t r0,
-                    int64_t r1, const kernels::AttentionMask& mask, KvCache* cache, std::vector<float>& logits) {
+                    int64_t r1, const AttentionMask& mask, KvCache* cache, std::vector<float>& logits) {
   SequenceRows one{tokens, r0, r1, cache};
   std::vector<float>* out = &logits;
   return forward_sequences(c, w, std::span<const SequenceRows>(&one, 1), mask, std::span<std::vector<float>*>(&out, 1));
@@ -127,7 +127,7 @@ Expected<int64_t> prepare_sequence(const ModelConfig& c, const SequenceRows& seg
 }  // namespace
 
 Status forward_sequences(const ModelConfig& c, const TransformerWeights& w, std::span<const SequenceRows> segments,
-                        const kernels::AttentionMask& mask, std::span<std::vector<float>*> logits) {
+                        const AttentionMask& mask, std::span<std::vector<float>*> logits) {
   using namespace kernels;
   const int64_t H = c.n_embd, F = c.n_ff, V = c.n_vocab;
   const int64_t QD = c.n_heads * c.head_dim, KD = c.n_kv_heads * c.head_dim;

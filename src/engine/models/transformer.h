@@ -44,7 +44,7 @@ Expected<TransformerWeights> bind_weights(const Checkpoint& checkpoint, const Mo
 // Unshifted: row i holds what the network outputs at position i; the shift is a decoding
 // convention applied by the denoiser.
 Status forward(const ModelConfig& config, const TransformerWeights& weights, std::span<const int32_t> tokens,
-               const kernels::AttentionMask& mask, std::vector<float>& logits);
+               const AttentionMask& mask, std::vector<float>& logits);
 
 // Keys and values of every position, per layer, for the approximate caches of fully
 // bidirectional models (Fast-dLLM's prefix cache and DualCache): rows not recomputed keep
@@ -61,7 +61,7 @@ struct KvCache {
 // [r1 - r0, V]. With a cache: a full range (re)fills it; a partial range writes its rows'
 // K/V into it and attends over all of its positions. Without one the range must be full.
 Status forward_rows(const ModelConfig& config, const TransformerWeights& weights, std::span<const int32_t> tokens,
-                    int64_t r0, int64_t r1, const kernels::AttentionMask& mask, KvCache* cache,
+                    int64_t r0, int64_t r1, const AttentionMask& mask, KvCache* cache,
                     std::vector<float>& logits);
 
 // One sequence of a batched forward: rows [r0, r1) of `tokens`, against `cache` when given
@@ -77,7 +77,7 @@ struct SequenceRows {
 // once for all of them (what bounds small forwards), and attention stays within each
 // sequence. logits[i] receives segment i's [r1 - r0, V].
 Status forward_sequences(const ModelConfig& config, const TransformerWeights& weights,
-                        std::span<const SequenceRows> segments, const kernels::AttentionMask& mask,
+                        std::span<const SequenceRows> segments, const AttentionMask& mask,
                         std::span<std::vector<float>*> logits);
 
 }  // namespace infilld::engine

@@ -1,0 +1,32 @@
+// Which scored positions a denoising step reveals: the candidates ordered by score (highest
+// first, the lower index first among equals), then a count by the step's rule. The one
+// function both decode paths use (the host loop and, for its tests, the CUDA backend's
+// forward_reveal); CPU twin of kernels/cuda/select.h's select_reveal().
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace infilld::kernels {
+
+enum class RevealRule {
+  Count,      // the `count` best (a schedule's count)
+  Threshold,  // every score >= tau, at least one (Fast-dLLM)
+  Factor,     // the longest prefix with score_i >= 1 - tau / (i + 1), 1-based, at least one (Fast-dLLM)
+};
+
+struct RevealChoice {
+  RevealRule rule = RevealRule::Count;
+  int64_t count = 0;  // Count
+  double tau = 0.0;   // Threshold: the threshold; Factor: the factor
+};
+
+// Indices of `scores`, highest first, the lower index first among equals (a stable order).
+std::vector<int64_t> reveal_order(std::span<const double> scores);
+
+// How many of `sorted_desc` the choice reveals, at most all: Count its count (a schedule may
+// reveal none at a step); Threshold and Factor at least one.
+int64_t reveal_count(const RevealChoice& choice, std::span<const double> sorted_desc);
+
+}  // namespace infilld::kernels
