@@ -85,6 +85,38 @@ Expected<context::TextEdit> read_content_change(const json& value, std::string_v
   return edit;
 }
 
+Expected<CompletionParams> read_completion_params(const json& params) {
+  CompletionParams out;
+  auto uri = read_document_uri(params);
+  if (!uri) return uri.error();
+  out.uri = std::move(*uri);
+  auto position = member(params, "params", "position");
+  if (!position) return position.error();
+  auto p = read_position(**position, "params.position");
+  if (!p) return p.error();
+  out.position = *p;
+  const json* context = optional_member(params, "context");
+  if (context == nullptr) return out;
+  if (!context->is_object()) return error("params.context: expected an object, found ", describe(*context));
+  out.has_context = true;
+  if (optional_member(*context, "triggerKind") != nullptr) {
+    auto kind = read_integer(*context, "params.context", "triggerKind");
+    if (!kind) return kind.error();
+    out.trigger_kind = *kind;
+  }
+  if (const json* selected = optional_member(*context, "selectedCompletionInfo")) {
+    const char* where = "params.context.selectedCompletionInfo";
+    auto range = member(*selected, where, "range");
+    if (!range) return range.error();
+    auto r = read_range(**range, path(where, "range"));
+    if (!r) return r.error();
+    auto text = read_string(*selected, where, "text");
+    if (!text) return text.error();
+    out.selected = CompletionParams::Selected{*r, std::move(*text)};
+  }
+  return out;
+}
+
 json to_json(const context::Position& p) { return {{"line", p.line}, {"character", p.character}}; }
 json to_json(const context::Range& r) { return {{"start", to_json(r.start)}, {"end", to_json(r.end)}}; }
 

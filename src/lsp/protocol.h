@@ -33,6 +33,22 @@ Expected<std::string> read_document_uri(const json& params);
 // A didChange content change: {range?, text}.
 Expected<context::TextEdit> read_content_change(const json& value, std::string_view where);
 
+// The params of textDocument/inlineCompletion and textDocument/completion, checked for shape
+// and type only: whether the document is open and the positions lie in it is the server's
+// business (it has the document).
+struct CompletionParams {
+  struct Selected {  // context.selectedCompletionInfo: the item's insertText starts with `text`
+    context::Range range;
+    std::string text;
+  };
+  std::string uri;                      // textDocument.uri
+  context::Position position;
+  bool has_context = false;             // context present (an inline completion always has one)
+  std::optional<int64_t> trigger_kind;  // context.triggerKind: 1 Invoked (explicit), 2 Automatic
+  std::optional<Selected> selected;     // context.selectedCompletionInfo
+};
+Expected<CompletionParams> read_completion_params(const json& params);
+
 json to_json(const context::Position& p);
 json to_json(const context::Range& r);
 

@@ -113,8 +113,8 @@ void Server::on_request(const Message& m) {
     host_.shutdown();
     return reply(m.id, nullptr);
   }
-  if (m.method == "textDocument/inlineCompletion") return request_completion(m, false);
-  if (m.method == "textDocument/completion") return request_completion(m, true);
+  if (m.method == "textDocument/inlineCompletion") return request_completion(m, Completion::Kind::Inline);
+  if (m.method == "textDocument/completion") return request_completion(m, Completion::Kind::Completion);
   if (m.method == "infilld/stats") {
     nlohmann::json stats = stats_.to_json(pending_counts());
     stats["device"] = host_.backend();  // where the model runs; empty until one is loaded
@@ -139,7 +139,7 @@ void Server::on_notification(const Message& m) {
   if (m.method == "$/cancelRequest") {
     const json* id = optional_member(m.params, "id");
     if (id == nullptr) return log_message(kError, "$/cancelRequest without an id");
-    return cancel_where([&](const Completion& c) { return !c.id.is_null() && c.id == *id; },
+    return cancel_where([&](const Completion& c) { return !c.speculative() && c.id() == *id; },
                         ErrorCode::RequestCancelled, "cancelled by the client", &stats_.cancelled);
   }
   if (m.method == "$/setTrace") {
@@ -212,7 +212,7 @@ void Server::apply_settings_from(const json& object, bool at_initialize) {
   cache_.clear();
   if (settings_.model != before.model || settings_.device != before.device) {
     if (at_initialize && host_.state() == EngineHost::State::None) return;  // load_model() reads them
-    cancel_where([](const Completion& c) { return c.ticket != nullptr; }, ErrorCode::ServerCancelled,
+    cancel_where([](const Completion& c) { return c.in_engine(); }, ErrorCode::ServerCancelled,
                  "the model is being reloaded", &stats_.cancelled);
     load_model();
   }
@@ -257,12 +257,12 @@ void Server::on_model_loaded(Status status) {
   }
   std::vector<uint64_t> waiting;
   for (auto& [serial, c] : completions_)
-    if (c.waiting_for_model) waiting.push_back(serial);
+    if (c.state() == Completion::State::WaitingForModel) waiting.push_back(serial);
   if (!status) {
     set_status("error", status.message());
     if (!load_failure_shown_) show_message(kError, status.message());
     load_failure_shown_ = true;
-    for (uint64_t serial : waiting) fail_completion(serial, ErrorCode::RequestFailed, status.message());
+    for (uint64_t serial : waiting) fail_completion(serial, ErrorCode::RequestFailed, status.message(), &stats_.errors);
     return;
   }
   load_failure_shown_ = false;
@@ -304,19 +304,10 @@ void Server::did_change(const json& params) {
   // Work on the older version is moot: its requests get ContentModified.
   const std::string& u = *uri;
   const int64_t v = *version;
-  cancel_where([&](const Completion& c) { return !c.id.is_null() && c.uri == u && c.version < v; },
+  cancel_where([&](const Completion& c) { return !c.speculative() && c.uri == u && c.version < v; },
                ErrorCode::ContentModified, "the document changed", &stats_.content_modified);
   // An editor that accepted the last suggestion without running its command.
-  if (auto it = shown_.find(u); it != shown_.end() && !it->second.accepted) {
-    const std::string& text = workspace_.find(u)->document.text();
-    if (text.size() == it->second.expected_text.size() && text == it->second.expected_text) {
-      it->second.accepted = true;
-      if (auto item = items_.find(it->second.id); item != items_.end() && !item->second) {
-        item->second = true;
-        ++stats_.accepted;
-      }
-    }
-  }
+  if (acceptance_.document_changed(u, workspace_.find(u)->document.text())) ++stats_.accepted;
 }
 
 void Server::did_close(const json& params) {
@@ -326,7 +317,7 @@ void Server::did_close(const json& params) {
   cancel_where([&](const Completion& c) { return c.uri == u; }, ErrorCode::RequestCancelled, "the document was closed",
                &stats_.cancelled);
   workspace_.close(u);
-  shown_.erase(u);
+  acceptance_.document_closed(u);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -341,10 +332,12 @@ Expected<json> Server::execute_command(const json& params) {
   auto id = first != nullptr ? read_string(*first, "params.arguments[0]", "id")
                              : Expected<std::string>(error("params.arguments: expected [{\"id\": ...}]"));
   if (!id) return id.error();
-  auto item = items_.find(*id);
-  if (item == items_.end()) return error("params.arguments[0].id: no completion item \"", *id, "\" was given recently");
-  if (!item->second) ++stats_.accepted;  // once per item, however it was reported
-  item->second = true;
+  switch (acceptance_.accept(*id)) {
+    case AcceptanceTracker::Accept::Unknown:
+      return error("params.arguments[0].id: no completion item \"", *id, "\" was given recently");
+    case AcceptanceTracker::Accept::Counted: ++stats_.accepted; break;
+    case AcceptanceTracker::Accept::Already: break;  // once per item, however it was reported
+  }
   return json(nullptr);
 }
 

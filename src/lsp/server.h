@@ -7,7 +7,8 @@
 //
 // server.cpp: dispatch, lifecycle, settings, documents, extras and stats.
 // server_completion.cpp: inline completion: cache, supersede, debounce, engine, streaming,
-// speculative requests.
+// speculative requests (each request a CompletionRequest: completion_request.h).
+// acceptance.h: which items were accepted.
 #pragma once
 
 #include <chrono>
@@ -24,7 +25,9 @@
 
 #include "context/shape.h"
 #include "context/text_edit.h"
+#include "lsp/acceptance.h"
 #include "lsp/completion_cache.h"
+#include "lsp/completion_request.h"
 #include "lsp/engine_host.h"
 #include "lsp/mailbox.h"
 #include "lsp/message.h"
@@ -62,34 +65,7 @@ class Server {
   using json = nlohmann::json;
   using Clock = std::chrono::steady_clock;
 
-  // One inline completion (or completion) request, or a speculative one (no id), from its
-  // arrival to its one reply.
-  struct Completion {
-    uint64_t serial = 0;
-    json id;                    // null: speculative
-    bool fallback = false;      // textDocument/completion (a CompletionList reply)
-    std::string uri;
-    int64_t version = 0;
-    context::Range range;       // the item's range (the position, or the selected completion's range)
-    std::string selected;       // selectedCompletionInfo.text: the item's insertText starts with it
-    std::string prefix, suffix; // the text before and after the cursor (the selected text applied)
-    bool explicit_request = false;
-    bool use_tree = true;       // the document's syntax tree matches prefix + suffix
-    const context::Language* language = nullptr;
-    Clock::time_point received;
-    context::ShapeKind shape = context::ShapeKind::SingleLine;
-    int64_t canvas = 0;         // the tokens the engine fills (the plan's max_tokens)
-    std::shared_ptr<engine::EngineWorker::Ticket> ticket;  // set while the engine has it
-    std::unique_ptr<Timer> debounce;
-    bool waiting_for_model = false;
-    std::string streamed;       // the text of the last infilld/completionUpdate
-  };
-  // The last item shown per document, to infer an acceptance from didChange.
-  struct ShownItem {
-    std::string id;
-    std::string expected_text;  // the document as it is once the item is inserted
-    bool accepted = false;
-  };
+  using Completion = CompletionRequest;
 
   // Transport and dispatch (server.cpp).
   void on_body(Expected<std::string> body);
@@ -116,14 +92,22 @@ class Server {
   Expected<json> execute_command(const json& params);
   void count_item_event(const json& params, int64_t& counter);
 
-  // Completions (server_completion.cpp).
-  void request_completion(const Message& m, bool fallback);
+  // Completions (server_completion.cpp). A request lives in completions_ from its arrival
+  // to its reply; the functions taking a serial do nothing when it was answered meanwhile.
+  void request_completion(const Message& m, Completion::Kind kind);
+  Completion& store(Completion c);        // into completions_, under its serial
   void schedule_engine(uint64_t serial);  // after the debounce, if any: start_engine
   void start_engine(uint64_t serial);
   void on_engine_done(uint64_t serial, Expected<engine::InfillResult> result);
   void on_engine_update(uint64_t serial, std::vector<int32_t> tokens);
+  // The one reply path of a completion request: `message` (a response or an error for
+  // c.id()) is sent only if c.answered() lets it through (reply once; see
+  // completion_request.h). The caller erases c afterwards.
+  void reply_completion(Completion& c, json message);
   void answer(Completion& c, const std::string& suggestion);  // replies with items and erases c
-  void fail_completion(uint64_t serial, ErrorCode code, std::string message);
+  // Replies with an error (counted in `counter` unless null) and erases; a speculative
+  // request is erased without a reply.
+  void fail_completion(uint64_t serial, ErrorCode code, std::string message, int64_t* counter);
   void cancel_where(const std::function<bool(const Completion&)>& which, ErrorCode code, const std::string& why,
                     int64_t* counter);
   void maybe_speculate(const Completion& answered, const std::string& suggestion);
@@ -151,12 +135,8 @@ class Server {
   bool load_failure_shown_ = false;
   int64_t next_server_request_ = 1;
   uint64_t next_serial_ = 1;
-  std::map<uint64_t, Completion> completions_;
-  std::map<std::string, ShownItem, std::less<>> shown_;  // by document URI
-  // Items given recently (the last kRecentItems) and whether each was accepted.
-  static constexpr size_t kRecentItems = 1024;
-  std::map<std::string, bool, std::less<>> items_;
-  std::vector<std::string> item_order_;
+  std::map<uint64_t, Completion> completions_;  // by serial; after stats_ (they count into it)
+  AcceptanceTracker acceptance_;
   std::string status_state_;
 };
 

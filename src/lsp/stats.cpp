@@ -43,6 +43,8 @@ nlohmann::json Stats::to_json(const PendingCounts& pending) const {
           {"partiallyAccepted", partially_accepted},
           {"forwards", forwards},
           {"positions", positions},
+          {"doubleReplies", reply_errors.double_replies},
+          {"dropped", reply_errors.dropped},
           {"last",
            {{"forwards", last.forwards},
             {"positions", last.positions},

@@ -19,6 +19,13 @@ struct PendingCounts {
   int64_t speculative = 0;        // speculative requests in the engine (no reply due)
 };
 
+// Broken reply-once promises (CompletionRequest counts them): zero unless the server has a
+// bug (debug and sanitizer builds stop at the first one instead).
+struct ReplyErrors {
+  int64_t double_replies = 0;  // a reply refused: the request was answered already, or is speculative
+  int64_t dropped = 0;         // a client's request erased without its reply
+};
+
 // One finished engine run (a request's or a speculative one).
 struct EngineRun {
   int64_t forwards = 0;
@@ -44,6 +51,7 @@ struct Stats {
   int64_t partially_accepted = 0;
   int64_t forwards = 0;
   int64_t positions = 0;          // positions computed over all forwards
+  ReplyErrors reply_errors;
   EngineRun last;                 // the last engine run that finished for a pending request (or a speculative one)
 
   void record_latency(double ms);

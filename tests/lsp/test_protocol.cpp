@@ -63,3 +63,46 @@ TEST_CASE("stats: percentiles interpolate between ranks") {
   CHECK(j["latencyMs"]["count"] == 2);
   CHECK(j["latencyMs"]["p50"].get<double>() == doctest::Approx(15.0));
 }
+
+TEST_CASE("protocol: completion params are read with errors that name the field") {
+  const json pos = {{"line", 2}, {"character", 5}};
+  const json doc = {{"uri", "file:///a.cpp"}};
+  auto bare = read_completion_params(json{{"textDocument", doc}, {"position", pos}});
+  REQUIRE(bare);
+  CHECK(bare->uri == "file:///a.cpp");
+  CHECK(bare->position.line == 2);
+  CHECK(bare->position.character == 5);
+  CHECK_FALSE(bare->has_context);
+  CHECK_FALSE(bare->trigger_kind);
+  CHECK_FALSE(bare->selected);
+
+  const json selected = {{"range", {{"start", {{"line", 2}, {"character", 1}}}, {"end", pos}}}, {"text", "ab"}};
+  auto full = read_completion_params(
+      json{{"textDocument", doc}, {"position", pos}, {"context", {{"triggerKind", 1}, {"selectedCompletionInfo", selected}}}});
+  REQUIRE(full);
+  CHECK(full->has_context);
+  CHECK(full->trigger_kind == 1);
+  REQUIRE(full->selected);
+  CHECK(full->selected->range.start.character == 1);
+  CHECK(full->selected->text == "ab");
+
+  auto message = [&](const json& params) { return read_completion_params(params).message(); };
+  CHECK(message(json{{"position", pos}}) == "params.textDocument: missing");
+  CHECK(message(json{{"textDocument", doc}}) == "params.position: missing");
+  CHECK(message(json{{"textDocument", doc}, {"position", pos}, {"context", 3}}) ==
+        "params.context: expected an object, found 3");
+  CHECK(message(json{{"textDocument", doc}, {"position", pos}, {"context", {{"triggerKind", "1"}}}}) ==
+        "params.context.triggerKind: expected an integer, found \"1\"");
+  CHECK(message(json{{"textDocument", doc},
+                     {"position", pos},
+                     {"context", {{"selectedCompletionInfo", {{"text", "ab"}}}}}}) ==
+        "params.context.selectedCompletionInfo.range: missing");
+  CHECK(message(json{{"textDocument", doc},
+                     {"position", pos},
+                     {"context", {{"selectedCompletionInfo", {{"range", selected["range"]}, {"text", 4}}}}}}) ==
+        "params.context.selectedCompletionInfo.text: expected a string, found 4");
+  CHECK(message(json{{"textDocument", doc},
+                     {"position", pos},
+                     {"context", {{"selectedCompletionInfo", {{"range", {{"start", pos}}}, {"text", "ab"}}}}}}) ==
+        "params.context.selectedCompletionInfo.range.end: missing");
+}

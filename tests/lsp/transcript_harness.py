@@ -41,7 +41,7 @@ NOT_INITIALIZED, REQUEST_FAILED, CONTENT_MODIFIED, CANCELLED = -32002, -32803, -
 
 STATS_KEYS = ("requests", "completed", "empty", "errors", "cancelled", "superseded",
               "contentModified", "cacheHits", "typedThroughHits", "speculative", "speculativeUsed", "shown",
-              "accepted", "partiallyAccepted", "forwards", "positions")
+              "accepted", "partiallyAccepted", "forwards", "positions", "doubleReplies", "dropped")
 RUN_KEYS = ("forwards", "positions", "canvas", "tokens")
 PENDING_KEYS = ("debouncing", "waitingForModel", "running", "speculative")
 FAST = {"maxTokens": 16, "debounceMs": 0, "seed": 1}
@@ -280,6 +280,11 @@ def stats(c, timeout=10):
         check(isinstance(obj, dict) and set(obj) == set(keys) and
               all(isinstance(obj[k], int) and obj[k] >= 0 for k in keys),
               "stats %s %r, expected {%s} of counts" % (key, obj, ", ".join(keys)))
+    # Exactly one reply per request: release builds count a broken promise instead of
+    # stopping (docs/lsp.md), so every transcript's stats look at the count.
+    check(s.get("doubleReplies") == 0 and s.get("dropped") == 0,
+          "stats: doubleReplies %r, dropped %r (a completion request answered twice or never)"
+          % (s.get("doubleReplies"), s.get("dropped")))
     return s
 
 
