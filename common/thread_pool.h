@@ -5,6 +5,7 @@
 // are not reentrant: a chunk must not call parallel_for again.
 #pragma once
 
+#include <algorithm>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -23,6 +24,11 @@ class ThreadPool {
 
   int size() const { return static_cast<int>(workers_.size()) + 1; }
 
+  // How many of the threads parallel_for may use from now on (1: the caller alone, no
+  // wake-up). The forward pass sets it for its work (kernels/cpu/onednn.h size_team_for),
+  // so a small model's step does not pay a wake-up per op on an idle machine.
+  void set_team(int n) { team_ = std::clamp(n, 1, size()); }
+
   // Splits [0, n) into at most size() contiguous chunks of at least `grain` items and runs
   // fn(begin, end) on each, the calling thread taking the first chunk.
   void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn);
@@ -35,6 +41,7 @@ class ThreadPool {
   void worker_loop(int index);
 
   std::vector<std::thread> workers_;
+  int team_ = 1 << 30;  // clamped to size() where used
   std::mutex mutex_;
   std::condition_variable wake_;
   std::condition_variable done_;

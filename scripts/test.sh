@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The README's second command: build and run the whole test suite.
-#   1. Release build: unit tests, parity with the NumPy reference, CLI error contract (ctest).
+#   1. Release build: unit tests, parity with the NumPy reference, CLI error contract (ctest);
+#      then the kernels, caches and parity again with the CPU capped at AVX2 (INFILLD_CPU_ISA).
 #   2. AddressSanitizer + UndefinedBehaviorSanitizer build: the same tests.
 #   3. The VS Code extension: npm ci, compile, unit and end-to-end tests, .vsix package.
 #   4. libFuzzer targets (clang): each fuzzed for a short, bounded time.
@@ -41,6 +42,12 @@ run_ctest() {
 echo "== release build and tests"
 scripts/build.sh
 run_ctest build
+
+# The CPU paths of the machines without AVX-512 (most users' laptops), forced on this one:
+# the kernels and the forward, the caches and the decode loops against the NumPy references.
+echo "== release tests with INFILLD_CPU_ISA=avx2"
+INFILLD_CPU_ISA=avx2 ctest --test-dir build --output-on-failure -j 2 \
+  -R '^(matmul|kv cache|batched forward|context cache|fim denoiser|approximate caches|parity|denoise parity|default model)'
 
 echo "== VS Code extension: build, tests (with the server end to end), .vsix"
 tiny_model=build/models/tiny-dream-vscode

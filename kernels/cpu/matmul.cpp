@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "kernels/cpu/convert.h"
+#include "kernels/cpu/cpu_isa.h"
 #include "kernels/cpu/onednn.h"
 
 namespace infilld::kernels {
@@ -21,8 +22,23 @@ void matmul_converted_panels(const float* x, int64_t n_rows, const Weight& w, fl
   }
 }
 
+namespace {
+// Up to this many rows BF16 weights take the AVX2 kernel on AVX2 machines (measured with
+// bench_matmul_paths: 2-4x faster than the panels up to 8 rows, even at 16, slower above).
+constexpr int64_t kAvx2KernelRows = 16;
+}  // namespace
+
 void matmul(const float* x, int64_t n_rows, const Weight& w, float* y) {
   if (n_rows <= 0 || w.rows <= 0) return;
+  const CpuIsa isa = cpu_isa();
+  if (w.dtype == DType::BF16 && isa < CpuIsa::Avx512) {
+    // oneDNN 2.6 has no BF16 matmul below AVX-512: asking it would round the activations
+    // for nothing. A few rows (a keystroke's block step) are bound by reading the weights:
+    // our AVX2 kernel reads them as stored, 2-4x faster than converting panels; from about
+    // 16 rows the panels' float32 sgemm computes faster (docs/decisions.md, "BF16 on AVX2").
+    if (isa == CpuIsa::Avx2 && n_rows <= kAvx2KernelRows) return matmul_bf16_avx2(x, n_rows, w, y);
+    return matmul_converted_panels(x, n_rows, w, y);
+  }
   if (onednn::linear(x, n_rows, w, y)) return;
   if (w.dtype == DType::BF16 && cpu_has_avx512_bf16()) return matmul_bf16_avx512(x, n_rows, w, y);
   matmul_converted_panels(x, n_rows, w, y);

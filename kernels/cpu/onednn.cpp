@@ -9,7 +9,9 @@
 #include <tuple>
 #include <vector>
 
+#include "common/thread_pool.h"
 #include "kernels/cpu/convert.h"
+#include "kernels/cpu/cpu_isa.h"
 
 namespace infilld::kernels::onednn {
 
@@ -18,7 +20,20 @@ namespace {
 using dnnl::memory;
 using Key = std::tuple<int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, bool, int, int>;
 
+// INFILLD_CPU_ISA caps oneDNN as it caps our kernels (cpu_isa.h); oneDNN takes the cap only
+// before its first primitive, so the context applies it before it makes its engine.
+bool cap_isa() {
+  switch (cpu_isa()) {
+    case CpuIsa::Baseline: return dnnl::set_max_cpu_isa(dnnl::cpu_isa::sse41) == dnnl::status::success;
+    case CpuIsa::Avx2: return dnnl::set_max_cpu_isa(dnnl::cpu_isa::avx2) == dnnl::status::success;
+    case CpuIsa::Avx512: return dnnl::set_max_cpu_isa(dnnl::cpu_isa::avx512_core_bf16) == dnnl::status::success;
+    case CpuIsa::Amx: return true;
+  }
+  return true;
+}
+
 struct Context {
+  bool capped = cap_isa();  // first: before the engine
   dnnl::engine engine{dnnl::engine::kind::cpu, 0};
   dnnl::stream stream{engine};
   std::mutex mutex;
@@ -115,8 +130,14 @@ bool run(int64_t m, int64_t n, int64_t k, const void* a, int64_t lda, const void
 
 void size_team_for(double work) {
   static const int max_threads = omp_get_max_threads();
-  constexpr double kParallelWork = 2e7;  // multiply-adds in one forward pass
-  omp_set_num_threads(work >= kParallelWork ? max_threads : 1);
+  // Multiply-adds in one forward pass from which a second thread pays for its wake-ups
+  // (about 50 per forward: one per op). Measured with the main job (bench/main_job.py): the
+  // default model's block steps (~1.3e8) ran twice as slowly on two passive threads as on
+  // one, on an idle 2-core AMD EPYC; the 0.5B shape's (~8e9) gain from two.
+  constexpr double kParallelWork = 5e8;
+  const int team = work >= kParallelWork ? max_threads : 1;
+  omp_set_num_threads(team);
+  ThreadPool::global().set_team(team);
 }
 
 void softmax_rows(float* x, int64_t rows, int64_t cols) {

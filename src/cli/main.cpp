@@ -86,10 +86,12 @@ bool asks_for_help(Args args) {
 
 namespace {
 
-// A language server shares the machine with the editor and its other tools. OpenMP's
-// default makes idle worker threads spin after each parallel region; under load a spinning
-// team made keystroke latency ten times worse (bench/README.md, keystroke replay). libgomp
-// reads OMP_WAIT_POLICY when it loads, before main: so the server sets it and starts again.
+// One thread policy for every command: threads that wait yield the CPU. infilld shares the
+// machine with the editor and its other tools; OpenMP's default makes idle worker threads
+// spin after each parallel region, and under load a spinning team made keystroke latency
+// ten times worse (bench/README.md, keystroke replay) and the CLI's main job 20 times
+// slower. Our own pool (common/thread_pool.h) waits on a condition variable. libgomp reads
+// OMP_WAIT_POLICY when it loads, before main: so infilld sets it and starts again.
 void prefer_passive_openmp(char** argv) {
   if (std::getenv("OMP_WAIT_POLICY") != nullptr) return;  // the user's choice stands
   setenv("OMP_WAIT_POLICY", "passive", 1);
@@ -104,7 +106,7 @@ int main(int argc, char** argv) {
   infilld::engine::cuda::register_cuda_backend();  // --device auto and cuda (engine/backend.h)
 #endif
   std::vector<std::string_view> args(argv + 1, argv + argc);
-  if ((args.empty() && !isatty(0)) || (!args.empty() && args[0] == "lsp")) prefer_passive_openmp(argv);
+  prefer_passive_openmp(argv);
   // An editor starts `infilld` with pipes: the language server on stdio (DESIGN.md section 1).
   if (args.empty() && !isatty(0)) return cmd_lsp({});
   if (!args.empty() && (args[0] == "--version" || args[0] == "version")) {

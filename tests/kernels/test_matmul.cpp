@@ -2,11 +2,14 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
+#include <string>
 #include <random>
 #include <vector>
 
 #include "kernels/cpu/convert.h"
+#include "kernels/cpu/cpu_isa.h"
 #include "kernels/cpu/matmul.h"
 #include "kernels/cpu/onednn.h"
 
@@ -45,7 +48,8 @@ double max_rel_error(const std::vector<float>& y, const std::vector<double>& ref
 TEST_CASE("matmul: every path matches the reference on odd shapes") {
   std::mt19937 rng(7);
   std::normal_distribution<float> normal(0.0f, 1.0f);
-  for (Case c : {Case{1, 1, 1}, Case{3, 5, 7}, Case{5, 9, 33}, Case{17, 70, 96}, Case{4, 300, 130}}) {
+  for (Case c : {Case{1, 1, 1}, Case{3, 5, 7}, Case{5, 9, 33}, Case{17, 70, 96}, Case{4, 300, 130},
+                 Case{33, 257, 256}, Case{2, 1000, 896}}) {
     CAPTURE(c.t);
     CAPTURE(c.n);
     CAPTURE(c.k);
@@ -87,6 +91,14 @@ TEST_CASE("matmul: every path matches the reference on odd shapes") {
     CHECK(max_rel_error(y, reference(x, w16_as_f32, c)) < 1e-5);
     matmul_converted_panels(x.data(), c.t, wb, y.data());
     CHECK(max_rel_error(y, ref_bf) < 1e-5);
+    if (cpu_has_avx2_fma()) {
+      // The weights widened in registers, float32 activations and sums: the reference's
+      // arithmetic up to the order of the additions.
+      matmul_bf16_avx2(x.data(), c.t, wb, y.data());
+      CHECK(max_rel_error(y, ref_bf) < 1e-5);
+    } else {
+      MESSAGE("AVX2 path not tested: this CPU lacks AVX2 + FMA");
+    }
     if (cpu_has_avx512_bf16()) {
       // Activations are rounded to BF16 too: relative error of order 2^-8 / sqrt(k).
       matmul_bf16_avx512(x.data(), c.t, wb, y.data());
@@ -109,4 +121,31 @@ TEST_CASE("convert: bf16 and f16 round trips and special values") {
   CHECK(f16_to_f32(0x0001) == doctest::Approx(5.960464477539063e-08));  // smallest subnormal
   CHECK(std::isinf(f16_to_f32(0x7c00)));
   CHECK(std::isnan(f16_to_f32(0x7e00)));
+}
+
+TEST_CASE("matmul: INFILLD_CPU_ISA caps the instruction set the kernels use") {
+  using infilld::kernels::CpuIsa;
+  const CpuIsa detected = infilld::kernels::cpu_isa_detected(), used = infilld::kernels::cpu_isa();
+  CHECK(used <= detected);
+  const char* cap = std::getenv("INFILLD_CPU_ISA");
+  if (cap != nullptr && std::string(cap) == "avx2") {
+    CHECK(used <= CpuIsa::Avx2);
+    MESSAGE("capped at " << infilld::kernels::cpu_isa_name(used) << " (the CPU has "
+                         << infilld::kernels::cpu_isa_name(detected) << ")");
+  } else if (cap == nullptr || *cap == '\0') {
+    CHECK(used == detected);
+  }
+  // BF16 weights under the cap: the same product as the reference whatever the path.
+  std::mt19937 rng(3);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  const Case c{6, 40, 72};
+  std::vector<float> x(c.t * c.k), w32(c.n * c.k), y(c.t * c.n);
+  for (float& v : x) v = normal(rng);
+  std::vector<uint16_t> wbf(w32.size());
+  for (size_t i = 0; i < w32.size(); ++i) {
+    wbf[i] = f32_to_bf16(normal(rng));
+    w32[i] = bf16_to_f32(wbf[i]);
+  }
+  matmul(x.data(), c.t, Weight{DType::BF16, wbf.data(), c.n, c.k}, y.data());
+  CHECK(max_rel_error(y, reference(x, w32, c)) < 1e-2);
 }
