@@ -16,9 +16,9 @@
 #include <cstdint>
 #include <vector>
 
-#include "common/thread_pool.h"
 #include "kernels/cpu/convert.h"
 #include "kernels/cpu/matmul.h"
+#include "kernels/cpu/matmul_tiles.h"
 
 namespace infilld::kernels {
 
@@ -101,24 +101,10 @@ using TileFn = void (*)(const uint16_t*, int64_t, const uint16_t*, int64_t, floa
 constexpr int kMR = 4;
 constexpr int kNR = 4;
 
-template <int MR>
-constexpr TileFn tile_for_nr(int nr) {
-  switch (nr) {
-    case 1: return tile<MR, 1>;
-    case 2: return tile<MR, 2>;
-    case 3: return tile<MR, 3>;
-    default: return tile<MR, 4>;
-  }
-}
-
-TileFn tile_for(int mr, int nr) {
-  switch (mr) {
-    case 1: return tile_for_nr<1>(nr);
-    case 2: return tile_for_nr<2>(nr);
-    case 3: return tile_for_nr<3>(nr);
-    default: return tile_for_nr<4>(nr);
-  }
-}
+template <int MR, int NR>
+struct Tile {
+  static constexpr TileFn run = tile<MR, NR>;
+};
 
 }  // namespace
 
@@ -131,21 +117,8 @@ void matmul_bf16_avx512(const float* x, int64_t n_rows, const Weight& w, float* 
     for (int64_t i = 0; i < k; ++i) xb[t * k_padded + i] = f32_to_bf16(x[t * k + i]);
 
   const auto* wb = static_cast<const uint16_t*>(w.data);
-  // Blocks of weight rows sized to stay in L2 while every activation row passes over them.
-  const int64_t block = std::max<int64_t>(kNR, (256 * 1024 / (k * 2)) / kNR * kNR);
-  const int64_t n_blocks = (n + block - 1) / block;
-  ThreadPool::global().parallel_for(n_blocks, 1, [&](int64_t b0, int64_t b1) {
-    for (int64_t b = b0; b < b1; ++b) {
-      const int64_t n_begin = b * block;
-      const int64_t n_end = std::min(n, n_begin + block);
-      for (int64_t t = 0; t < n_rows; t += kMR) {
-        const int mr = static_cast<int>(std::min<int64_t>(kMR, n_rows - t));
-        for (int64_t j = n_begin; j < n_end; j += kNR) {
-          const int nr = static_cast<int>(std::min<int64_t>(kNR, n_end - j));
-          tile_for(mr, nr)(xb.data() + t * k_padded, k_padded, wb + j * k, k, y + t * n + j, n);
-        }
-      }
-    }
+  for_each_tile<kMR, kNR>(n_rows, n, k, 2, [&](int64_t t, int mr, int64_t j, int nr) {
+    tile_kernel<Tile, kMR, kNR>(mr, nr)(xb.data() + t * k_padded, k_padded, wb + j * k, k, y + t * n + j, n);
   });
 }
 
