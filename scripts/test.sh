@@ -13,14 +13,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 FUZZ_SECONDS="${FUZZ_SECONDS:-20}"
 
-# run_ctest BUILD_DIR: ctest over the build folder, then the skip count.
+# run_ctest BUILD_DIR [CTEST ARGS...]: ctest over the build folder, then the skip count.
 run_ctest() {
   local dir=$1 log status=0
+  shift
   log=$(mktemp)
   if [ "${CI:-}" = true ]; then
-    INFILLD_REQUIRE_ALL=1 ctest --test-dir "$dir" --output-on-failure -j 2 2>&1 | tee "$log" || status=$?
+    INFILLD_REQUIRE_ALL=1 ctest --test-dir "$dir" --output-on-failure -j 2 "$@" 2>&1 | tee "$log" || status=$?
   else
-    ctest --test-dir "$dir" --output-on-failure -j 2 2>&1 | tee "$log" || status=$?
+    ctest --test-dir "$dir" --output-on-failure -j 2 "$@" 2>&1 | tee "$log" || status=$?
   fi
   # ctest's closing list: "The following tests did not run:" then "  12 - NAME (Skipped)".
   local skipped gpu unexpected
@@ -46,7 +47,7 @@ run_ctest build
 # The CPU paths of the machines without AVX-512 (most users' laptops), forced on this one:
 # the kernels and the forward, the caches and the decode loops against the NumPy references.
 echo "== release tests with INFILLD_CPU_ISA=avx2"
-INFILLD_CPU_ISA=avx2 ctest --test-dir build --output-on-failure -j 2 \
+INFILLD_CPU_ISA=avx2 run_ctest build \
   -R '^(matmul|kv cache|batched forward|context cache|fim denoiser|approximate caches|parity|denoise parity|default model)'
 
 echo "== VS Code extension: build, tests (with the server end to end), .vsix"

@@ -200,8 +200,11 @@ def cross_check(c, lay, r, binary, model_dir, d, timeout):
     checks = [("first item", lay.with_text(typed), lay.row, lay.col_chars + len(typed),
                (r.get("item") or {}).get("insertText"))]
     text = (r.get("item") or {}).get("insertText", "")
-    after = ((r.get("after_accept") or {}).get("result") or {}).get("items") or []
-    if after:
+    # The request after acceptance is cross-checked whether it answered or not: an empty
+    # answer must be what `infilld complete` gives there too.
+    answered = (r.get("after_accept") or {}).get("result")
+    if isinstance(answered, dict):
+        after = answered.get("items") or []
         final = lay.with_text(typed + text)
         joined = "\n".join(final)
         # the cursor after the suggestion: its line and str column
@@ -209,7 +212,7 @@ def cross_check(c, lay, r, binary, model_dir, d, timeout):
         row = head.count("\n")
         col = len(head.rsplit("\n", 1)[-1])
         assert joined.split("\n")[row][:col] == head.rsplit("\n", 1)[-1]
-        checks.append(("item after acceptance", final, row, col, after[0].get("insertText")))
+        checks.append(("item after acceptance", final, row, col, after[0].get("insertText") if after else ""))
     for what, lines, row, col, got in checks:
         want, err = cli_complete(binary, model_dir, d, c["file"], lines[:-1] if lines[-1] == "" else lines,
                                  row, col, timeout)

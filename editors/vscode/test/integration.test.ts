@@ -196,7 +196,7 @@ describe('extension against a real infilld lsp', { skip, timeout: 120000 }, () =
     assert.equal(partial[0].params.acceptedLength, word.length);
     assert.deepEqual(partial[0].params.item.command, item.command, 'the notification names the shown item');
     let s = await stats();
-    for (let i = 0; i < 50 && s.partial === before.partial; i++) {
+    for (let i = 0; i < 500 && s.partial === before.partial; i++) {  // a hang guard (10 s), not a time limit
       await new Promise((r) => setTimeout(r, 20));
       s = await stats();
     }
@@ -205,7 +205,7 @@ describe('extension against a real infilld lsp', { skip, timeout: 120000 }, () =
     insertVisible(items[0].insertText);
     await vs.commands.executeCommand(items[0].command.command, ...items[0].command.arguments);
     s = await stats();
-    for (let i = 0; i < 50 && s.accepted === before.accepted; i++) {
+    for (let i = 0; i < 500 && s.accepted === before.accepted; i++) {  // a hang guard (10 s)
       await new Promise((r) => setTimeout(r, 20));
       s = await stats();
     }
