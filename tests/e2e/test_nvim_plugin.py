@@ -62,7 +62,7 @@ CASES = [
          "dismiss", "utf-8"),
     case("c, keystrokes cancel the request in flight (UTF-16)", "demo.c", C_FILE, C_TYPED,
          "cancel", "utf-16", {"position_encodings": ["utf-16"], "debounce_ms": 30,
-                              "settings": {"maxTokens": 16, "debounceMs": 300}}, gap=120),
+                              "settings": {"maxTokens": 16, "debounceMs": 3000}}, gap=120),
     case("python, auto_trigger = false: only the trigger key <M-\\> asks", "demo.py", PYTHON_FILE, PY_TYPED,
          "trigger", "utf-8", {"auto_trigger": False}),
     case("python, streaming updates drawn, then accepted", "demo.py", PYTHON_FILE, PY_TYPED,
