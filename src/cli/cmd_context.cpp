@@ -18,13 +18,15 @@
 namespace infilld::cli {
 
 int cmd_context(Args args) {
+  // The settings that shape a prompt, read through the one table (completion/settings.h).
+  constexpr const char* kPromptSettings[] = {"budget", "prefix-share", "snippet-share", "max-tokens", "max-length"};
   FlagSpec spec{.with_value = {"model", "language", "with"}, .boolean = {"explicit"}};
-  for (const auto* key : {"budget", "prefix-share", "snippet-share", "max-tokens", "max-length"}) spec.with_value.emplace(key);
+  for (const char* key : kPromptSettings) spec.with_value.emplace(key);
   auto flags = Flags::parse(args, spec);
   if (!flags) return fail(flags.message());
   if (flags->positional().size() != 1) return fail("usage: infilld context FILE:LINE:COL [--model DIR] [--budget N] [--with FILE,...]");
   completion::Settings settings;
-  for (const auto* key : {"budget", "prefix-share", "snippet-share", "max-tokens", "max-length"})
+  for (const char* key : kPromptSettings)
     if (auto v = flags->get(key))
       if (Status s = completion::apply_flag(settings, key, *v); !s) return fail(s.message());
   auto fc = read_file_cursor(flags->positional()[0]);
