@@ -66,7 +66,7 @@ int cmd_bench(Args args) {
   step_options.policy = engine::Policy::Entropy;
   if (scored > 0 && !backend->model->reveals_on_device(step_options))
     return fail("--scored needs a backend that scores on its device (--device cuda)");
-  std::vector<float> logits;
+  engine::Logits logits;
   std::vector<engine::Revealed> revealed;
   for (int n : *counts) {
     const auto ids = bench_tokens(n, model->config().n_vocab);
@@ -80,7 +80,7 @@ int cmd_bench(Args args) {
     step.choice.count = static_cast<int64_t>(positions.size());
     auto run_once = [&]() -> Status {
       if (scored == 0) return backend->model->forward(ids, logits);
-      return backend->model->forward_reveal(ids, 0, n, nullptr, step, revealed);
+      return backend->model->forward_reveal(engine::ForwardCall(ids), step, revealed);
     };
     std::vector<double> ms;
     for (int r = 0; r <= repeat; ++r) {

@@ -29,7 +29,7 @@ int cmd_forward(Args args) {
 
   auto model = engine::Model::load(*dir);
   if (!model) return fail(model.message());
-  std::vector<float> logits;
+  engine::Logits logits;
   const auto start = std::chrono::steady_clock::now();
   // Block-causal models (infilld FIM) need to know where the context ends: the tokens
   // after it are blocks of the model's block length.
@@ -47,7 +47,7 @@ int cmd_forward(Args args) {
   if (Status s = model->forward(*ids, mask, logits); !s) return fail(s.message());
   const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   const int64_t shape[2] = {static_cast<int64_t>(ids->size()), model->config().n_vocab};
-  if (Status s = write_npy_f32(*out, logits, shape); !s) return fail(s.message());
+  if (Status s = write_npy_f32(*out, logits.values, shape); !s) return fail(s.message());
   if (!flags->has("quiet"))
     std::fprintf(stderr, "forward: %zu positions in %.1f ms, logits [%lld, %lld] -> %s\n", ids->size(), ms,
                  static_cast<long long>(shape[0]), static_cast<long long>(shape[1]), out->c_str());

@@ -49,52 +49,61 @@ Expected<Model> Model::load(const fs::path& dir, LoadOptions options) {
   return m;
 }
 
-Status Model::forward(std::span<const int32_t> tokens, std::vector<float>& logits) const {
-  AttentionMask mask;
-  mask.kind = config_.attention;
-  return forward(tokens, mask, logits);
+Status Model::forward(std::span<const SequenceRows> sequences, const AttentionMask& mask,
+                      std::span<Logits* const> out) const {
+  if (!has_weights_) return error("the model was loaded without its weights");
+  return engine::forward(config_, weights_, sequences, mask, out);
 }
 
-Status Model::forward(std::span<const int32_t> tokens, const AttentionMask& mask,
-                      std::vector<float>& logits) const {
-  if (!has_weights_) return error("the model was loaded without its weights");
-  return engine::forward(config_, weights_, tokens, mask, logits);
+Status Model::forward(std::span<const int32_t> tokens, const AttentionMask& mask, Logits& out) const {
+  const SequenceRows all{tokens, 0, static_cast<int64_t>(tokens.size()), nullptr, {}};
+  Logits* o = &out;
+  return forward({&all, 1}, mask, {&o, 1});
 }
 
-Status Model::forward_rows(std::span<const int32_t> tokens, int64_t r0, int64_t r1, KvCache& cache,
-                          std::vector<float>& logits) const {
-  if (!has_weights_) return error("the model was loaded without its weights");
-  AttentionMask mask;
-  mask.kind = config_.attention;
-  return engine::forward_rows(config_, weights_, tokens, r0, r1, mask, &cache, logits);
+
+Status ModelDenoisable::run(std::span<const ForwardCall> calls, std::span<Logits* const> out) {
+  // The calls without the context cache go through one stacked forward; those with it one by one.
+  std::vector<SequenceRows> stacked;
+  std::vector<Logits*> stacked_out;
+  for (size_t i = 0; i < calls.size(); ++i) {
+    const ForwardCall& c = calls[i];
+    const auto n = static_cast<int64_t>(c.tokens.size());
+    switch (c.cache) {
+      case ForwardCall::Cache::None:
+        stacked.push_back({c.tokens, 0, n, nullptr, c.head_rows});
+        break;
+      case ForwardCall::Cache::Kv:
+        stacked.push_back({c.tokens, c.r0, c.r1, c.kv, c.head_rows});
+        break;
+      case ForwardCall::Cache::Context:
+        INFILLD_TRY(run_in_context(c, *out[i]));
+        continue;
+    }
+    stacked_out.push_back(out[i]);
+  }
+  if (stacked.empty()) return Status::ok();
+  return model_.forward(stacked, model_.own_mask(), stacked_out);
 }
 
-Status Model::forward_batch(std::span<const std::span<const int32_t>> sequences,
-                            std::span<std::vector<float>*> logits) const {
-  if (!has_weights_) return error("the model was loaded without its weights");
-  if (sequences.size() != logits.size()) return error("forward_batch: ", sequences.size(), " sequences but ",
-                                                      logits.size(), " outputs");
-  std::vector<SequenceRows> segments;
-  for (auto seq : sequences) segments.push_back({seq, 0, static_cast<int64_t>(seq.size()), nullptr});
-  AttentionMask mask;
-  mask.kind = config_.attention;
-  return forward_sequences(config_, weights_, segments, mask, logits);
-}
-
-Status Model::forward_incremental(std::span<const int32_t> tokens, const AttentionMask& mask,
-                                 ContextCache& cache, std::vector<float>& logits, int64_t& reused) const {
-  if (!has_weights_) return error("the model was loaded without its weights");
+Status ModelDenoisable::run_in_context(const ForwardCall& call, Logits& out) {
+  const ModelConfig& c = model_.config();
+  const AttentionMask mask = call.mask.value_or(model_.own_mask());
   if (mask.kind == MaskKind::Full)
     return error("a context cache is exact only under a causal or block-causal mask; this model attends fully");
-  reused = reusable_rows(cache.tokens(), tokens, mask);
-  KvCache& kv = cache.prepare(tokens, reused, config_.n_layers, config_.n_kv_heads * config_.head_dim);
-  const int64_t n = static_cast<int64_t>(tokens.size());
-  Status s = engine::forward_rows(config_, weights_, tokens, reused, n, mask, &kv, logits);
+  const int64_t reused = reusable_rows(context_cache_.tokens(), call.tokens, mask);
+  if (!call.head_rows.empty() && call.head_rows.front() < reused)
+    return error("forward: LM head row ", call.head_rows.front(), " is held by the context cache (", reused,
+                 " rows): ask for the rows it recomputes");
+  KvCache& kv = context_cache_.prepare(call.tokens, reused, c.n_layers, c.n_kv_heads * c.head_dim);
+  const SequenceRows rows{call.tokens, reused, static_cast<int64_t>(call.tokens.size()), &kv, call.head_rows};
+  Logits* o = &out;
+  Status s = model_.forward({&rows, 1}, mask, {&o, 1});
   if (!s) {
-    cache.clear();
+    context_cache_.clear();
     return s;
   }
-  cache.commit(tokens);
+  context_cache_.commit(call.tokens);
   return Status::ok();
 }
 

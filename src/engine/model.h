@@ -13,7 +13,7 @@
 #include "common/status.h"
 #include "engine/checkpoint/checkpoint.h"
 #include "engine/context_cache.h"
-#include "engine/denoise/denoiser.h"
+#include "engine/denoisable.h"
 #include "engine/models/model_config.h"
 #include "engine/models/transformer.h"
 
@@ -44,20 +44,13 @@ class Model {
   // The bound weights (pointing into the checkpoint's mapping); empty without weights.
   const TransformerWeights& weights() const { return weights_; }
 
-  // logits [T, n_vocab] for `tokens` at positions 0..T-1 with the model's own mask kind.
-  Status forward(std::span<const int32_t> tokens, std::vector<float>& logits) const;
-  // The same under an explicit mask (block-causal with its context and block lengths).
-  Status forward(std::span<const int32_t> tokens, const AttentionMask& mask, std::vector<float>& logits) const;
-  // Several sequences in one pass (see forward_sequences in models/transformer.h).
-  Status forward_batch(std::span<const std::span<const int32_t>> sequences, std::span<std::vector<float>*> logits) const;
-  // Logits of the rows of `tokens` that `cache` does not already hold (causal and
-  // block-causal models): rows [reused, T) where reused = reusable_rows(cache.tokens(), tokens, mask). Exact.
-  // `reused` receives that row count, so row i of logits is position reused + i.
-  Status forward_incremental(std::span<const int32_t> tokens, const AttentionMask& mask, ContextCache& cache,
-                             std::vector<float>& logits, int64_t& reused) const;
-  // Rows [r0, r1) against a K/V cache (see forward_rows in models/transformer.h).
-  Status forward_rows(std::span<const int32_t> tokens, int64_t r0, int64_t r1, KvCache& cache,
-                      std::vector<float>& logits) const;
+  // The forward (models/transformer.h's, on the bound weights): several sequences stacked.
+  Status forward(std::span<const SequenceRows> sequences, const AttentionMask& mask,
+                 std::span<Logits* const> out) const;
+  // Every row of `tokens` under `mask` (infilld forward, tests).
+  Status forward(std::span<const int32_t> tokens, const AttentionMask& mask, Logits& out) const;
+  // The family's own mask (full, causal or block-causal without a context).
+  AttentionMask own_mask() const { return AttentionMask{config_.attention}; }
 
   // Parameters and bytes of the stored tensors (0 without weights).
   int64_t n_parameters() const;
@@ -73,31 +66,23 @@ class Model {
   bool has_weights_ = false;
 };
 
-// The denoiser's view of a loaded model.
+// The denoiser's view of a loaded model on the CPU. The exact context cache lives here, with
+// the worker that owns this object: successive requests (the user typing at the cursor)
+// reuse each other's context.
 class ModelDenoisable : public Denoisable {
  public:
   explicit ModelDenoisable(const Model& model) : model_(model) {}
   int64_t n_vocab() const override { return model_.config().n_vocab; }
-  Status forward(std::span<const int32_t> tokens, std::vector<float>& logits) override {
-    return model_.forward(tokens, logits);
-  }
-  Status forward_batch(std::span<const std::span<const int32_t>> canvases,
-                       std::span<std::vector<float>*> logits) override {
-    return model_.forward_batch(canvases, logits);
-  }
-  // The exact context cache lives here, with the worker that owns this object: successive
-  // requests (the user typing at the cursor) reuse each other's context.
-  Status forward_incremental(std::span<const int32_t> tokens, const AttentionMask& mask,
-                             std::vector<float>& logits, int64_t& reused) override {
-    return model_.forward_incremental(tokens, mask, context_cache_, logits, reused);
-  }
-  bool supports_kv_cache() const override { return model_.config().attention == MaskKind::Full; }
-  Status forward_cached(std::span<const int32_t> tokens, int64_t r0, int64_t r1, KvCache& cache,
-                        std::vector<float>& logits) override {
-    return model_.forward_rows(tokens, r0, r1, cache, logits);
+  bool has_cache(ForwardCall::Cache cache) const override {
+    return has_cache_for(model_.config().attention, cache);
   }
 
+ protected:
+  Status run(std::span<const ForwardCall> calls, std::span<Logits* const> out) override;
+
  private:
+  Status run_in_context(const ForwardCall& call, Logits& out);
+
   const Model& model_;
   ContextCache context_cache_;
 };

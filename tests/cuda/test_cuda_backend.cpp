@@ -28,9 +28,15 @@ std::unique_ptr<cuda::CudaDenoisable> on_gpu(const Model& m) {
   return std::move(*d);
 }
 
-void check_close(const std::vector<float>& got, const std::vector<float>& want, double tolerance = 1e-4) {
-  REQUIRE(got.size() == want.size());
-  CHECK(test::max_rel_error(got, want, 0.1) < tolerance);
+void check_close(const Logits& got, const Logits& want, double tolerance = 1e-4) {
+  REQUIRE(got.rows == want.rows);
+  REQUIRE(got.values.size() == want.values.size());
+  CHECK(got.computed == want.computed);
+  CHECK(test::max_rel_error(got.values, want.values, 0.1) < tolerance);
+}
+
+ForwardCall kv_call(std::span<const int32_t> tokens, int64_t r0, int64_t r1, KvCache& kv) {
+  return ForwardCall::rows(tokens, r0, r1, &kv);
 }
 
 }  // namespace
@@ -40,11 +46,11 @@ TEST_CASE("cuda backend: full and batched forwards equal the CPU's") {
   auto gpu = on_gpu(model);
   ModelDenoisable cpu(model);
   const std::vector<int32_t> a = {0, 5, 9, 47, 47, 47, 12, 30}, b = {0, 3, 47, 47, 8};
-  std::vector<float> want, got;
+  Logits want, got;
   REQUIRE(cpu.forward(a, want));
   REQUIRE(gpu->forward(a, got));
   check_close(got, want);
-  std::vector<float> a_logits = want;
+  Logits a_logits = want;
 
   // A canvas of 70 rows: its attention takes the long route (cuBLAS in TF32, which the
   // emulator rounds to as well: 1.3e-2 on the emulator, through two layers).
@@ -54,13 +60,23 @@ TEST_CASE("cuda backend: full and batched forwards equal the CPU's") {
   REQUIRE(gpu->forward(longer, got));
   check_close(got, want, 2e-2);
 
-  std::vector<float> ga, gb, wb;
-  std::vector<std::span<const int32_t>> seqs = {a, b};
-  std::vector<std::vector<float>*> outs = {&ga, &gb};
-  REQUIRE(gpu->forward_batch(seqs, outs));
+  Logits ga, gb, wb;
+  const std::vector<ForwardCall> calls = {ForwardCall(a), ForwardCall(b)};
+  std::vector<Logits*> outs = {&ga, &gb};
+  REQUIRE(gpu->forward(calls, outs));
   REQUIRE(cpu.forward(b, wb));
   check_close(ga, a_logits);
   check_close(gb, wb);
+
+  // The LM head on some rows only, in a batch: those rows, the same values.
+  const std::vector<int64_t> head = {1, 4, 6};
+  std::vector<ForwardCall> some = calls;
+  some[0].head_rows = head;
+  REQUIRE(gpu->forward(some, outs));
+  REQUIRE(cpu.forward(some, std::vector<Logits*>{&want, &wb}));
+  check_close(ga, want);
+  check_close(gb, wb);
+  CHECK(ga.rows == head);
 }
 
 TEST_CASE("cuda backend: cached rows against the device K/V equal the CPU's cached rows") {
@@ -69,15 +85,16 @@ TEST_CASE("cuda backend: cached rows against the device K/V equal the CPU's cach
   ModelDenoisable cpu(model);
   std::vector<int32_t> canvas = {0, 5, 9, 47, 47, 47, 47, 12, 30};
   KvCache gpu_cache, cpu_cache;
-  std::vector<float> got, want;
-  REQUIRE(gpu->forward_cached(canvas, 0, 9, gpu_cache, got));
-  REQUIRE(cpu.forward_cached(canvas, 0, 9, cpu_cache, want));
+  Logits got, want;
+  REQUIRE(gpu->forward(kv_call(canvas, 0, 9, gpu_cache), got));
+  REQUIRE(cpu.forward(kv_call(canvas, 0, 9, cpu_cache), want));
   check_close(got, want);
   canvas[4] = 17;  // a revealed token: the block's rows are recomputed against stale K/V
-  REQUIRE(gpu->forward_cached(canvas, 2, 7, gpu_cache, got));
-  REQUIRE(cpu.forward_cached(canvas, 2, 7, cpu_cache, want));
+  REQUIRE(gpu->forward(kv_call(canvas, 2, 7, gpu_cache), got));
+  REQUIRE(cpu.forward(kv_call(canvas, 2, 7, cpu_cache), want));
   check_close(got, want);
-  CHECK_FALSE(gpu->forward_cached(std::vector<int32_t>(12, 3), 2, 7, gpu_cache, got));  // wrong length
+  const std::vector<int32_t> wrong(12, 3);
+  CHECK_FALSE(gpu->forward(kv_call(wrong, 2, 7, gpu_cache), got));  // wrong length
 }
 
 TEST_CASE("cuda backend: the exact context cache reuses rows as the CPU's does") {
@@ -92,12 +109,12 @@ TEST_CASE("cuda backend: the exact context cache reuses rows as the CPU's does")
   std::vector<int32_t> tokens = {2, 11, 12, 3, 20, 21, 4, 47, 47, 47, 47};
   for (int typed = 0; typed < 3; ++typed) {
     mask.context_length = static_cast<int64_t>(tokens.size()) - 4;
-    std::vector<float> got, want;
-    int64_t gpu_reused = -1, cpu_reused = -1;
-    REQUIRE(gpu->forward_incremental(tokens, mask, got, gpu_reused));
-    REQUIRE(cpu.forward_incremental(tokens, mask, want, cpu_reused));
-    CHECK(gpu_reused == cpu_reused);
-    check_close(got, want);
+    Logits got, want;
+    ForwardCall call(tokens, ForwardCall::Cache::Context);
+    call.mask = mask;
+    REQUIRE(gpu->forward(call, got));
+    REQUIRE(cpu.forward(call, want));
+    check_close(got, want);  // the same rows: the same reused
     tokens.insert(tokens.begin() + static_cast<std::ptrdiff_t>(tokens.size()) - 5, 30 + typed);  // typing
   }
 }

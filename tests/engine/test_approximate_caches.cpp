@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "engine/denoise/denoiser.h"
 #include "engine/model.h"
 #include "tiny_model.h"
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "engine/denoise/denoiser.h"
+#include "scripted_denoisable.h"
 #include "engine/denoise/schedule.h"
 
 using namespace infilld;
@@ -21,7 +22,7 @@ constexpr int32_t kEos = 14;
 
 // Row r of every forward predicts `plan[r].token` with logit `plan[r].logit` (others 0), so
 // p(token) = e^logit / (e^logit + V - 1). Rows without a plan are flat. Records each canvas.
-class ScriptedModel : public Denoisable {
+class ScriptedModel : public test::ScriptedDenoisable {
  public:
   struct Plan {
     int32_t token;
@@ -33,7 +34,7 @@ class ScriptedModel : public Denoisable {
   std::vector<std::vector<int32_t>> seen;
 
   int64_t n_vocab() const override { return kVocab; }
-  Status forward(std::span<const int32_t> tokens, std::vector<float>& logits) override {
+  Status canvas_logits(std::span<const int32_t> tokens, std::vector<float>& logits) override {
     seen.emplace_back(tokens.begin(), tokens.end());
     logits.assign(tokens.size() * kVocab, 0.0f);
     for (const auto& [row, p] : plan) {
@@ -325,10 +326,10 @@ TEST_CASE("denoiser: DreamOn's expand grows the span and a revealed end-of-text 
   // Canvas [1 2 | M M | 3 EOS]. First forward: row 2 says <expand> (sure), row 3 says 9.
   // After the expansion the span is [M M M]: rows 2, 3, 4 say 5, 6 and end-of-text.
   constexpr int32_t kExpand = 13;
-  class ElasticModel : public Denoisable {
+  class ElasticModel : public test::ScriptedDenoisable {
    public:
     int64_t n_vocab() const override { return kVocab; }
-    Status forward(std::span<const int32_t> tokens, std::vector<float>& logits) override {
+    Status canvas_logits(std::span<const int32_t> tokens, std::vector<float>& logits) override {
       logits.assign(tokens.size() * kVocab, 0.0f);
       auto set = [&](size_t row, int32_t token, float logit) { logits[row * kVocab + token] = logit; };
       if (tokens.size() == 6) {
@@ -366,10 +367,10 @@ TEST_CASE("denoiser: a batch gives each request what it gets alone, in shared fo
   class BatchCountingModel : public ScriptedModel {
    public:
     std::vector<size_t> batch_sizes;
-    Status forward_batch(std::span<const std::span<const int32_t>> canvases,
+    Status canvas_logits_batch(std::span<const std::span<const int32_t>> canvases,
                          std::span<std::vector<float>*> logits) override {
       batch_sizes.push_back(canvases.size());
-      return Denoisable::forward_batch(canvases, logits);
+      return ScriptedDenoisable::canvas_logits_batch(canvases, logits);
     }
   };
   BatchCountingModel m;

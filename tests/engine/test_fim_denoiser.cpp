@@ -5,6 +5,7 @@
 
 #include "engine/denoise/denoiser.h"
 #include "engine/model.h"
+#include "scripted_denoisable.h"
 #include "tiny_model.h"
 
 using namespace infilld::engine;
@@ -20,17 +21,28 @@ nlohmann::json fim_config() {
 }
 
 // The same model without a context cache: every step a full forward (the reference).
-class Uncached : public Denoisable {
+class Uncached : public test::ScriptedDenoisable {
  public:
-  explicit Uncached(const Model& m) : model_(m) {}
+  explicit Uncached(const Model& m) : model_(m) { context_cache = true; }
   int64_t n_vocab() const override { return model_.config().n_vocab; }
-  Status forward(std::span<const int32_t> tokens, std::vector<float>& logits) override {
-    return model_.forward(tokens, logits);
+  Status canvas_logits(std::span<const int32_t> tokens, std::vector<float>& logits) override {
+    return error("unused: every call carries its mask");
   }
-  Status forward_incremental(std::span<const int32_t> tokens, const infilld::AttentionMask& mask,
-                             std::vector<float>& logits, int64_t& reused) override {
-    reused = 0;
-    return model_.forward(tokens, mask, logits);
+
+ protected:
+  Status run(std::span<const ForwardCall> calls, std::span<Logits* const> out) override {
+    for (size_t i = 0; i < calls.size(); ++i) {
+      REQUIRE(calls[i].mask.has_value());
+      Logits all;
+      INFILLD_TRY(model_.forward(calls[i].tokens, *calls[i].mask, all));
+      out[i]->hold(calls[i].head_rows, all.n_vocab);
+      for (int64_t j = 0; j < out[i]->n_rows(); ++j) {
+        const auto row = all.row(out[i]->rows[static_cast<size_t>(j)]);
+        std::copy(row.begin(), row.end(), out[i]->values.begin() + j * all.n_vocab);
+      }
+      out[i]->computed = all.computed;
+    }
+    return Status::ok();
   }
 
  private:
@@ -38,21 +50,19 @@ class Uncached : public Denoisable {
 };
 
 // Scripted logits: position p after the context prefers token 10 + p, except the position
-// `eom_at`, which prefers <|eom|> (5).
-class Scripted : public Denoisable {
+// `eom_at`, which prefers <|eom|> (5). The context counts as held by a cache.
+class Scripted : public test::ScriptedDenoisable {
  public:
-  Scripted(int64_t context, int64_t eom_at) : context_(context), eom_at_(eom_at) {}
+  Scripted(int64_t context, int64_t eom_at) : context_(context), eom_at_(eom_at) { context_cache = true; }
   int64_t n_vocab() const override { return 48; }
-  Status forward(std::span<const int32_t>, std::vector<float>&) override { return error("unused"); }
-  Status forward_incremental(std::span<const int32_t> tokens, const infilld::AttentionMask&,
-                             std::vector<float>& logits, int64_t& reused) override {
-    reused = context_;
+  int64_t context_rows(const ForwardCall&) override { return context_; }
+  Status canvas_logits(std::span<const int32_t> tokens, std::vector<float>& logits) override {
     const int64_t T = static_cast<int64_t>(tokens.size());
-    logits.assign(static_cast<size_t>((T - reused) * 48), 0.0f);
-    for (int64_t p = reused; p < T; ++p) {
+    logits.assign(static_cast<size_t>(T * 48), 0.0f);
+    for (int64_t p = context_; p < T; ++p) {
       const int64_t rel = p - context_;
       const int32_t want = rel == eom_at_ ? 5 : static_cast<int32_t>(10 + rel);
-      logits[static_cast<size_t>((p - reused) * 48 + want)] = 5.0f + 0.1f * float(rel);
+      logits[static_cast<size_t>(p * 48 + want)] = 5.0f + 0.1f * float(rel);
     }
     ++forwards;
     return Status::ok();
@@ -179,14 +189,12 @@ TEST_CASE("canvas overhead: the positions besides prefix and suffix, in each lay
   CanvasSpec fim = scripted_spec();
   CHECK(canvas_overhead(fim, o) == 3 + 8);
   // The longest canvas the FIM loop lays out fits it: with no <|eom|> every block is used.
-  class Widest : public Denoisable {
+  class Widest : public test::ScriptedDenoisable {
    public:
+    Widest() { context_cache = true; }
     int64_t n_vocab() const override { return 48; }
-    Status forward(std::span<const int32_t>, std::vector<float>&) override { return error("unused"); }
-    Status forward_incremental(std::span<const int32_t> tokens, const infilld::AttentionMask&,
-                               std::vector<float>& logits, int64_t& reused) override {
+    Status canvas_logits(std::span<const int32_t> tokens, std::vector<float>& logits) override {
       widest = std::max<int64_t>(widest, static_cast<int64_t>(tokens.size()));
-      reused = 0;
       logits.assign(tokens.size() * 48, 0.0f);
       for (size_t r = 0; r < tokens.size(); ++r) logits[r * 48 + 20] = 3.0f;  // never <|eom|>
       return Status::ok();

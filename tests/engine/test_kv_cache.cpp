@@ -5,6 +5,7 @@
 
 #include <cmath>
 
+#include "engine/denoise/denoiser.h"
 #include "engine/model.h"
 #include "tiny_model.h"
 
@@ -16,20 +17,36 @@ TEST_CASE("kv cache: rows recomputed against a fresh cache equal the full forwar
   REQUIRE_MESSAGE(model.is_ok(), (model.is_ok() ? "" : model.message()));
   const std::vector<int32_t> tokens = {0, 5, 9, 47, 47, 47, 47, 12, 30, 1};
   const int64_t V = model->config().n_vocab;
-  std::vector<float> full, cached, rows;
-  REQUIRE(model->forward(tokens, full).is_ok());
+  Logits full, cached, rows;
+  REQUIRE(model->forward(tokens, model->own_mask(), full).is_ok());
+  ModelDenoisable denoisable(*model);
   KvCache cache;
-  REQUIRE(model->forward_rows(tokens, 0, 10, cache, cached).is_ok());
-  for (size_t i = 0; i < full.size(); ++i) CHECK(cached[i] == doctest::Approx(full[i]).epsilon(1e-5));
-  REQUIRE(model->forward_rows(tokens, 2, 7, cache, rows).is_ok());
-  REQUIRE(rows.size() == size_t(5 * V));
+  auto rows_of = [&](int64_t r0, int64_t r1, KvCache& kv, Logits& out) {
+    ForwardCall call = ForwardCall::rows(tokens, r0, r1, &kv);
+    return denoisable.forward(call, out);
+  };
+  REQUIRE(rows_of(0, 10, cache, cached).is_ok());
+  for (size_t i = 0; i < full.values.size(); ++i) CHECK(cached.values[i] == doctest::Approx(full.values[i]).epsilon(1e-5));
+  REQUIRE(rows_of(2, 7, cache, rows).is_ok());
+  REQUIRE(rows.values.size() == size_t(5 * V));
   double max_diff = 0;
   for (int64_t r = 0; r < 5; ++r)
-    for (int64_t j = 0; j < V; ++j) max_diff = std::max(max_diff, double(std::fabs(rows[r * V + j] - full[(2 + r) * V + j])));
+    for (int64_t j = 0; j < V; ++j)
+      max_diff = std::max(max_diff, double(std::fabs(rows.values[r * V + j] - full.values[(2 + r) * V + j])));
   CHECK(max_diff < 1e-4);
+  // The LM head only on some rows: the same values for those rows.
+  const std::vector<int64_t> head = {3, 6};
+  ForwardCall some = ForwardCall::rows(tokens, 2, 7, &cache);
+  some.head_rows = head;
+  Logits picked;
+  REQUIRE(denoisable.forward(some, picked).is_ok());
+  REQUIRE(picked.rows == head);
+  CHECK(picked.computed == 5);
+  for (int64_t r : head)
+    for (int64_t j = 0; j < V; ++j) CHECK(picked.row(r)[j] == doctest::Approx(full.row(r)[j]).epsilon(1e-4));
   // A partial forward needs a cache of the same canvas length.
   KvCache empty;
-  CHECK_FALSE(model->forward_rows(tokens, 2, 7, empty, rows).is_ok());
+  CHECK_FALSE(rows_of(2, 7, empty, rows).is_ok());
 }
 
 TEST_CASE("kv cache: prefix and dual modes compute fewer positions than none") {
@@ -58,16 +75,17 @@ TEST_CASE("batched forward: each sequence's logits equal its own forward") {
   auto model = Model::load(test::write_tiny_dream("batch"));
   REQUIRE(model.is_ok());
   const std::vector<int32_t> a = {0, 5, 9, 47, 47, 12}, b = {0, 7, 47, 47, 47, 47, 30, 1, 2};
-  std::vector<float> la, lb, ba, bb;
-  REQUIRE(model->forward(a, la).is_ok());
-  REQUIRE(model->forward(b, lb).is_ok());
-  std::vector<std::span<const int32_t>> seqs = {a, b};
-  std::vector<std::vector<float>*> outs = {&ba, &bb};
-  REQUIRE(model->forward_batch(seqs, outs).is_ok());
-  REQUIRE(ba.size() == la.size());
-  REQUIRE(bb.size() == lb.size());
-  for (size_t i = 0; i < la.size(); ++i) CHECK(ba[i] == doctest::Approx(la[i]).epsilon(1e-4));
-  for (size_t i = 0; i < lb.size(); ++i) CHECK(bb[i] == doctest::Approx(lb[i]).epsilon(1e-4));
+  Logits la, lb, ba, bb;
+  REQUIRE(model->forward(a, model->own_mask(), la).is_ok());
+  REQUIRE(model->forward(b, model->own_mask(), lb).is_ok());
+  ModelDenoisable denoisable(*model);
+  const std::vector<ForwardCall> calls = {ForwardCall(a), ForwardCall(b)};
+  std::vector<Logits*> outs = {&ba, &bb};
+  REQUIRE(denoisable.forward(calls, outs).is_ok());
+  REQUIRE(ba.values.size() == la.values.size());
+  REQUIRE(bb.values.size() == lb.values.size());
+  for (size_t i = 0; i < la.values.size(); ++i) CHECK(ba.values[i] == doctest::Approx(la.values[i]).epsilon(1e-4));
+  for (size_t i = 0; i < lb.values.size(); ++i) CHECK(bb.values[i] == doctest::Approx(lb.values[i]).epsilon(1e-4));
 }
 
 TEST_CASE("kv cache: a batch mixing cache modes gives each request its result alone") {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "engine/denoise/denoiser.h"
+#include "scripted_denoisable.h"
 #include "engine/denoise/scoring.h"
 
 using namespace infilld::engine;
@@ -130,10 +131,10 @@ TEST_CASE("sampling: temperature, top-k and top-p draw from the kept set in its 
 TEST_CASE("sampling: a denoise at temperature > 0 with top-k 1 is the greedy denoise") {
   // Through the whole loop: top-k 1 keeps only the argmax, so sampling cannot differ from
   // temperature 0, whatever the seed.
-  class Flat : public Denoisable {
+  class Flat : public test::ScriptedDenoisable {
    public:
     int64_t n_vocab() const override { return 10; }
-    infilld::Status forward(std::span<const int32_t> tokens, std::vector<float>& logits) override {
+    infilld::Status canvas_logits(std::span<const int32_t> tokens, std::vector<float>& logits) override {
       logits.resize(tokens.size() * 10);
       for (size_t r = 0; r < tokens.size(); ++r)
         for (size_t j = 0; j < 10; ++j) logits[r * 10 + j] = kRow[(j + r) % 10];

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "engine/worker.h"
+#include "scripted_denoisable.h"
 
 using namespace infilld;
 using namespace infilld::engine;
@@ -16,12 +17,12 @@ using namespace infilld::engine;
 namespace {
 
 // Predicts token (position % 5) + 1 everywhere; each forward takes a little time.
-class SlowModel : public Denoisable {
+class SlowModel : public test::ScriptedDenoisable {
  public:
   std::atomic<int> forwards{0};
   std::thread::id thread;
   int64_t n_vocab() const override { return 8; }
-  Status forward(std::span<const int32_t> tokens, std::vector<float>& logits) override {
+  Status canvas_logits(std::span<const int32_t> tokens, std::vector<float>& logits) override {
     thread = std::this_thread::get_id();
     ++forwards;
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
@@ -99,15 +100,15 @@ TEST_CASE("worker: requests pending together share batched forwards") {
    public:
     std::atomic<bool> open{false}, entered{false};
     std::atomic<size_t> largest{0};
-    Status forward(std::span<const int32_t> tokens, std::vector<float>& logits) override {
+    Status canvas_logits(std::span<const int32_t> tokens, std::vector<float>& logits) override {
       entered = true;
       while (!open) std::this_thread::sleep_for(std::chrono::microseconds(200));
-      return SlowModel::forward(tokens, logits);
+      return SlowModel::canvas_logits(tokens, logits);
     }
-    Status forward_batch(std::span<const std::span<const int32_t>> canvases,
+    Status canvas_logits_batch(std::span<const std::span<const int32_t>> canvases,
                          std::span<std::vector<float>*> logits) override {
       largest = std::max(largest.load(), canvases.size());
-      return Denoisable::forward_batch(canvases, logits);
+      return ScriptedDenoisable::canvas_logits_batch(canvases, logits);
     }
   };
   GatedBatchModel model;

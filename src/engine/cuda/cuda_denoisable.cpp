@@ -13,53 +13,72 @@ Expected<std::unique_ptr<CudaDenoisable>> CudaDenoisable::create(const Model& mo
   return std::unique_ptr<CudaDenoisable>(new CudaDenoisable(model, std::move(*gpu)));
 }
 
-AttentionMask CudaDenoisable::own_mask() const {
-  AttentionMask mask;
-  mask.kind = model_.config().attention;
-  return mask;
-}
 
-Status CudaDenoisable::forward(std::span<const int32_t> tokens, std::vector<float>& logits) {
-  const CudaForward::Sequence seq{tokens, 0, static_cast<int64_t>(tokens.size()), nullptr};
-  INFILLD_TRY(gpu_->run({&seq, 1}, own_mask(), {}));
-  return gpu_->logits_to_host(0, static_cast<int64_t>(tokens.size()), logits);
-}
-
-Status CudaDenoisable::forward_batch(std::span<const std::span<const int32_t>> canvases,
-                                     std::span<std::vector<float>*> logits) {
-  if (canvases.size() != logits.size())
-    return error("forward_batch: ", canvases.size(), " sequences but ", logits.size(), " outputs");
-  std::vector<CudaForward::Sequence> seqs;
-  for (auto c : canvases) seqs.push_back({c, 0, static_cast<int64_t>(c.size()), nullptr});
-  INFILLD_TRY(gpu_->run(seqs, own_mask(), {}));
-  int64_t row0 = 0;
-  for (size_t i = 0; i < canvases.size(); ++i) {
-    const auto n = static_cast<int64_t>(canvases[i].size());
-    INFILLD_TRY(gpu_->logits_to_host(row0, n, *logits[i]));
-    row0 += n;
-  }
-  return Status::ok();
-}
-
-Status CudaDenoisable::forward_incremental(std::span<const int32_t> tokens, const AttentionMask& mask,
-                                           std::vector<float>& logits, int64_t& reused) {
-  if (mask.kind == MaskKind::Full)
-    return error("a context cache is exact only under a causal or block-causal mask; this model attends fully");
-  const ModelConfig& c = model_.config();
-  const int64_t n = static_cast<int64_t>(tokens.size());
-  reused = reusable_rows(context_tokens_, tokens, mask);
-  Status s = context_kv_.reserve(c.n_layers, c.n_kv_heads * c.head_dim, n, reused, gpu_->stream());
-  if (s) {
+Expected<CudaForward::Sequence> CudaDenoisable::sequence(const ForwardCall& call, int64_t& reused) {
+  const int64_t n = static_cast<int64_t>(call.tokens.size());
+  CudaForward::Sequence seq{call.tokens, 0, n, nullptr, call.head_rows};
+  reused = 0;
+  if (call.cache == ForwardCall::Cache::Kv) {
+    auto kv = device_cache(*call.kv, n, call.r0 == 0 && call.r1 == n);
+    if (!kv) return kv.error();
+    seq.r0 = call.r0;
+    seq.r1 = call.r1;
+    seq.cache = *kv;
+  } else if (call.cache == ForwardCall::Cache::Context) {
+    const ModelConfig& c = model_.config();
+    const AttentionMask mask = call.mask.value_or(model_.own_mask());
+    if (mask.kind == MaskKind::Full)
+      return error("a context cache is exact only under a causal or block-causal mask; this model attends fully");
+    reused = reusable_rows(context_tokens_, call.tokens, mask);
+    if (!call.head_rows.empty() && call.head_rows.front() < reused)
+      return error("forward: LM head row ", call.head_rows.front(), " is held by the context cache (", reused,
+                   " rows): ask for the rows it recomputes");
+    INFILLD_TRY(context_kv_.reserve(c.n_layers, c.n_kv_heads * c.head_dim, n, reused, gpu_->stream()));
     context_kv_.n_positions = n;
-    const CudaForward::Sequence seq{tokens, reused, n, &context_kv_};
-    s = gpu_->run({&seq, 1}, mask, {});
+    seq.r0 = reused;
+    seq.cache = &context_kv_;
   }
-  if (s) s = gpu_->logits_to_host(0, n - reused, logits);
-  if (!s) {
-    context_tokens_.clear();
-    return s;
+  return seq;
+}
+
+Status CudaDenoisable::take_logits(const CudaForward::Sequence& seq, int64_t row0, Logits& out) {
+  if (seq.head_rows.empty()) {
+    out.hold(seq.r0, seq.r1, n_vocab());
+  } else {
+    out.hold(seq.head_rows, n_vocab());
   }
-  context_tokens_.assign(tokens.begin(), tokens.end());
+  out.computed = seq.r1 - seq.r0;
+  return gpu_->logits_to_host(row0, out.n_rows(), out.values);
+}
+
+Status CudaDenoisable::run(std::span<const ForwardCall> calls, std::span<Logits* const> out) {
+  // Context-cache calls one by one (one cache); the others stacked in one run.
+  std::vector<CudaForward::Sequence> stacked;
+  std::vector<Logits*> stacked_out;
+  for (size_t i = 0; i < calls.size(); ++i) {
+    int64_t reused = 0;
+    auto seq = sequence(calls[i], reused);
+    if (!seq) return seq.error();
+    if (calls[i].cache != ForwardCall::Cache::Context) {
+      stacked.push_back(*seq);
+      stacked_out.push_back(out[i]);
+      continue;
+    }
+    Status s = gpu_->run({&*seq, 1}, calls[i].mask.value_or(model_.own_mask()));
+    if (s) s = take_logits(*seq, 0, *out[i]);
+    if (!s) {
+      context_tokens_.clear();
+      return s;
+    }
+    context_tokens_.assign(calls[i].tokens.begin(), calls[i].tokens.end());
+  }
+  if (stacked.empty()) return Status::ok();
+  INFILLD_TRY(gpu_->run(stacked, model_.own_mask()));
+  int64_t row0 = 0;
+  for (size_t i = 0; i < stacked.size(); ++i) {
+    INFILLD_TRY(take_logits(stacked[i], row0, *stacked_out[i]));
+    row0 += stacked_out[i]->n_rows();
+  }
   return Status::ok();
 }
 
@@ -77,38 +96,20 @@ Expected<DeviceKv*> CudaDenoisable::device_cache(KvCache& cache, int64_t n_token
   return kv;
 }
 
-Status CudaDenoisable::forward_cached(std::span<const int32_t> tokens, int64_t r0, int64_t r1, KvCache& cache,
-                                      std::vector<float>& logits) {
-  const int64_t n = static_cast<int64_t>(tokens.size());
-  auto kv = device_cache(cache, n, r0 == 0 && r1 == n);
-  if (!kv) return kv.error();
-  const CudaForward::Sequence seq{tokens, r0, r1, *kv};
-  INFILLD_TRY(gpu_->run({&seq, 1}, own_mask(), {}));
-  return gpu_->logits_to_host(0, r1 - r0, logits);
-}
-
 bool CudaDenoisable::reveals_on_device(const DecodeOptions& o) const {
   return o.temperature == 0.0 && o.policy != Policy::Random;
 }
 
-Status CudaDenoisable::forward_reveal(std::span<const int32_t> tokens, int64_t r0, int64_t r1, KvCache* cache,
-                                      const RevealStep& step, std::vector<Revealed>& revealed) {
-  const int64_t n = static_cast<int64_t>(tokens.size());
-  revealed.clear();
+Status CudaDenoisable::run_reveal(const ForwardCall& call, const RevealStep& step, std::vector<Revealed>& revealed) {
+  if (call.cache == ForwardCall::Cache::Context) return error("device scoring takes no context-cache forward");
   head_rows_.clear();
-  for (int64_t p : step.positions) {
-    const int64_t row = (step.shifted ? p - 1 : p) - r0;
-    if (row < 0 || row >= r1 - r0) return error("forward_reveal: position ", p, " has no row in [", r0, ", ", r1, ")");
-    head_rows_.push_back(static_cast<int32_t>(row));
-  }
-  if (head_rows_.empty()) return Status::ok();
-  CudaForward::Sequence seq{tokens, r0, r1, nullptr};  // run() refuses a partial range without a cache
-  if (cache != nullptr) {
-    auto kv = device_cache(*cache, n, r0 == 0 && r1 == n);
-    if (!kv) return kv.error();
-    seq.cache = *kv;
-  }
-  INFILLD_TRY(gpu_->run({&seq, 1}, own_mask(), head_rows_));
+  for (int64_t p : step.positions) head_rows_.push_back(step.shifted ? p - 1 : p);
+  ForwardCall scored = call;
+  scored.head_rows = head_rows_;
+  int64_t reused = 0;
+  auto seq = sequence(scored, reused);
+  if (!seq) return seq.error();
+  INFILLD_TRY(gpu_->run({&*seq, 1}, model_.own_mask()));
 
   kc::ScoreArgs scoring;
   scoring.n_choosable = step.n_choosable;

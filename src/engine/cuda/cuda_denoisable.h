@@ -19,23 +19,22 @@ class CudaDenoisable : public Denoisable {
   static Expected<std::unique_ptr<CudaDenoisable>> create(const Model& model);
 
   int64_t n_vocab() const override { return model_.config().n_vocab; }
-  Status forward(std::span<const int32_t> tokens, std::vector<float>& logits) override;
-  Status forward_batch(std::span<const std::span<const int32_t>> canvases,
-                       std::span<std::vector<float>*> logits) override;
-  Status forward_incremental(std::span<const int32_t> tokens, const AttentionMask& mask,
-                             std::vector<float>& logits, int64_t& reused) override;
-  bool supports_kv_cache() const override { return model_.config().attention == MaskKind::Full; }
-  Status forward_cached(std::span<const int32_t> tokens, int64_t r0, int64_t r1, KvCache& cache,
-                        std::vector<float>& logits) override;
+  bool has_cache(ForwardCall::Cache cache) const override {
+    return has_cache_for(model_.config().attention, cache);
+  }
   bool reveals_on_device(const DecodeOptions& options) const override;
-  Status forward_reveal(std::span<const int32_t> tokens, int64_t r0, int64_t r1, KvCache* cache,
-                        const RevealStep& step, std::vector<Revealed>& revealed) override;
 
   const CudaForward& gpu() const { return *gpu_; }
 
  private:
   CudaDenoisable(const Model& model, std::unique_ptr<CudaForward> gpu) : model_(model), gpu_(std::move(gpu)) {}
-  AttentionMask own_mask() const;
+  Status run(std::span<const ForwardCall> calls, std::span<Logits* const> out) override;
+  Status run_reveal(const ForwardCall& call, const RevealStep& step, std::vector<Revealed>& revealed) override;
+  // A call as the GPU's sequence: its device K/V (the request's, or the context cache's,
+  // whose reusable rows `reused` receives).
+  Expected<CudaForward::Sequence> sequence(const ForwardCall& call, int64_t& reused);
+  // The head rows of the last run, `n` of them from `row0`, into `out` (rows for `call`).
+  Status take_logits(const CudaForward::Sequence& seq, int64_t row0, Logits& out);
   // The request's device K/V: a full range (re)sizes it, a partial one must match it.
   Expected<DeviceKv*> device_cache(KvCache& cache, int64_t n_tokens, bool full);
 
@@ -44,7 +43,7 @@ class CudaDenoisable : public Denoisable {
   // The exact context cache of block-causal and causal models (ContextCache's twin).
   std::vector<int32_t> context_tokens_;
   DeviceKv context_kv_;
-  std::vector<int32_t> head_rows_;
+  std::vector<int64_t> head_rows_;
   std::vector<CudaForward::Choice> choices_;
 };
 

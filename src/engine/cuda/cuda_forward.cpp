@@ -182,24 +182,26 @@ Status CudaForward::layers(std::span<const Sequence> seqs, const AttentionMask& 
   return kc::launch_status();
 }
 
-Status CudaForward::run(std::span<const Sequence> seqs, const AttentionMask& mask,
-                        std::span<const int32_t> head_rows) {
+Status CudaForward::run(std::span<const Sequence> seqs, const AttentionMask& mask) {
   int64_t T = 0;
+  bool all_rows = true;
+  host_head_.clear();
   for (const Sequence& seq : seqs) {
     const int64_t S = static_cast<int64_t>(seq.tokens.size());
-    if (seq.r0 < 0 || seq.r1 > S || seq.r1 <= seq.r0)
-      return error("forward: rows [", seq.r0, ", ", seq.r1, ") outside [0, ", S, ")");
-    if (seq.cache == nullptr && seq.r1 - seq.r0 != S) return error("forward: a partial forward needs a K/V cache");
+    INFILLD_TRY(check_sequence(c_, seq.tokens, seq.r0, seq.r1, seq.cache != nullptr, seq.head_rows));
     if (seq.cache != nullptr && seq.cache->n_positions != S)
       return error("forward: the K/V cache holds ", seq.cache->n_positions, " positions, the sequence ", S);
-    for (int32_t id : seq.tokens)
-      if (id < 0 || id >= c_.n_vocab) return error("token id ", id, " is outside the vocabulary [0, ", c_.n_vocab, ")");
+    if (seq.head_rows.empty()) {
+      for (int64_t r = seq.r0; r < seq.r1; ++r) host_head_.push_back(static_cast<int32_t>(T + r - seq.r0));
+    } else {
+      all_rows = false;
+      for (int64_t r : seq.head_rows) host_head_.push_back(static_cast<int32_t>(T + r - seq.r0));
+    }
     T += seq.r1 - seq.r0;
   }
   if (T == 0) return error("forward: nothing to compute");
-  const int64_t R = head_rows.empty() ? T : static_cast<int64_t>(head_rows.size());
-  for (int32_t r : head_rows)
-    if (r < 0 || r >= T) return error("forward: LM head row ", r, " outside the ", T, " rows computed");
+  const std::span<const int32_t> head_rows = all_rows ? std::span<const int32_t>() : std::span<const int32_t>(host_head_);
+  const int64_t R = all_rows ? T : static_cast<int64_t>(head_rows.size());
   INFILLD_TRY(ensure_rows(T, R));
   // The attention's scratch (the long route's scores or the split keys' partial results),
   // for the largest sequence, before any graph is captured.

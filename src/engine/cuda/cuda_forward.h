@@ -30,16 +30,17 @@ class CudaForward {
 
   // Rows [r0, r1) of one sequence; with a cache, the rows' K/V are written into it at r0 and
   // the rows attend over all of its n_positions rows (as forward_sequences on the CPU).
+  // The LM head runs on `head_rows` (ascending sequence rows inside [r0, r1); empty: all).
   struct Sequence {
     std::span<const int32_t> tokens;
     int64_t r0 = 0, r1 = 0;
     DeviceKv* cache = nullptr;
+    std::span<const int64_t> head_rows;
   };
 
-  // The sequences' rows stacked, then the final norm and LM head on `head_rows` (indices
-  // into the stacked rows; empty: every row). The logits stay on the device.
-  Status run(std::span<const Sequence> sequences, const AttentionMask& mask,
-             std::span<const int32_t> head_rows);
+  // The sequences' rows stacked, then the final norm and LM head on their head rows, stacked
+  // in the same order. The logits stay on the device.
+  Status run(std::span<const Sequence> sequences, const AttentionMask& mask);
   // Rows [row0, row0 + n) of the last run's logits, to the host: [n, V].
   Status logits_to_host(int64_t row0, int64_t n, std::vector<float>& out);
 
@@ -75,7 +76,7 @@ class CudaForward {
   kernels::cuda::Buffer head_index_, head_h_, logits_, tokens_, scores_, choice_;
   kernels::cuda::Buffer attn_scratch_;  // attention scores (kernels/cuda/long_attention.h) or split-key partials
   int64_t last_head_rows_ = 0;
-  std::vector<int32_t> host_ids_, host_positions_;
+  std::vector<int32_t> host_ids_, host_positions_, host_head_;
   std::vector<int32_t> host_choice_;
 
   // Graphs of single-sequence layer runs, by shape and cache placement.

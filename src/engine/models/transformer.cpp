@@ -87,56 +87,57 @@ Expected<TransformerWeights> bind_weights(const Checkpoint& checkpoint, const Mo
   return w;
 }
 
-Status forward(const ModelConfig& c, const TransformerWeights& w, std::span<const int32_t> tokens,
-               const AttentionMask& mask, std::vector<float>& logits) {
-  return forward_rows(c, w, tokens, 0, static_cast<int64_t>(tokens.size()), mask, nullptr, logits);
-}
-
-Status forward_rows(const ModelConfig& c, const TransformerWeights& w, std::span<const int32_t> tokens, int64_t r0,
-                    int64_t r1, const AttentionMask& mask, KvCache* cache, std::vector<float>& logits) {
-  SequenceRows one{tokens, r0, r1, cache};
-  std::vector<float>* out = &logits;
-  return forward_sequences(c, w, std::span<const SequenceRows>(&one, 1), mask, std::span<std::vector<float>*>(&out, 1));
+Status check_sequence(const ModelConfig& c, std::span<const int32_t> tokens, int64_t r0, int64_t r1, bool cached,
+                      std::span<const int64_t> head_rows) {
+  const int64_t S = static_cast<int64_t>(tokens.size());
+  if (S == 0) return error("forward: no tokens");
+  if (r0 < 0 || r1 > S || r1 <= r0) return error("forward: rows [", r0, ", ", r1, ") outside [0, ", S, ")");
+  if (!cached && r1 - r0 != S) return error("forward: a partial forward needs a K/V cache");
+  for (int32_t id : tokens)
+    if (id < 0 || id >= c.n_vocab) return error("token id ", id, " is outside the vocabulary [0, ", c.n_vocab, ")");
+  int64_t previous = r0 - 1;
+  for (int64_t r : head_rows) {
+    if (r <= previous || r >= r1)
+      return error("forward: LM head row ", r, " is not ascending inside the rows [", r0, ", ", r1, ")");
+    previous = r;
+  }
+  return Status::ok();
 }
 
 namespace {
 
-// Checks a segment and readies its cache; returns its row count.
-Expected<int64_t> prepare_sequence(const ModelConfig& c, const SequenceRows& seg) {
-  const int64_t S = static_cast<int64_t>(seg.tokens.size());
-  const int64_t T = seg.r1 - seg.r0;
+// Readies a sequence's K/V cache: a full range (re)sizes it, a partial one must match it.
+Status prepare_cache(const ModelConfig& c, const SequenceRows& seq) {
+  KvCache* cache = seq.cache;
+  if (cache == nullptr) return Status::ok();
+  const int64_t S = static_cast<int64_t>(seq.tokens.size());
   const int64_t KD = c.n_kv_heads * c.head_dim;
-  if (S == 0) return error("forward: no tokens");
-  if (seg.r0 < 0 || seg.r1 > S || T <= 0) return error("forward: rows [", seg.r0, ", ", seg.r1, ") outside [0, ", S, ")");
-  if (seg.cache == nullptr && T != S) return error("forward: a partial forward needs a K/V cache");
-  for (int32_t id : seg.tokens)
-    if (id < 0 || id >= c.n_vocab) return error("token id ", id, " is outside the vocabulary [0, ", c.n_vocab, ")");
-  if (seg.cache != nullptr) {
-    KvCache* cache = seg.cache;
-    if (T == S && cache->n_positions != S) {  // a full forward (re)fills the cache
-      cache->n_positions = S;
-      cache->k.assign(static_cast<size_t>(c.n_layers), std::vector<float>(static_cast<size_t>(S * KD)));
-      cache->v.assign(static_cast<size_t>(c.n_layers), std::vector<float>(static_cast<size_t>(S * KD)));
-    } else if (cache->n_positions != S || static_cast<int64_t>(cache->k.size()) != c.n_layers) {
-      return error("forward: the K/V cache holds ", cache->n_positions, " positions, the canvas ", S);
-    }
+  if (seq.r1 - seq.r0 == S && cache->n_positions != S) {
+    cache->n_positions = S;
+    cache->k.assign(static_cast<size_t>(c.n_layers), std::vector<float>(static_cast<size_t>(S * KD)));
+    cache->v.assign(static_cast<size_t>(c.n_layers), std::vector<float>(static_cast<size_t>(S * KD)));
+  } else if (cache->n_positions != S || static_cast<int64_t>(cache->k.size()) != c.n_layers) {
+    return error("forward: the K/V cache holds ", cache->n_positions, " positions, the canvas ", S);
   }
-  return T;
+  return Status::ok();
 }
 
 }  // namespace
 
-Status forward_sequences(const ModelConfig& c, const TransformerWeights& w, std::span<const SequenceRows> segments,
-                        const AttentionMask& mask, std::span<std::vector<float>*> logits) {
+Status forward(const ModelConfig& c, const TransformerWeights& w, std::span<const SequenceRows> segments,
+               const AttentionMask& mask, std::span<Logits* const> out) {
   using namespace kernels;
   const int64_t H = c.n_embd, F = c.n_ff, V = c.n_vocab;
   const int64_t QD = c.n_heads * c.head_dim, KD = c.n_kv_heads * c.head_dim;
   // Rows of every segment, stacked: the matmuls stream each weight once for the batch.
   std::vector<int64_t> row0(segments.size() + 1, 0);
+  if (out.size() != segments.size())
+    return error("forward: ", segments.size(), " sequences but ", out.size(), " outputs");
   for (size_t i = 0; i < segments.size(); ++i) {
-    auto rows = prepare_sequence(c, segments[i]);
-    if (!rows) return rows.error();
-    row0[i + 1] = row0[i] + *rows;
+    const SequenceRows& seg = segments[i];
+    INFILLD_TRY(check_sequence(c, seg.tokens, seg.r0, seg.r1, seg.cache != nullptr, seg.head_rows));
+    INFILLD_TRY(prepare_cache(c, segments[i]));
+    row0[i + 1] = row0[i] + segments[i].r1 - segments[i].r0;
   }
   const int64_t T = row0.back();
   if (T == 0) return error("forward: nothing to compute");
@@ -195,14 +196,32 @@ Status forward_sequences(const ModelConfig& c, const TransformerWeights& w, std:
     matmul(gate.data(), T, L.w_down, h.data());                         // h [T, H]
     add_inplace(x.data(), h.data(), T * H);
   }
-  rmsnorm(x.data(), T, H, w.final_norm.data(), float(c.norm_eps), h.data());
-  std::vector<float> all(static_cast<size_t>(T * V));
-  matmul(h.data(), T, w.lm_head, all.data());                           // logits [T, V]
+  // The LM head on the head rows only: gather them, then the final norm and the matmul.
+  std::vector<int64_t> head;  // stacked rows
+  for (size_t i = 0; i < segments.size(); ++i) {
+    const SequenceRows& seg = segments[i];
+    if (seg.head_rows.empty()) {
+      out[i]->hold(seg.r0, seg.r1, V);
+    } else {
+      out[i]->hold(seg.head_rows, V);
+    }
+    for (int64_t r : out[i]->rows) head.push_back(row0[i] + r - seg.r0);
+    out[i]->computed = seg.r1 - seg.r0;
+  }
+  const int64_t R = static_cast<int64_t>(head.size());
+  if (R < T)
+    for (int64_t j = 0; j < R; ++j) std::copy_n(x.data() + head[j] * H, H, x.data() + j * H);  // rows gathered in place
+  rmsnorm(x.data(), R, H, w.final_norm.data(), float(c.norm_eps), h.data());
   if (segments.size() == 1) {
-    *logits[0] = std::move(all);
+    matmul(h.data(), R, w.lm_head, out[0]->values.data());            // logits [R, V]
   } else {
-    for (size_t i = 0; i < segments.size(); ++i)
-      logits[i]->assign(all.begin() + row0[i] * V, all.begin() + row0[i + 1] * V);
+    std::vector<float> all(static_cast<size_t>(R * V));
+    matmul(h.data(), R, w.lm_head, all.data());
+    int64_t j = 0;
+    for (Logits* o : out) {
+      std::copy_n(all.begin() + j * V, o->values.size(), o->values.begin());
+      j += o->n_rows();
+    }
   }
   return Status::ok();
 }

@@ -10,6 +10,7 @@
 
 #include "common/status.h"
 #include "engine/checkpoint/checkpoint.h"
+#include "engine/logits.h"
 #include "engine/models/model_config.h"
 #include "kernels/cpu/attention.h"
 #include "kernels/cpu/weight.h"
@@ -40,15 +41,10 @@ struct TransformerWeights {
 // Errors: "missing tensor NAME (expected shape [..])", "tensor NAME: expected shape [..], found [..]".
 Expected<TransformerWeights> bind_weights(const Checkpoint& checkpoint, const ModelConfig& config);
 
-// logits [T, V] (float32, row-major) of one forward pass over `tokens` at positions 0..T-1.
-// Unshifted: row i holds what the network outputs at position i; the shift is a decoding
-// convention applied by the denoiser.
-Status forward(const ModelConfig& config, const TransformerWeights& weights, std::span<const int32_t> tokens,
-               const AttentionMask& mask, std::vector<float>& logits);
-
 // Keys and values of every position, per layer, for the approximate caches of fully
-// bidirectional models (Fast-dLLM's prefix cache and DualCache): rows not recomputed keep
-// the values of the forward that last wrote them.
+// bidirectional models (Fast-dLLM's prefix cache and DualCache) and for the exact context
+// cache (context_cache.h): rows not recomputed keep the values of the forward that last
+// wrote them.
 struct KvCache {
   int64_t n_positions = 0;
   std::vector<std::vector<float>> k;  // per layer [n_positions, K*D], after RoPE
@@ -57,27 +53,32 @@ struct KvCache {
   std::shared_ptr<void> device;
 };
 
-// Runs only rows [r0, r1) of `tokens` (positions r0..r1-1) and returns their logits
-// [r1 - r0, V]. With a cache: a full range (re)fills it; a partial range writes its rows'
-// K/V into it and attends over all of its positions. Without one the range must be full.
-Status forward_rows(const ModelConfig& config, const TransformerWeights& weights, std::span<const int32_t> tokens,
-                    int64_t r0, int64_t r1, const AttentionMask& mask, KvCache* cache,
-                    std::vector<float>& logits);
-
-// One sequence of a batched forward: rows [r0, r1) of `tokens`, against `cache` when given
-// (as forward_rows).
+// One sequence of a forward: rows [r0, r1) of `tokens` (positions r0..r1-1). Without a
+// cache the range is the whole sequence. With one, a full range (re)fills it and a partial
+// range writes its rows' K/V into it and attends over all of its positions.
 struct SequenceRows {
   std::span<const int32_t> tokens;
   int64_t r0 = 0;
   int64_t r1 = 0;
   KvCache* cache = nullptr;
+  // The rows that get logits (ascending, within [r0, r1)): the LM head, the largest matmul
+  // of a small model, runs only on them. Empty: every computed row.
+  std::span<const int64_t> head_rows;
 };
 
-// Several sequences in one pass: their rows are stacked, so each weight matrix is streamed
-// once for all of them (what bounds small forwards), and attention stays within each
-// sequence. logits[i] receives segment i's [r1 - r0, V].
-Status forward_sequences(const ModelConfig& config, const TransformerWeights& weights,
-                        std::span<const SequenceRows> segments, const AttentionMask& mask,
-                        std::span<std::vector<float>*> logits);
+// The checks every backend makes of a sequence before its forward (the CPU's and the
+// CUDA's): tokens present and in the vocabulary, rows inside the sequence, a partial range
+// only with a cache, head rows ascending inside the range.
+// `cached`: the sequence has a K/V cache (on the host or the device).
+Status check_sequence(const ModelConfig& config, std::span<const int32_t> tokens, int64_t r0, int64_t r1, bool cached,
+                      std::span<const int64_t> head_rows);
+
+// The forward pass, the one entry point of the CPU engine: several sequences stacked, so each
+// weight matrix is streamed once for all of them (what bounds small forwards), attention
+// within each sequence under `mask`. Unshifted: row i holds what the network outputs at
+// position i; the shift is a decoding convention applied by the denoiser. out[i] receives
+// sequence i's head rows (or every computed row).
+Status forward(const ModelConfig& config, const TransformerWeights& weights, std::span<const SequenceRows> sequences,
+               const AttentionMask& mask, std::span<Logits* const> out);
 
 }  // namespace infilld::engine
