@@ -30,17 +30,15 @@
 #include "cli/model_dir.h"
 #include "cli/show_completion.h"
 #include "common/mapped_file.h"
+#include "completion/backend.h"
+#include "completion/local_backend.h"
 #include "completion/settings.h"
 #include "context/shape.h"
 #include "engine/denoise/denoiser.h"
-#include "engine/model.h"
-#include "engine/tokenizer/tokenizer.h"
 
 namespace infilld::cli {
 
 namespace {
-
-using engine::DecodeOptions;
 
 struct Context {
   std::string path;  // the file, when given as FILE:LINE:COL (its extension picks the language)
@@ -101,16 +99,6 @@ Expected<completion::Settings> read_settings(const Flags& flags) {
   return settings;
 }
 
-// The family's defaults with the settings laid over them.
-Expected<DecodeOptions> request_options(const completion::Settings& settings, const DecodeOptions& family) {
-  DecodeOptions o = completion::decode_options(settings, family);
-  if (settings.max_tokens > 0) o.max_tokens = settings.max_tokens;
-  if (settings.deadline_ms > 0)
-    o.deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(settings.deadline_ms);
-  INFILLD_TRY(engine::validate(o));
-  return o;
-}
-
 // Every flag `complete` takes: its own, and the settings table's.
 FlagSpec complete_flags() {
   FlagSpec spec{.with_value = {"model", "prefix-file", "suffix-file", "prefix-ids", "suffix-ids", "language", "with",
@@ -145,34 +133,35 @@ int cmd_complete(Args args) {
     return fail("--show needs text (FILE:LINE:COL, --prefix-file or --stdin) and no --json");
   auto dir = resolve_model_dir(*flags);
   if (!dir) return fail(dir.message());
-  auto model = engine::Model::load(*dir);
-  if (!model) return fail(model.message());
-  auto options = request_options(*settings, engine::family_defaults(model->config(), model->checkpoint().generation_config()));
-  if (!options) return fail(options.message());
+  // Token ids need no tokenizer; text does.
+  auto backend = completion::LocalBackend::load(*dir, {.device = settings->device, .require_tokenizer = !ctx->ids});
+  if (!backend) return fail(backend.message());
+  note_cpu_fallback(settings->device, (*backend)->fallback_reason());
+  const completion::ModelFacts& model = (*backend)->facts();
+  const engine::DecodeOptions options =
+      completion::request_options(*settings, model.defaults, std::chrono::steady_clock::now());
 
-  engine::InfillRequest request;
-  request.options = *options;
-  const engine::Tokenizer* tokenizer = model->tokenizer();
-  const engine::CanvasSpec spec = engine::canvas_spec(model->config(), tokenizer ? tokenizer->vocab_size() : 0);
+  completion::FillRequest request;
   context::Shape shape;
   const context::Language* language = nullptr;
-  if (ctx->ids) {  // ids: no plan, so the canvas is checked here
-    request.prefix = std::move(ctx->prefix_ids);
-    request.suffix = std::move(ctx->suffix_ids);
-    const int64_t length =
-        static_cast<int64_t>(request.prefix.size() + request.suffix.size()) + engine::canvas_overhead(spec, request.options);
-    if (length > model->config().max_positions)
+  if (ctx->ids) {  // ids: no plan, so the options and the canvas are checked here
+    if (Status s = engine::validate(options); !s) return fail(s.message());
+    request.prefix_ids = std::move(ctx->prefix_ids);
+    request.suffix_ids = std::move(ctx->suffix_ids);
+    request.options = options;
+    const int64_t length = static_cast<int64_t>(request.prefix_ids.size() + request.suffix_ids.size()) +
+                           engine::canvas_overhead(model.canvas, request.options);
+    if (length > model.max_positions)
       return fail("the prompt needs " + std::to_string(length) + " positions but the model takes at most " +
-                  std::to_string(model->config().max_positions));
+                  std::to_string(model.max_positions));
   } else {
     // The context engine: the language, the shape at the cursor (a script's request is
     // explicit: never silenced), windows under the token budget, other files in front.
     auto planned = plan_file({.prefix = ctx->prefix, .suffix = ctx->suffix, .path = ctx->path}, *flags, *settings,
-                             *model, spec, request.options.max_length);
+                             model, options.max_length);
     if (!planned) return fail(planned.message());
     language = planned->language;
-    completion::Plan* plan = &planned->plan;
-    shape = plan->shape;
+    shape = planned->plan.shape;
     if (shape.kind == context::ShapeKind::None) {  // nothing fits here (e.g. code to the right)
       if (flags->has("json"))
         std::printf("{\"text\":\"\",\"tokens\":[],\"finish_reason\":\"none\",\"reason\":%s}\n",
@@ -181,40 +170,35 @@ int cmd_complete(Args args) {
         std::printf("nothing to complete here: %s\n", shape.reason.c_str());
       return 0;
     }
-    request.options.max_tokens = plan->max_tokens;
-    request.prefix = std::move(plan->prefix_ids);
-    request.suffix = std::move(plan->suffix_ids);
+    auto filled = completion::fill_request(std::move(planned->plan), options);
+    if (!filled) return fail(filled.message());
+    request = std::move(*filled);
+    if (flags->has("raw")) request.settled = {};  // the model's whole middle, uncut
   }
-  auto backend = backend_for(*flags, *model);
-  if (!backend) return fail(backend.message());
   // --repeat N (benchmarks): the same completion N times; the last is printed and --json
   // lists every run's milliseconds (the first carries the warm-up).
   auto repeat_flag = flags->integer("repeat", 1, 1, 100000);
   if (!repeat_flag) return fail(repeat_flag.message());
   const int repeat = static_cast<int>(*repeat_flag);
   std::vector<double> run_ms;
-  Expected<engine::InfillResult> result = engine::denoise(*backend->model, spec, request);
-  for (int r = 0; result && r < repeat; ++r) {
-    if (r > 0) result = engine::denoise(*backend->model, spec, request);
+  Expected<completion::FillResult> result = error("no run");
+  for (int r = 0; r < repeat && (r == 0 || result); ++r) {
+    result = (*backend)->fill(request);
     if (result) run_ms.push_back(result->stats.total_ms);
   }
   if (!result) return fail(result.message());
 
-  std::string text;
-  if (tokenizer != nullptr) {
-    auto decoded = ctx->ids || flags->has("raw")
-                       ? tokenizer->decode(result->tokens)
-                       : completion::finish_completion(*tokenizer, result->tokens, ctx->prefix, ctx->suffix, shape.kind,
-                                                       language);
-    if (!decoded) return fail(decoded.message());
-    text = std::move(*decoded);
-  }
+  // The middle as the engine gave it (ids, --raw), or post-processed against the file.
+  const std::string text =
+      ctx->ids || flags->has("raw")
+          ? result->text
+          : completion::finish_completion(result->text, ctx->prefix, ctx->suffix, shape.kind, language);
   if (flags->has("json")) {
     nlohmann::json out = {{"text", text},
                           {"tokens", result->tokens},
                           {"finish_reason", engine::finish_reason_name(result->finish)},
                           {"stats", stats_json(result->stats)},
-                          {"device", backend->description}};
+                          {"device", (*backend)->describe()}};
     if (flags->has("repeat")) out["run_ms"] = run_ms;
     std::printf("%s\n", out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   } else if (flags->has("show")) {

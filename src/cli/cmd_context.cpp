@@ -11,9 +11,10 @@
 #include "cli/flags.h"
 #include "cli/location.h"
 #include "cli/model_dir.h"
+#include "completion/backend.h"
+#include "completion/local_backend.h"
 #include "completion/settings.h"
 #include "context/shape.h"
-#include "engine/model.h"
 
 namespace infilld::cli {
 
@@ -33,14 +34,15 @@ int cmd_context(Args args) {
   if (!fc) return fail(fc.message());
   auto dir = resolve_model_dir(*flags);
   if (!dir) return fail(dir.message());
-  auto model = engine::Model::load(*dir);
-  if (!model) return fail(model.message());
-  const engine::Tokenizer* tokenizer = model->tokenizer();
-  const engine::CanvasSpec canvas = engine::canvas_spec(model->config(), tokenizer ? tokenizer->vocab_size() : 0);
+  // The model's facts as `complete` gets them (nothing runs: the CPU will do).
+  auto backend = completion::LocalBackend::load(*dir, {.device = "cpu"});
+  if (!backend) return fail(backend.message());
+  const completion::ModelFacts& model = (*backend)->facts();
+  const int32_t max_length = completion::request_options(settings, model.defaults, {}).max_length;
   const std::string prefix = fc->text.substr(0, fc->cursor), suffix = fc->text.substr(fc->cursor);
   auto plan_as = [&](bool explicit_request) {
     return plan_file({.prefix = prefix, .suffix = suffix, .path = fc->path, .explicit_request = explicit_request}, *flags,
-                     settings, *model, canvas, settings.max_length.value_or(0));
+                     settings, model, max_length);
   };
   auto planned = plan_as(flags->has("explicit"));
   if (!planned) return fail(planned.message());
@@ -66,7 +68,7 @@ int cmd_context(Args args) {
               static_cast<long long>(settings.budget), static_cast<long long>(prompt.prefix_tokens),
               prompt.prefix_cut ? " (cut)" : "", static_cast<long long>(prompt.suffix_tokens),
               prompt.suffix_cut ? " (cut)" : "", static_cast<long long>(plan.positions),
-              static_cast<long long>(model->config().max_positions));
+              static_cast<long long>(model.max_positions));
   std::printf("kept       %zu line(s) before the prefix window (imports, enclosing headers)\n", prompt.kept.size());
   std::printf("snippets   %zu from other files (%lld tokens)", prompt.snippets.size(),
               static_cast<long long>(prompt.snippet_tokens));

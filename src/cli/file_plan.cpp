@@ -5,10 +5,7 @@
 namespace infilld::cli {
 
 Expected<FilePlan> plan_file(const FilePlanInput& in, const Flags& flags, const completion::Settings& settings,
-                             const engine::Model& model, const engine::CanvasSpec& canvas, int32_t max_length) {
-  const engine::Tokenizer* tokenizer = model.tokenizer();
-  if (tokenizer == nullptr)
-    return error(model.checkpoint().dir().string(), ": no tokenizer files (tokenizer.json or vocab.json + merges.txt)");
+                             const completion::ModelFacts& model, int32_t max_length) {
   FilePlan out;
   const std::string full = in.prefix + in.suffix;
   out.language = &context::language_for(flags.get("language").value_or(""), in.path);
@@ -24,9 +21,7 @@ Expected<FilePlan> plan_file(const FilePlanInput& in, const Flags& flags, const 
                                            .language = out.language,
                                            .path = in.path,
                                            .explicit_request = in.explicit_request,
-                                           .tokenizer = tokenizer,
-                                           .max_positions = model.config().max_positions,
-                                           .canvas = &canvas,
+                                           .model = &model,
                                            .max_length = max_length,
                                            .prompt = {.budget = settings.budget,
                                                       .prefix_share = settings.prefix_share,

@@ -13,7 +13,6 @@
 #include "context/definitions.h"
 #include "context/snippets.h"
 #include "context/syntax_tree.h"
-#include "engine/model.h"
 
 namespace infilld::cli {
 
@@ -31,8 +30,9 @@ struct FilePlanInput {
 };
 
 // --language and --with are read from `flags`; the budget, shares and canvas length from
-// `settings`; the canvas layout from `model`.
+// `settings`; the tokenizer, positions and canvas layout from `model` (the backend's
+// facts); `max_length`: the request's (DreamOn's longest span).
 Expected<FilePlan> plan_file(const FilePlanInput& in, const Flags& flags, const completion::Settings& settings,
-                             const engine::Model& model, const engine::CanvasSpec& canvas, int32_t max_length);
+                             const completion::ModelFacts& model, int32_t max_length);
 
 }  // namespace infilld::cli

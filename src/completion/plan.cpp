@@ -33,8 +33,11 @@ std::string_view printable_prefix(std::string_view text) {
 }
 
 Expected<Plan> plan_completion(const PlanInput& in) {
-  if (in.tokenizer == nullptr) return error("the model has no tokenizer files (tokenizer.json or vocab.json + merges.txt)");
-  if (in.canvas == nullptr) return error("plan_completion: no canvas layout (a caller's bug)");
+  if (in.model == nullptr) return error("plan_completion: no model facts (a caller's bug)");
+  if (in.model->tokenizer == nullptr)
+    return error("the model has no tokenizer files (tokenizer.json or vocab.json + merges.txt)");
+  const engine::Tokenizer& tokenizer = *in.model->tokenizer;
+  const int64_t max_positions = in.model->max_positions;
   Plan plan;
   plan.shape = context::completion_shape(in.text, in.cursor, in.tree, in.explicit_request);
   if (plan.shape.kind == context::ShapeKind::None) return plan;
@@ -45,35 +48,32 @@ Expected<Plan> plan_completion(const PlanInput& in) {
   engine::DecodeOptions canvas_options;
   canvas_options.max_tokens = plan.max_tokens;
   canvas_options.max_length = in.max_length;
-  const int64_t overhead = engine::canvas_overhead(*in.canvas, canvas_options);
+  const int64_t overhead = engine::canvas_overhead(in.model->canvas, canvas_options);
   context::PromptOptions options = in.prompt;
-  const int64_t room = in.max_positions - overhead;
+  const int64_t room = max_positions - overhead;
   const auto fit = static_cast<int64_t>(double(room) / (1.0 + options.snippet_share));
   options.budget = std::min(fit, options.budget);
   if (options.budget < 1)
-    return error("the model's context (", in.max_positions, " positions) is too short for ", plan.max_tokens,
+    return error("the model's context (", max_positions, " positions) is too short for ", plan.max_tokens,
                  " tokens to fill");
   const context::TokenCounter count = [&](std::string_view s) {
-    return static_cast<int64_t>(in.tokenizer->encode(s).size());
+    return static_cast<int64_t>(tokenizer.encode(s).size());
   };
   plan.prompt = context::build_prompt(in.text, in.cursor, in.tree, count, options);
   if (in.ring != nullptr && in.definitions != nullptr && in.language != nullptr)
     context::add_cross_file_context(plan.prompt, *in.ring, *in.definitions, in.path, *in.language, count,
                                     static_cast<int64_t>(double(options.budget) * options.snippet_share));
-  plan.prefix_ids = in.tokenizer->encode(plan.prompt.prefix);
-  plan.suffix_ids = in.tokenizer->encode(plan.prompt.suffix);
+  plan.prefix_ids = tokenizer.encode(plan.prompt.prefix);
+  plan.suffix_ids = tokenizer.encode(plan.prompt.suffix);
   plan.positions = static_cast<int64_t>(plan.prefix_ids.size() + plan.suffix_ids.size()) + overhead;
-  if (plan.positions > in.max_positions)
-    return error("the prompt needs ", plan.positions, " positions but the model takes at most ", in.max_positions);
+  if (plan.positions > max_positions)
+    return error("the prompt needs ", plan.positions, " positions but the model takes at most ", max_positions);
   return plan;
 }
 
-Expected<std::string> finish_completion(const engine::Tokenizer& tokenizer, std::span<const int32_t> tokens,
-                                        std::string_view prefix, std::string_view suffix, context::ShapeKind shape,
-                                        const context::Language* language) {
-  auto text = tokenizer.decode(tokens);
-  if (!text) return text.error();
-  return context::postprocess({printable_prefix(*text), prefix, suffix, shape, language});
+std::string finish_completion(std::string_view middle, std::string_view prefix, std::string_view suffix,
+                              context::ShapeKind shape, const context::Language* language) {
+  return context::postprocess({printable_prefix(middle), prefix, suffix, shape, language});
 }
 
 }  // namespace infilld::completion

@@ -7,14 +7,14 @@
 //                    the prefix and suffix token ids; checks that it all fits the model's
 //                    positions, with the canvas in the model's own layout (the engine's
 //                    canvas_overhead: markers, whole blocks, DreamOn's growth).
-//   finish_completion: decode the middle and post-process it against the document.
+//   finish_completion: post-process the middle a backend filled (completion/backend.h)
+//                      against the document.
 //
 // Which thread may call what: any thread that owns its inputs (the server calls both on its
 // loop thread; the tokenizer is read-only after loading).
 #pragma once
 
 #include <cstdint>
-#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,6 +30,15 @@
 
 namespace infilld::completion {
 
+// What the planner needs to know of the model that fills the middle: the facts a
+// CompletionBackend (completion/backend.h) reports of its model.
+struct ModelFacts {
+  const engine::Tokenizer* tokenizer = nullptr;  // counts the prompt's tokens, makes its ids
+  int64_t max_positions = 0;                     // the model's context length
+  engine::CanvasSpec canvas;                     // the model's canvas layout
+  engine::DecodeOptions defaults;                // the family's decoding defaults
+};
+
 struct PlanInput {
   std::string_view text;    // the whole document
   size_t cursor = 0;        // byte offset in `text`
@@ -37,9 +46,7 @@ struct PlanInput {
   const context::Language* language = nullptr;
   std::string_view path;    // the document's path or URI (its own snippets are skipped)
   bool explicit_request = false;  // the user asked: strings, comments... do not silence it
-  const engine::Tokenizer* tokenizer = nullptr;
-  int64_t max_positions = 0;      // the model's context length
-  const engine::CanvasSpec* canvas = nullptr;  // the model's canvas layout
+  const ModelFacts* model = nullptr;  // the backend's (tokenizer, positions, canvas layout)
   int32_t max_length = 0;         // DreamOn's longest span (DecodeOptions::max_length)
   context::PromptOptions prompt;  // budget, shares
   int32_t max_tokens = 0;         // the canvas length; 0: the shape's
@@ -65,10 +72,10 @@ Expected<Plan> plan_completion(const PlanInput& in);
 // character, or (an untrained one) hold any bytes.
 std::string_view printable_prefix(std::string_view text);
 
-// The suggestion for the middle `tokens`: decoded and post-processed against the document
-// around the cursor, cut at its first unprintable byte ("" when nothing is worth showing).
-Expected<std::string> finish_completion(const engine::Tokenizer& tokenizer, std::span<const int32_t> tokens,
-                                        std::string_view prefix, std::string_view suffix, context::ShapeKind shape,
-                                        const context::Language* language);
+// The suggestion for the `middle` a backend filled (FillResult::text): cut at its first
+// unprintable byte and post-processed against the document around the cursor ("" when
+// nothing is worth showing).
+std::string finish_completion(std::string_view middle, std::string_view prefix, std::string_view suffix,
+                              context::ShapeKind shape, const context::Language* language);
 
 }  // namespace infilld::completion

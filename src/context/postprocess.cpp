@@ -128,35 +128,51 @@ std::string trim_to_valid_syntax(std::string out, const PostprocessInput& in) {
   return out;
 }
 
+// How many of `lines` the shape keeps: one line, or the syntactic unit by indentation.
+// *settled: the cut falls on lines the model has finished, so more text cannot move it.
+size_t shape_cut(const std::vector<std::string_view>& lines, const PostprocessInput& in, bool* settled) {
+  *settled = false;
+  if (in.shape == ShapeKind::SingleLine) {
+    *settled = lines.size() > 1;  // the first line is complete
+    return std::min<size_t>(lines.size(), 1);
+  }
+  // Stop at the end of the unit: the first later line indented less than the unit.
+  const int base = base_indent(in.prefix);
+  const std::string_view cursor_line = in.prefix.substr(in.prefix.rfind('\n') == std::string_view::npos
+                                                            ? 0 : in.prefix.rfind('\n') + 1);
+  const bool opened_block = !trim(cursor_line).empty() &&
+                            std::strchr("{:([", trim(cursor_line).back()) != nullptr;
+  for (size_t i = 1; i < lines.size(); ++i) {
+    if (blank(lines[i])) continue;
+    // Not blank: the line's indentation and first character are written.
+    const int ind = indent_of(lines[i]);
+    // After a block opener the body is deeper than the opener's line; a line back at the
+    // opener's level ends the unit unless it closes the block itself.
+    const bool closes = !trim(lines[i]).empty() && std::strchr("}])", trim(lines[i]).front()) != nullptr;
+    if (ind < base || (opened_block && ind == base && !closes)) {
+      *settled = true;
+      return i;
+    }
+    if (opened_block && ind == base && closes) {
+      *settled = i + 1 < lines.size();  // the closing line is kept: it must be complete
+      return i + 1;
+    }
+  }
+  return lines.size();
+}
+
 }  // namespace
+
+bool settled(const PostprocessInput& in) {
+  bool done = false;
+  shape_cut(split_lines(in.middle), in, &done);
+  return done;
+}
 
 std::string postprocess(const PostprocessInput& in) {
   std::vector<std::string_view> lines = split_lines(in.middle);
-  if (in.shape == ShapeKind::SingleLine) {
-    lines.resize(1);
-  } else if (lines.size() > 1) {
-    // Stop at the end of the unit: the first later line indented less than the unit.
-    const int base = base_indent(in.prefix);
-    const std::string_view cursor_line = in.prefix.substr(in.prefix.rfind('\n') == std::string_view::npos
-                                                              ? 0 : in.prefix.rfind('\n') + 1);
-    const bool opened_block = !trim(cursor_line).empty() &&
-                              std::strchr("{:([", trim(cursor_line).back()) != nullptr;
-    for (size_t i = 1; i < lines.size(); ++i) {
-      if (blank(lines[i])) continue;
-      const int ind = indent_of(lines[i]);
-      // After a block opener the body is deeper than the opener's line; a line back at the
-      // opener's level ends the unit unless it closes the block itself.
-      const bool closes = !trim(lines[i]).empty() && std::strchr("}])", trim(lines[i]).front()) != nullptr;
-      if (ind < base || (opened_block && ind == base && !closes)) {
-        lines.resize(i);
-        break;
-      }
-      if (opened_block && ind == base && closes) {
-        lines.resize(i + 1);
-        break;
-      }
-    }
-  }
+  bool done = false;
+  lines.resize(shape_cut(lines, in, &done));
   // Drop trailing lines that repeat the next non-blank lines of the suffix.
   std::vector<std::string_view> next;
   for (std::string_view l : split_lines(in.suffix))

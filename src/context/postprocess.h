@@ -26,4 +26,9 @@ struct PostprocessInput {
 // The suggestion, or "" when nothing worth showing remains.
 std::string postprocess(const PostprocessInput& in);
 
+// Whether the suggestion is settled, so that more of the middle cannot change it: true once
+// the shape's cut (the first line's end; the end of the unit) falls on lines the middle has
+// finished, since what follows is dropped. The decode loop stops there (InfillRequest::settled).
+bool settled(const PostprocessInput& in);
+
 }  // namespace infilld::context

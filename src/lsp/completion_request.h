@@ -35,9 +35,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "completion/backend.h"
 #include "context/shape.h"
 #include "context/text_edit.h"
-#include "engine/worker.h"
 #include "lsp/stats.h"
 #include "lsp/uv_handles.h"
 
@@ -65,7 +65,7 @@ class CompletionRequest {
   enum class Kind { Inline, Completion, Speculative };
   enum class State { InHand, WaitingForModel, Debouncing, Running, Answered };
   using Clock = std::chrono::steady_clock;
-  using Ticket = engine::EngineWorker::Ticket;
+  using Ticket = completion::Ticket;
 
   // `id`: the client's request id (null for Speculative). `errors` (infilld/stats') outlives
   // the request; `trap`: abort on a reply error (tests of the counting turn it off).

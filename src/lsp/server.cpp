@@ -117,7 +117,7 @@ void Server::on_request(const Message& m) {
   if (m.method == "textDocument/completion") return request_completion(m, Completion::Kind::Completion);
   if (m.method == "infilld/stats") {
     nlohmann::json stats = stats_.to_json(pending_counts());
-    stats["device"] = host_.backend();  // where the model runs; empty until one is loaded
+    stats["device"] = host_.description();  // where the model runs; empty until one is loaded
     return reply(m.id, stats);
   }
   if (m.method == "workspace/executeCommand") {

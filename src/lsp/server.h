@@ -98,8 +98,8 @@ class Server {
   Completion& store(Completion c);        // into completions_, under its serial
   void schedule_engine(uint64_t serial);  // after the debounce, if any: start_engine
   void start_engine(uint64_t serial);
-  void on_engine_done(uint64_t serial, Expected<engine::InfillResult> result);
-  void on_engine_update(uint64_t serial, std::vector<int32_t> tokens);
+  void on_engine_done(uint64_t serial, Expected<completion::FillResult> result);
+  void on_engine_update(uint64_t serial, std::string middle);
   // The one reply path of a completion request: `message` (a response or an error for
   // c.id()) is sent only if c.answered() lets it through (reply once; see
   // completion_request.h). The caller erases c afterwards.

@@ -12,6 +12,7 @@
 // reply goes through reply_completion(), the reply-once gate. Loop thread only.
 #include <algorithm>
 
+#include "completion/backend.h"
 #include "completion/plan.h"
 #include "lsp/protocol.h"
 #include "lsp/server.h"
@@ -188,16 +189,16 @@ void Server::start_engine(uint64_t serial) {
     return fail_completion(serial, ErrorCode::ContentModified, "the document was closed", &stats_.errors);
   const bool tree_matches = c.use_tree && doc->document.version() == c.version && doc->tree.has_value();
   const std::string full = c.prefix + c.suffix;
+  const completion::ModelFacts& model = host_.facts();
+  const engine::DecodeOptions options = completion::request_options(settings_, model.defaults, c.received);
   PlanInput in{.text = full,
                .cursor = c.prefix.size(),
                .tree = tree_matches ? &*doc->tree : nullptr,
                .language = c.language,
                .path = c.uri,
                .explicit_request = c.explicit_request,
-               .tokenizer = host_.tokenizer(),
-               .max_positions = host_.model().config().max_positions,
-               .canvas = &host_.canvas_spec(),
-               .max_length = settings_.max_length.value_or(host_.family_defaults().max_length),
+               .model = &model,
+               .max_length = options.max_length,
                .prompt = {.budget = settings_.budget,
                           .prefix_share = settings_.prefix_share,
                           .snippet_share = settings_.snippet_share},
@@ -218,39 +219,32 @@ void Server::start_engine(uint64_t serial) {
   it = completions_.find(serial);
   Completion& d = it->second;
 
-  engine::InfillRequest request;
-  request.prefix = std::move(plan->prefix_ids);
-  request.suffix = std::move(plan->suffix_ids);
-  request.options = decode_options(settings_, host_.family_defaults());
-  request.options.max_tokens = plan->max_tokens;
-  if (settings_.deadline_ms > 0)
-    request.options.deadline = d.received + std::chrono::milliseconds(settings_.deadline_ms);
-  if (Status s = engine::validate(request.options); !s)
-    return fail_completion(serial, ErrorCode::RequestFailed, "decoding settings: " + s.message(), &stats_.errors);
+  auto request = completion::fill_request(std::move(*plan), options);
+  if (!request)
+    return fail_completion(serial, ErrorCode::RequestFailed, "decoding settings: " + request.message(), &stats_.errors);
   EngineHost::Update update;
   if (settings_.streaming)
-    update = [this, serial](std::vector<int32_t> tokens) { on_engine_update(serial, std::move(tokens)); };
+    update = [this, serial](std::string middle) { on_engine_update(serial, std::move(middle)); };
   d.run(host_.submit(
-      std::move(request), [this, serial](Expected<engine::InfillResult> r) { on_engine_done(serial, std::move(r)); },
+      std::move(*request),
+      [this, serial](Expected<completion::FillResult> r) { on_engine_done(serial, std::move(r)); },
       std::move(update)));
   set_status("busy", "completing");
 }
 
-void Server::on_engine_update(uint64_t serial, std::vector<int32_t> tokens) {
+void Server::on_engine_update(uint64_t serial, std::string middle) {
   auto it = completions_.find(serial);
   if (it == completions_.end() || it->second.speculative()) return;
   Completion& c = it->second;
-  auto decoded = host_.tokenizer()->decode(tokens);
-  if (!decoded) return;
   // The final part grows left to right, so the first line is final first. A character split
   // across tokens waits for its last byte: each update extends the one before.
-  const std::string_view text = printable_prefix(*decoded);
+  const std::string_view text = printable_prefix(middle);
   if (text.size() <= c.streamed.size() || text.substr(0, c.streamed.size()) != c.streamed) return;
   c.streamed = std::string(text);
   notify("infilld/completionUpdate", {{"id", c.id()}, {"uri", c.uri}, {"text", c.selected + c.streamed}});
 }
 
-void Server::on_engine_done(uint64_t serial, Expected<engine::InfillResult> result) {
+void Server::on_engine_done(uint64_t serial, Expected<completion::FillResult> result) {
   auto it = completions_.find(serial);
   // A run whose request was answered meanwhile counts in the totals, not as `last`.
   if (result)
@@ -269,9 +263,8 @@ void Server::on_engine_done(uint64_t serial, Expected<engine::InfillResult> resu
   if (!result) return fail_completion(serial, ErrorCode::RequestFailed, result.message(), &stats_.errors);
   if (result->finish == engine::FinishReason::Cancelled)
     return fail_completion(serial, ErrorCode::RequestCancelled, "cancelled", &stats_.errors);
-  auto suggestion = finish_completion(*host_.tokenizer(), result->tokens, c.prefix, c.suffix, c.shape, c.language);
-  if (!suggestion) return fail_completion(serial, ErrorCode::RequestFailed, suggestion.message(), &stats_.errors);
-  cache_.insert(c.prefix, c.suffix, *suggestion);
+  const std::string suggestion = finish_completion(result->text, c.prefix, c.suffix, c.shape, c.language);
+  cache_.insert(c.prefix, c.suffix, suggestion);
   if (c.speculative()) {  // kept in the cache for when the user accepts
     completions_.erase(serial);
     return;
@@ -281,7 +274,7 @@ void Server::on_engine_done(uint64_t serial, Expected<engine::InfillResult> resu
                                           " forwards, " + std::to_string(result->stats.positions) + " positions, " +
                                           std::to_string(int(ms_since(c.received))) + " ms, finish " +
                                           std::string(engine::finish_reason_name(result->finish))}});
-  answer(c, *suggestion);
+  answer(c, suggestion);
 }
 
 nlohmann::json Server::make_items(const Completion& c, const std::string& suggestion) {

@@ -134,3 +134,31 @@ TEST_CASE("postprocess: with a grammar, a suggestion is cut back to where the fi
   CHECK(postprocess({"\n  return 1;\n}\n}", "int f(void) {", "\n", ShapeKind::MultiLine, &language_for("c", "")}) ==
         "\n  return 1;\n}");
 }
+
+TEST_CASE("postprocess: settled once the shape's cut falls on finished lines, and more text changes nothing") {
+  const std::string prefix = "def f(xs):\n    for x in xs:\n        ";
+  const std::string suffix = "\n    return xs\n";
+  auto is_settled = [&](std::string_view middle, ShapeKind shape) {
+    return settled({middle, prefix, suffix, shape});
+  };
+  // One line: settled by its line break, not before.
+  CHECK_FALSE(is_settled("print(x)", ShapeKind::SingleLine));
+  CHECK(is_settled("print(x)\n", ShapeKind::SingleLine));
+  // The unit: settled by the first written line indented less than it; a blank or
+  // indentation-only line does not settle it yet.
+  CHECK_FALSE(is_settled("print(x)\n        y = x", ShapeKind::MultiLine));
+  CHECK_FALSE(is_settled("print(x)\n    ", ShapeKind::MultiLine));
+  CHECK(is_settled("print(x)\n    r", ShapeKind::MultiLine));
+  // Settled means final: whatever the model writes after it, the suggestion is the same.
+  for (const auto& [middle, shape] : {std::pair{std::string("print(x)\n"), ShapeKind::SingleLine},
+                                      std::pair{std::string("print(x)\n        y = x\n    r"), ShapeKind::MultiLine}}) {
+    REQUIRE(is_settled(middle, shape));
+    const std::string now = postprocess({middle, prefix, suffix, shape});
+    for (const char* more : {"", "eturn 1", "\n  z = 3\n", "}\n"})
+      CHECK(postprocess({middle + more, prefix, suffix, shape}) == now);
+  }
+  // A closing line is kept, so it settles only once it is complete.
+  const std::string c_prefix = "int f(int x) {\n  if (x) {";
+  CHECK_FALSE(settled({"\n    g();\n  }", c_prefix, "\n}\n", ShapeKind::MultiLine}));
+  CHECK(settled({"\n    g();\n  }\n", c_prefix, "\n}\n", ShapeKind::MultiLine}));
+}

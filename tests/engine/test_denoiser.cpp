@@ -217,6 +217,25 @@ TEST_CASE("denoiser: a stop token ends the middle and the loop exits once it is 
   CHECK(out->stats.forwards == 2);  // the rest is dropped, so it is never computed
 }
 
+TEST_CASE("denoiser: a settled answer ends the run with the final part") {
+  ScriptedModel m;
+  auto r = request(6);
+  r.options.steps = 6;  // one token per step, left to right (confidence falls to the right)
+  r.options.schedule = Schedule::Even;
+  for (int i = 0; i < 6; ++i) m.plan[2 + i] = {int32_t(1 + i), 9.0f - float(i)};
+  std::vector<size_t> asked;
+  r.settled = [&](std::span<const int32_t> final_tokens) {
+    asked.push_back(final_tokens.size());
+    return final_tokens.size() >= 3;  // the caller needs three tokens
+  };
+  auto out = denoise(m, spec(false), r);
+  REQUIRE(out.is_ok());
+  CHECK(out->tokens == std::vector<int32_t>{1, 2, 3});
+  CHECK(out->finish == FinishReason::Stop);
+  CHECK(out->stats.forwards == 3);  // the other three are never computed
+  CHECK(asked == std::vector<size_t>{1, 2, 3});
+}
+
 TEST_CASE("denoiser: a passed deadline fills the rest greedily and says so") {
   ScriptedModel m;
   auto r = request(3);

@@ -16,11 +16,12 @@
 namespace infilld::test {
 
 // `overrides` are laid over config.json (e.g. {"model_type": "infilld_fim", ...}: the same
-// Qwen2 tensors serve our own format).
+// Qwen2 tensors serve our own format); a "vocab_size" there also sizes the embedding and
+// the LM head (48 rows otherwise).
 inline std::filesystem::path write_tiny_dream(const std::string& folder, uint32_t seed = 1,
                                               const nlohmann::json& overrides = nlohmann::json::object()) {
   namespace fs = std::filesystem;
-  const int64_t V = 48, H = 32, L = 2, A = 4, K = 2, D = H / A, F = 64;
+  const int64_t V = overrides.value("vocab_size", int64_t{48}), H = 32, L = 2, A = 4, K = 2, D = H / A, F = 64;
   const fs::path dir = fs::temp_directory_path() / ("infilld-test-" + folder);
   fs::create_directories(dir);
   nlohmann::json config = {{"model_type", "Dream"},     {"vocab_size", V},      {"hidden_size", H},

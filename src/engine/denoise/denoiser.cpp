@@ -93,7 +93,8 @@ class Run {
   void fill_greedily();
   // The final part of the middle: from the span's start to its first mask or stop token.
   int64_t final_length(bool* stopped) const;
-  void report_progress();
+  // Reports the final part when it grew; true when the caller says it is settled.
+  bool report_progress();
   void finish(FinishReason reason);
 
   Denoisable& model_;
@@ -206,14 +207,14 @@ int64_t Run::final_length(bool* stopped) const {
   return n;
 }
 
-void Run::report_progress() {
-  if (!request_.on_update) return;
+bool Run::report_progress() {
   bool stopped = false;
   const int64_t n = std::min(final_length(&stopped), layout_->longest);
-  if (n > reported_) {
-    reported_ = n;
-    request_.on_update(std::span<const int32_t>(canvas_.tokens.data() + canvas_.begin, static_cast<size_t>(n)));
-  }
+  if (n <= reported_) return false;
+  reported_ = n;
+  const std::span<const int32_t> final_tokens(canvas_.tokens.data() + canvas_.begin, static_cast<size_t>(n));
+  if (request_.on_update) request_.on_update(final_tokens);
+  return request_.settled && request_.settled(final_tokens);
 }
 
 void Run::finish(FinishReason reason) {
@@ -329,12 +330,12 @@ void Run::end_step(Logits&& logits, double ms) {
   stats_.score_ms += ms_since(t_score);
   ++j_;
 
-  report_progress();
-  // Exact early exit: a stop token with nothing masked before it fixes the answer, since
-  // everything after it is dropped.
+  // Exact early exits: the caller's answer is settled, or a stop token with nothing masked
+  // before it fixes the answer, since everything after it is dropped.
+  const bool settled = report_progress();
   bool stopped = false;
   final_length(&stopped);
-  if (stopped && layout_->exit_on_stop) finish(FinishReason::Stop);
+  if (settled || (stopped && layout_->exit_on_stop)) finish(FinishReason::Stop);
 }
 
 Expected<InfillResult> Run::take_result() {

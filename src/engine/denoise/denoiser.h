@@ -57,6 +57,10 @@ struct InfillRequest {
   // its first mask (or its end), stop tokens excluded. Lets a caller show the first line
   // before the rest is done.
   std::function<void(std::span<const int32_t> final_tokens)> on_update;
+  // Called as the final part grows, like on_update: true when the caller's answer can no
+  // longer change (its post-processing cuts what would follow, e.g. a single line that has
+  // its line break). The run then ends there: finish Stop, the middle the final part.
+  std::function<bool(std::span<const int32_t> final_tokens)> settled;
 };
 
 struct InfillResult {

@@ -5,6 +5,8 @@
 #include <limits>
 #include <numeric>
 
+#include "kernels/cpu/scoring.h"
+
 namespace infilld::engine {
 
 Scorer::Scorer(const DecodeOptions& options, int32_t excluded)
@@ -19,6 +21,23 @@ int32_t Scorer::argmax(std::span<const float> row) const {
 
 Scored Scorer::score(std::span<const float> row) {
   const int64_t V = static_cast<int64_t>(row.size());
+  if (options_.temperature == 0.0 && options_.policy != Policy::Random) {  // greedy: the vectorised kernel
+    kernels::ScoreArgs a;
+    a.logits = row.data();
+    a.n_rows = 1;
+    a.row_stride = V;
+    a.excluded0 = excluded_;
+    a.excluded1 = excluded2_;
+    a.policy = options_.policy == Policy::Margin    ? kernels::ScorePolicy::Margin
+               : options_.policy == Policy::Entropy ? kernels::ScorePolicy::Entropy
+                                                    : kernels::ScorePolicy::Confidence;
+    int32_t token = 0;
+    float score = 0.0f;
+    a.tokens = &token;
+    a.scores = &score;
+    kernels::score_rows(a);
+    return Scored{token, score};
+  }
   const double inv_t = options_.temperature > 0.0 ? 1.0 / options_.temperature : 1.0;
   p_.resize(static_cast<size_t>(V));
   for (int64_t i = 0; i < V; ++i) p_[i] = static_cast<double>(row[i]) * inv_t;
