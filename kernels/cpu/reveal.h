@@ -8,19 +8,9 @@
 #include <span>
 #include <vector>
 
+#include "kernels/cpu/reveal_rule.h"
+
 namespace infilld::kernels {
-
-enum class RevealRule {
-  Count,      // the `count` best (a schedule's count)
-  Threshold,  // every score >= tau, at least one (Fast-dLLM)
-  Factor,     // the longest prefix with score_i >= 1 - tau / (i + 1), 1-based, at least one (Fast-dLLM)
-};
-
-struct RevealChoice {
-  RevealRule rule = RevealRule::Count;
-  int64_t count = 0;  // Count
-  double tau = 0.0;   // Threshold: the threshold; Factor: the factor
-};
 
 // Indices of `scores`, highest first, the lower index first among equals (a stable order).
 std::vector<int64_t> reveal_order(std::span<const double> scores);

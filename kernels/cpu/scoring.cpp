@@ -15,7 +15,7 @@ namespace {
 // e^x for x <= 0 in float, branch-free so that the loops around it vectorise: x = n ln 2 + r
 // with |r| <= ln 2 / 2, e^r by its degree-6 Taylor polynomial (relative error below 2e-7),
 // 2^n written into the exponent bits. Below -87 (e^x under float's normal range) it is 0.
-inline float exp_nonpositive(float x) {
+[[gnu::always_inline]] inline float exp_nonpositive(float x) {
   const float clamped = std::max(x, -87.0f);
   constexpr float kRound = 12582912.0f;  // 1.5 * 2^23: adding it rounds to an integer
   const float n = (clamped * 1.44269504f + kRound) - kRound;  // round(x / ln 2)
@@ -80,8 +80,8 @@ inline void score_one(const float* row, int64_t n, int32_t x0, int32_t x1, Score
     for (int64_t i = b; i < e && best < 0; ++i)
       if (row[i] == m) best = i;
   });
-  if (best < 0) {  // nothing choosable
-    *token = 0;
+  if (best < 0) {  // nothing choosable (every id excluded, or no finite logit)
+    *token = -1;
     *score = 0.0f;
     return;
   }
@@ -92,7 +92,7 @@ inline void score_one(const float* row, int64_t n, int32_t x0, int32_t x1, Score
       const float d = row[i] - m;
       const float p = exp_nonpositive(d);
       z += p;
-      s1 += p * d;
+      s1 += p * std::max(d, -87.0f);  // a -inf logit: p = 0, and 0 * -inf would be NaN
     }
   });
   *token = static_cast<int32_t>(best);
@@ -115,7 +115,8 @@ void score_all(const ScoreArgs& a) {
     score_one(a.logits + r * a.row_stride, n, a.excluded0, a.excluded1, a.policy, a.tokens + r, a.scores + r);
 }
 
-__attribute__((target("avx2,fma"))) void score_all_avx2(const ScoreArgs& a) {
+// flatten: everything it calls is inlined, so the loops are compiled for AVX2 + FMA.
+__attribute__((target("avx2,fma"), flatten)) void score_all_avx2(const ScoreArgs& a) {
   const int64_t n = a.n_choosable > 0 ? std::min(a.n_choosable, a.row_stride) : a.row_stride;
   for (int64_t r = 0; r < a.n_rows; ++r)
     score_one(a.logits + r * a.row_stride, n, a.excluded0, a.excluded1, a.policy, a.tokens + r, a.scores + r);

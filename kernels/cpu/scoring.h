@@ -23,7 +23,7 @@ struct ScoreArgs {
   int32_t excluded0 = -1;         // ids never chosen (the mask; DreamOn's expand at its limit)
   int32_t excluded1 = -1;
   ScorePolicy policy = ScorePolicy::Confidence;
-  int32_t* tokens = nullptr;      // [n_rows] x0
+  int32_t* tokens = nullptr;      // [n_rows] x0; -1 where no id may be chosen
   float* scores = nullptr;        // [n_rows]
 };
 

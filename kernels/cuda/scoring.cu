@@ -56,7 +56,7 @@ __global__ void score_kernel(const float* logits, int64_t row_stride, int64_t n,
     const float d = row[i] - t.v1;
     const float x = expf(d);
     z += x;
-    e += x * d;
+    e += x * fmaxf(d, -87.0f);  // a -inf logit: x = 0, and 0 * -inf would be NaN
   }
   z = block_sum(z);
   e = block_sum(e);
@@ -64,8 +64,8 @@ __global__ void score_kernel(const float* logits, int64_t row_stride, int64_t n,
   float score = 1.0f / z;                                                        // confidence: p(x0)
   if (policy == static_cast<int>(ScorePolicy::Margin)) score = (1.0f - expf(t.v2 - t.v1)) / z;  // p1 - p2
   if (policy == static_cast<int>(ScorePolicy::Entropy)) score = e / z - logf(z);  // sum p log p
-  tokens[blockIdx.x] = t.i1 == INT32_MAX ? 0 : t.i1;
-  scores[blockIdx.x] = score;
+  tokens[blockIdx.x] = t.i1 == INT32_MAX ? -1 : t.i1;  // -1: no id may be chosen (as the CPU twin)
+  scores[blockIdx.x] = t.i1 == INT32_MAX ? 0.0f : score;
 }
 
 }  // namespace

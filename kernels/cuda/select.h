@@ -5,15 +5,12 @@
 
 #include <cstdint>
 
+#include "kernels/cpu/reveal_rule.h"
 #include "kernels/cuda/stream.h"
 
 namespace infilld::kernels::cuda {
 
-enum class RevealRule : int {
-  Count,      // the `count` best (a schedule's count; capped at n)
-  Threshold,  // every score >= tau, at least one (Fast-dLLM)
-  Factor,     // the longest prefix with score_i >= 1 - tau / (i + 1), at least one (Fast-dLLM)
-};
+using RevealRule = kernels::RevealRule;  // the CPU twin's (kernels/cpu/reveal_rule.h)
 
 // The most candidates one call takes (one thread block).
 inline constexpr int64_t kMaxRevealCandidates = 1024;

@@ -30,9 +30,8 @@ Expected<FillRequest> fill_request(Plan plan, engine::DecodeOptions options) {
                       .suffix_ids = std::move(plan.suffix_ids),
                       .options = std::move(options),
                       .settled = {}};
-  // The shape's cut reads the lines before the cursor (their indentation): the prompt's
-  // prefix ends with them.
-  request.settled = [prefix = request.prefix, shape = plan.shape.kind](std::string_view middle) {
+  // The shape's cut reads the document's lines before the cursor (their indentation).
+  request.settled = [prefix = std::move(plan.cursor_lines), shape = plan.shape.kind](std::string_view middle) {
     return context::settled({.middle = printable_prefix(middle), .prefix = prefix, .suffix = {}, .shape = shape});
   };
   return request;

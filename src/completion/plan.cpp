@@ -32,6 +32,24 @@ std::string_view printable_prefix(std::string_view text) {
   return text.substr(0, i);
 }
 
+namespace {
+
+// `text` before `cursor` from the start of the last non-blank line before the cursor's line.
+std::string_view cursor_lines(std::string_view text, size_t cursor) {
+  const std::string_view before = text.substr(0, std::min(cursor, text.size()));
+  const size_t nl = before.rfind('\n');
+  size_t start = nl == std::string_view::npos ? 0 : nl + 1;  // the cursor's line
+  while (start > 0) {  // whole lines back, until a non-blank one is taken
+    const size_t end = start - 1;  // the line break ending the previous line
+    const size_t previous = end == 0 ? std::string_view::npos : before.rfind('\n', end - 1);
+    start = previous == std::string_view::npos ? 0 : previous + 1;
+    if (before.substr(start, end - start).find_first_not_of(" \t\r") != std::string_view::npos) break;
+  }
+  return before.substr(start);
+}
+
+}  // namespace
+
 Expected<Plan> plan_completion(const PlanInput& in) {
   if (in.model == nullptr) return error("plan_completion: no model facts (a caller's bug)");
   if (in.model->tokenizer == nullptr)
@@ -41,6 +59,7 @@ Expected<Plan> plan_completion(const PlanInput& in) {
   Plan plan;
   plan.shape = context::completion_shape(in.text, in.cursor, in.tree, in.explicit_request);
   if (plan.shape.kind == context::ShapeKind::None) return plan;
+  plan.cursor_lines = std::string(cursor_lines(in.text, in.cursor));
   plan.max_tokens = in.max_tokens > 0 ? in.max_tokens : plan.shape.max_tokens;
 
   // The windows' budget plus the snippets' share must fit the model's positions, with the

@@ -61,6 +61,10 @@ struct Plan {
   std::vector<int32_t> prefix_ids, suffix_ids;
   int32_t max_tokens = 0;
   int64_t positions = 0;  // the whole canvas at its longest: prefix, suffix, markers, span
+  // The document before the cursor from its last non-blank line on (the cursor's line
+  // included): what the shape's cut reads (the unit's indentation, a block opener), for the
+  // settled test (fill_request). Not the prompt's prefix, which may end with other text.
+  std::string cursor_lines;
 };
 
 // Errors: no tokenizer or canvas layout, or a model whose context cannot hold the canvas

@@ -14,6 +14,17 @@ int64_t reusable_rows(std::span<const int32_t> cached, std::span<const int32_t> 
   return reused;
 }
 
+Expected<int64_t> context_rows(std::span<const int32_t> cached, std::span<const int32_t> tokens,
+                               const AttentionMask& mask, std::span<const int64_t> head_rows) {
+  if (mask.kind == MaskKind::Full)
+    return error("a context cache is exact only under a causal or block-causal mask; this model attends fully");
+  const int64_t reused = reusable_rows(cached, tokens, mask);
+  if (!head_rows.empty() && head_rows.front() < reused)
+    return error("forward: LM head row ", head_rows.front(), " is held by the context cache (", reused,
+                 " rows): ask for the rows it recomputes");
+  return reused;
+}
+
 KvCache& ContextCache::prepare(std::span<const int32_t> tokens, int64_t keep, int64_t n_layers, int64_t kv_width) {
   const int64_t n = static_cast<int64_t>(tokens.size());
   if (static_cast<int64_t>(kv_.k.size()) != n_layers) {

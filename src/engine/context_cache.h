@@ -13,6 +13,7 @@
 #include <span>
 #include <vector>
 
+#include "common/status.h"
 #include "engine/models/transformer.h"
 
 namespace infilld::engine {
@@ -22,6 +23,12 @@ namespace infilld::engine {
 // of the block holding the first changed token (inside a block attention is bidirectional).
 int64_t reusable_rows(std::span<const int32_t> cached, std::span<const int32_t> tokens,
                       const AttentionMask& mask);
+
+// reusable_rows() after the checks every backend makes of a context-cache forward: a causal
+// or block-causal mask (the cache is exact only there), and LM head rows among the rows
+// recomputed.
+Expected<int64_t> context_rows(std::span<const int32_t> cached, std::span<const int32_t> tokens,
+                               const AttentionMask& mask, std::span<const int64_t> head_rows);
 
 class ContextCache {
  public:

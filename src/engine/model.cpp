@@ -89,12 +89,9 @@ Status ModelDenoisable::run(std::span<const ForwardCall> calls, std::span<Logits
 Status ModelDenoisable::run_in_context(const ForwardCall& call, Logits& out) {
   const ModelConfig& c = model_.config();
   const AttentionMask mask = call.mask.value_or(model_.own_mask());
-  if (mask.kind == MaskKind::Full)
-    return error("a context cache is exact only under a causal or block-causal mask; this model attends fully");
-  const int64_t reused = reusable_rows(context_cache_.tokens(), call.tokens, mask);
-  if (!call.head_rows.empty() && call.head_rows.front() < reused)
-    return error("forward: LM head row ", call.head_rows.front(), " is held by the context cache (", reused,
-                 " rows): ask for the rows it recomputes");
+  auto held = context_rows(context_cache_.tokens(), call.tokens, mask, call.head_rows);
+  if (!held) return held.error();
+  const int64_t reused = *held;
   KvCache& kv = context_cache_.prepare(call.tokens, reused, c.n_layers, c.n_kv_heads * c.head_dim);
   const SequenceRows rows{call.tokens, reused, static_cast<int64_t>(call.tokens.size()), &kv, call.head_rows};
   Logits* o = &out;

@@ -213,3 +213,26 @@ TEST_CASE("local backend: a folder that is not a model, no tokenizer, an unknown
   REQUIRE_FALSE(tpu);
   CHECK(tpu.message().find("unknown device 'tpu'") != std::string::npos);
 }
+
+TEST_CASE("fill_request: the settled test reads the document's lines at the cursor, not the prompt's") {
+  // A body line at depth 8 before the cursor's empty line at depth 8: a unit there ends at
+  // the first line back at depth 4 or less.
+  const std::string text = "def f(xs):\n    for x in xs:\n        y = x\n\n        ";
+  completion::PlanInput in;
+  in.text = text;
+  in.cursor = text.size();
+  in.model = &backend().facts();
+  in.max_tokens = 8;
+  auto plan = completion::plan_completion(in);
+  REQUIRE_MESSAGE(plan.is_ok(), (plan.is_ok() ? "" : plan.message()));
+  CHECK(plan->shape.kind == context::ShapeKind::MultiLine);
+  CHECK(plan->cursor_lines == "        y = x\n\n        ");
+  // A prompt whose prefix ends with other text (kept lines, another file's snippet) must not
+  // change the test: here it ends at depth 0.
+  plan->prompt.prefix = "import os\n";
+  auto request = completion::fill_request(std::move(*plan), backend().facts().defaults);
+  REQUIRE(request.is_ok());
+  REQUIRE(request->settled);
+  CHECK_FALSE(request->settled("print(y)\n        z = 1\n"));  // still inside the unit
+  CHECK(request->settled("print(y)\n    return y"));            // back at the loop's depth: ended
+}

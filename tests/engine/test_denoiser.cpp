@@ -236,6 +236,19 @@ TEST_CASE("denoiser: a settled answer ends the run with the final part") {
   CHECK(asked == std::vector<size_t>{1, 2, 3});
 }
 
+TEST_CASE("denoiser: an empty canvas is refused before anything is laid out") {
+  ScriptedModel m;
+  auto r = request(0);
+  auto out = denoise(m, spec(false), r);
+  CHECK_FALSE(out.is_ok());
+  std::vector<InfillRequest> two = {request(0), request(3)};
+  m.plan = {{2, {5, 1.0f}}, {3, {6, 1.0f}}, {4, {7, 1.0f}}};
+  auto batch = denoise_batch(m, spec(false), two);
+  CHECK_FALSE(batch[0].is_ok());
+  REQUIRE(batch[1].is_ok());
+  CHECK(batch[1]->tokens == std::vector<int32_t>{5, 6, 7});
+}
+
 TEST_CASE("denoiser: a passed deadline fills the rest greedily and says so") {
   ScriptedModel m;
   auto r = request(3);

@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <limits>
 #include <random>
 #include <vector>
 
@@ -88,5 +89,41 @@ TEST_CASE("cpu scoring: x0 and its score match the double-precision reference on
         if (V >= 64) CHECK(tokens[1] == 10);
       }
     }
+  }
+}
+
+TEST_CASE("cpu scoring: -inf logits score as zero probability, and a row with nothing choosable says so") {
+  const float inf = std::numeric_limits<float>::infinity();
+  std::vector<float> row = {-inf, 1.0f, -inf, 0.5f};
+  for (auto fn : {&score_rows, &score_rows_portable}) {
+    for (const ScorePolicy policy : {ScorePolicy::Confidence, ScorePolicy::Margin, ScorePolicy::Entropy}) {
+      int32_t token = -2;
+      float score = 0.0f;
+      ScoreArgs a;
+      a.logits = row.data();
+      a.n_rows = 1;
+      a.row_stride = 4;
+      a.policy = policy;
+      a.tokens = &token;
+      a.scores = &score;
+      fn(a);
+      CHECK(token == 1);
+      CHECK(std::isfinite(score));
+      CHECK(score == doctest::Approx(reference({1.0f, 0.5f}, 2, -1, -1, policy).score).epsilon(1e-5));
+    }
+    // Every id excluded: no token (-1), which the decode loop turns into an error.
+    std::vector<float> two = {0.1f, 0.2f};
+    int32_t token = 0;
+    float score = 1.0f;
+    ScoreArgs a;
+    a.logits = two.data();
+    a.n_rows = 1;
+    a.row_stride = 2;
+    a.excluded0 = 0;
+    a.excluded1 = 1;
+    a.tokens = &token;
+    a.scores = &score;
+    fn(a);
+    CHECK(token == -1);
   }
 }

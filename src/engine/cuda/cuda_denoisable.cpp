@@ -26,13 +26,9 @@ Expected<CudaForward::Sequence> CudaDenoisable::sequence(const ForwardCall& call
     seq.cache = *kv;
   } else if (call.cache == ForwardCall::Cache::Context) {
     const ModelConfig& c = model_.config();
-    const AttentionMask mask = call.mask.value_or(model_.own_mask());
-    if (mask.kind == MaskKind::Full)
-      return error("a context cache is exact only under a causal or block-causal mask; this model attends fully");
-    reused = reusable_rows(context_tokens_, call.tokens, mask);
-    if (!call.head_rows.empty() && call.head_rows.front() < reused)
-      return error("forward: LM head row ", call.head_rows.front(), " is held by the context cache (", reused,
-                   " rows): ask for the rows it recomputes");
+    auto rows = context_rows(context_tokens_, call.tokens, call.mask.value_or(model_.own_mask()), call.head_rows);
+    if (!rows) return rows.error();
+    reused = *rows;
     INFILLD_TRY(context_kv_.reserve(c.n_layers, c.n_kv_heads * c.head_dim, n, reused, gpu_->stream()));
     context_kv_.n_positions = n;
     seq.r0 = reused;
@@ -118,10 +114,8 @@ Status CudaDenoisable::run_reveal(const ForwardCall& call, const RevealStep& ste
   scoring.policy = step.policy == Policy::Margin    ? kc::ScorePolicy::Margin
                    : step.policy == Policy::Entropy ? kc::ScorePolicy::Entropy
                                                     : kc::ScorePolicy::Confidence;
-  const kc::RevealRule rule = step.choice.rule == kernels::RevealRule::Threshold ? kc::RevealRule::Threshold
-                              : step.choice.rule == kernels::RevealRule::Factor  ? kc::RevealRule::Factor
-                                                                       : kc::RevealRule::Count;
-  INFILLD_TRY(gpu_->reveal(scoring, rule, step.choice.count, step.choice.tau, choices_));
+
+  INFILLD_TRY(gpu_->reveal(scoring, step.choice.rule, step.choice.count, step.choice.tau, choices_));
   for (const CudaForward::Choice& ch : choices_) revealed.push_back({step.positions[ch.candidate], ch.token});
   return Status::ok();
 }

@@ -30,7 +30,6 @@ class Run {
         spec_(spec),
         request_(request),
         options_(request.options),
-        layout_(make_layout(spec, request.options)),
         scorer_(request.options, spec.mask) {}
 
   // Checks the request against the model and the layout, then lays out the canvas.
@@ -80,6 +79,8 @@ class Run {
     if (row.empty() || spec_.n_choosable <= 0) return row;
     return row.first(static_cast<size_t>(std::min<int64_t>(spec_.n_choosable, model_.n_vocab())));
   }
+  // Gives `call` the head rows that predict `positions`.
+  void set_head_rows(ForwardCall& call, std::span<const int64_t> positions);
   // A forward of `call` whose head rows predict `positions`.
   Status forward(ForwardCall call, std::span<const int64_t> positions);
   // The schedule's count at step j (no scores needed: no threshold or factor rule).
@@ -90,7 +91,7 @@ class Run {
   Status forward_device(bool all);
   // The deadline's answer: every masked position of the span gets its most likely token,
   // from the last forward's logits where they are there, else after one more forward.
-  void fill_greedily();
+  Status fill_greedily();
   // The final part of the middle: from the span's start to its first mask or stop token.
   int64_t final_length(bool* stopped) const;
   // Reports the final part when it grew; true when the caller says it is settled.
@@ -126,6 +127,7 @@ class Run {
 Status Run::start() {
   INFILLD_TRY(validate(options_));
   if (spec_.mask < 0) return error("the model has no mask token: it cannot fill a span");
+  layout_ = make_layout(spec_, options_);
   for (const auto* part : {&request_.prefix, &request_.suffix})
     for (int32_t id : *part)
       if (id < 0 || id >= model_.n_vocab())
@@ -139,10 +141,14 @@ Status Run::start() {
   return Status::ok();
 }
 
-Status Run::forward(ForwardCall call, std::span<const int64_t> positions) {
+void Run::set_head_rows(ForwardCall& call, std::span<const int64_t> positions) {
   head_rows_.clear();
   for (int64_t p : positions) head_rows_.push_back(row_of(p));
   call.head_rows = head_rows_;
+}
+
+Status Run::forward(ForwardCall call, std::span<const int64_t> positions) {
+  set_head_rows(call, positions);
   const auto t = Clock::now();
   INFILLD_TRY(model_.forward(call, logits_));
   stats_.count_forward(logits_.computed, ms_since(t));
@@ -177,22 +183,24 @@ Status Run::forward_device(bool all) {
   return Status::ok();
 }
 
-void Run::fill_greedily() {
+Status Run::fill_greedily() {
   if (device_) {
-    if (Status s = forward_device(/*all=*/true); !s) return;  // a model error leaves the masks: unfinished
+    INFILLD_TRY(forward_device(/*all=*/true));
     for (const Revealed& r : revealed_) canvas_.tokens[r.position] = r.token;
     stats_.count_step(static_cast<int64_t>(revealed_.size()), false);
-    return;
+    return Status::ok();
   }
   const std::vector<int64_t> masked = masked_in(canvas_.begin, canvas_.end);
-  if (masked.empty()) return;
-  for (int64_t p : masked)
-    if (row_for(p).empty()) {  // the last forward scored only its block, or there was none
-      if (Status s = forward(layout_->call(canvas_, block_, /*whole=*/true), masked); !s) return;
-      break;
-    }
+  if (masked.empty()) return Status::ok();
+  // The last forward scored only its block, or there was none, or DreamOn's edits moved
+  // the canvas under its rows: one more.
+  bool fresh = canvas_changed_;
+  for (int64_t p : masked) fresh = fresh || row_for(p).empty();
+  if (fresh) INFILLD_TRY(forward(layout_->call(canvas_, block_, /*whole=*/true), masked));
+  if (spec_.expand >= 0) scorer_.exclude_also(spec_.expand);  // no slot grows once time is up
   for (int64_t p : masked) canvas_.tokens[p] = scorer_.argmax(row_for(p));
   stats_.count_step(static_cast<int64_t>(masked.size()), false);
+  return Status::ok();
 }
 
 int64_t Run::final_length(bool* stopped) const {
@@ -219,7 +227,8 @@ bool Run::report_progress() {
 
 void Run::finish(FinishReason reason) {
   bool stopped = false;
-  const int64_t n = std::min(final_length(&stopped), layout_->longest);
+  int64_t n = final_length(&stopped);
+  if (!stopped) n = std::min(n, layout_->longest);  // a middle ended by a stop keeps its last block
   result_.tokens.assign(canvas_.tokens.begin() + canvas_.begin, canvas_.tokens.begin() + canvas_.begin + n);
   result_.finish = reason == FinishReason::Length && stopped ? FinishReason::Stop : reason;
   stats_.total_ms = ms_since(start_);
@@ -241,8 +250,11 @@ bool Run::begin_step() {
   // At the deadline the run answers with what it has; one that has not started fills its
   // first block.
   if (late && stats_.forwards > 0) {
-    fill_greedily();
-    finish(FinishReason::Deadline);
+    if (Status s = fill_greedily(); !s) {
+      fail(std::move(s));
+    } else {
+      finish(FinishReason::Deadline);
+    }
     return false;
   }
   while (masks_in(block_.begin, block_.end) == 0) {
@@ -254,8 +266,11 @@ bool Run::begin_step() {
     j_ = 0;
   }
   if (late) {
-    fill_greedily();
-    finish(FinishReason::Deadline);
+    if (Status s = fill_greedily(); !s) {
+      fail(std::move(s));
+    } else {
+      finish(FinishReason::Deadline);
+    }
     return false;
   }
   return true;
@@ -263,10 +278,8 @@ bool Run::begin_step() {
 
 const ForwardCall& Run::step_call() {
   positions_ = masked_in(block_.begin, block_.end);
-  head_rows_.clear();
-  for (int64_t p : positions_) head_rows_.push_back(row_of(p));
   call_ = layout_->call(canvas_, block_, j_ == 0 || canvas_changed_);
-  call_.head_rows = head_rows_;
+  set_head_rows(call_, positions_);
   return call_;
 }
 
@@ -305,6 +318,7 @@ void Run::end_step(Logits&& logits, double ms) {
       const std::span<const float> row = row_for(p);
       if (row.empty()) return fail(error("the forward gave no logits for position ", p));
       const Scored s = scorer_.score(row);
+      if (s.token < 0) return fail(error("position ", p, " has no token the model may choose"));
       // A stop the layout reveals only at the block's first masked position waits.
       if (layout_->stop_leftmost_only && p != positions_.front() && is_stop(s.token)) continue;
       scored.push_back({p, s});
@@ -334,8 +348,12 @@ void Run::end_step(Logits&& logits, double ms) {
   // before it fixes the answer, since everything after it is dropped.
   const bool settled = report_progress();
   bool stopped = false;
-  final_length(&stopped);
-  if (settled || (stopped && layout_->exit_on_stop)) finish(FinishReason::Stop);
+  const int64_t final = final_length(&stopped);
+  if (settled || (stopped && layout_->exit_on_stop)) {
+    finish(FinishReason::Stop);
+  } else if (final >= layout_->longest) {  // what follows would be cut
+    finish(FinishReason::Length);
+  }
 }
 
 Expected<InfillResult> Run::take_result() {
