@@ -62,8 +62,10 @@ Prompt build_prompt(std::string_view text, size_t cursor, const SyntaxTree* tree
   cursor = std::min(cursor, text.size());
   const auto lines = line_ranges(text);
   // The line holding the cursor (the last line when the cursor is at the very end).
-  size_t cursor_line = 0;
-  while (cursor_line + 1 < lines.size() && lines[cursor_line].second <= cursor) ++cursor_line;
+  size_t cursor_line = static_cast<size_t>(
+      std::upper_bound(lines.begin(), lines.end(), cursor, [](size_t c, const auto& l) { return c < l.second; }) -
+      lines.begin());
+  if (cursor_line >= lines.size() && !lines.empty()) cursor_line = lines.size() - 1;
   if (!lines.empty() && cursor == text.size() && text.back() == '\n') cursor_line = lines.size();
 
   Prompt p;
@@ -74,11 +76,19 @@ Prompt build_prompt(std::string_view text, size_t cursor, const SyntaxTree* tree
   std::string_view tail = text.substr(cursor, line_end - cursor);
   int64_t prefix_used = count(head), suffix_used = count(tail);
 
-  std::vector<int64_t> cost(lines.size());
-  for (size_t i = 0; i < lines.size(); ++i) cost[i] = count(text.substr(lines[i].first, lines[i].second - lines[i].first));
+  // A line's tokens, counted when first asked: only the lines near the cursor ever are, so
+  // the cost per request follows the budget, not the file.
+  std::vector<int64_t> counted(lines.size(), -1);
+  auto cost = [&](size_t i) {
+    if (counted[i] < 0) counted[i] = count(text.substr(lines[i].first, lines[i].second - lines[i].first));
+    return counted[i];
+  };
+  // What each side would take, counted outwards from the cursor until it passes the budget
+  // (beyond that only "more than the budget" matters below).
+  const int64_t cap = std::max<int64_t>(o.budget, 0) + 1;
   int64_t prefix_want = 0, suffix_want = 0;
-  for (size_t i = 0; i < std::min(cursor_line, lines.size()); ++i) prefix_want += cost[i];
-  for (size_t i = cursor_line + 1; i < lines.size(); ++i) suffix_want += cost[i];
+  for (size_t i = std::min(cursor_line, lines.size()); i > 0 && prefix_want < cap; --i) prefix_want += cost(i - 1);
+  for (size_t i = cursor_line + 1; i < lines.size() && suffix_want < cap; ++i) suffix_want += cost(i);
 
   // The suffix gets its share of what is left (more when the prefix needs less than its
   // share, less when the suffix itself is shorter); the prefix gets the rest.
@@ -93,17 +103,17 @@ Prompt build_prompt(std::string_view text, size_t cursor, const SyntaxTree* tree
   if (prefix_want > prefix_budget && tree != nullptr) {
     int64_t reserve = prefix_budget / 2;
     for (uint32_t row : lines_to_keep(*tree, text, cursor)) {
-      if (row >= cursor_line || row >= lines.size() || cost[row] > reserve) continue;
-      reserve -= cost[row];
-      prefix_budget -= cost[row];
+      if (row >= cursor_line || row >= lines.size() || cost(row) > reserve) continue;
+      reserve -= cost(row);
+      prefix_budget -= cost(row);
       keep.push_back(row);
     }
   }
   size_t first = cursor_line;  // the prefix window: lines [first, cursor_line)
-  while (first > 0 && cost[first - 1] <= prefix_budget) prefix_budget -= cost[--first];
+  while (first > 0 && cost(first - 1) <= prefix_budget) prefix_budget -= cost(--first);
   size_t last = cursor_line + 1;  // the suffix window: lines [cursor_line + 1, last)
   int64_t suffix_left = suffix_budget + prefix_budget;  // what the prefix did not use
-  while (last < lines.size() && cost[last] <= suffix_left) suffix_left -= cost[last++];
+  while (last < lines.size() && cost(last) <= suffix_left) suffix_left -= cost(last++);
   p.prefix_cut = first > 0;
   p.suffix_cut = last < lines.size();
 
@@ -113,14 +123,14 @@ Prompt build_prompt(std::string_view text, size_t cursor, const SyntaxTree* tree
     const std::string_view line = text.substr(lines[row].first, lines[row].second - lines[row].first);
     p.kept.emplace_back(line);
     kept += line;
-    prefix_used += cost[row];
+    prefix_used += cost(row);
   }
   const size_t window_start = first < lines.size() ? lines[first].first : line_start;
   p.prefix = kept + std::string(text.substr(window_start, cursor - window_start));
   const size_t window_end = last - 1 < lines.size() && last > cursor_line + 1 ? lines[last - 1].second : line_end;
   p.suffix = std::string(text.substr(cursor, window_end - cursor));
-  for (size_t i = first; i < cursor_line && i < lines.size(); ++i) prefix_used += cost[i];
-  for (size_t i = cursor_line + 1; i < last; ++i) suffix_used += cost[i];
+  for (size_t i = first; i < cursor_line && i < lines.size(); ++i) prefix_used += cost(i);
+  for (size_t i = cursor_line + 1; i < last; ++i) suffix_used += cost(i);
   p.prefix_tokens = prefix_used;
   p.suffix_tokens = suffix_used;
   p.prefix_first_line = static_cast<int64_t>(first);

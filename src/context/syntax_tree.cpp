@@ -8,6 +8,10 @@ namespace infilld::context {
 namespace {
 
 constexpr uint64_t kMaxTextSize = std::numeric_limits<uint32_t>::max();
+// Texts up to this size get a fresh parse when a broken tree is repaired (reparse()); a fresh
+// parse costs about 0.2 ms per KB (tree-sitter-python, 2 AMD EPYC cores), too much per
+// keystroke in a large file (docs/decisions.md, "Per-keystroke document work").
+constexpr uint64_t kFreshRepairLimit = 64 * 1024;
 
 bool before_or_at(const BytePoint& a, const BytePoint& b) {
   return a.row < b.row || (a.row == b.row && a.column <= b.column);
@@ -74,7 +78,7 @@ void SyntaxTree::edit(const ByteEdit& e) {
   text_size_ = static_cast<uint32_t>(new_size);
 }
 
-Status SyntaxTree::reparse(std::string_view new_text) {
+Status SyntaxTree::reparse(std::string_view new_text, std::chrono::microseconds limit) {
   if (!parser_) return error("cannot reparse: the syntax tree was moved from");
   if (new_text.size() >= kMaxTextSize) {
     edits_consistent_ = false;
@@ -84,12 +88,22 @@ Status SyntaxTree::reparse(std::string_view new_text) {
   // Reuse the old tree only when the edits account for exactly the new text's length.
   bool incremental = tree_ && edits_consistent_ && text_size_ == new_text.size();
   const bool had_errors = tree_ && ts_node_has_error(ts_tree_root_node(tree_.get()));
-  TreePtr parsed = parse_text(new_text, incremental ? tree_.get() : nullptr);
+  std::optional<std::chrono::steady_clock::time_point> deadline;
+  if (limit.count() > 0) deadline = std::chrono::steady_clock::now() + limit;
+  TreePtr parsed = parse_text(new_text, incremental ? tree_.get() : nullptr, deadline);
+  if (!parsed && deadline && incremental && std::chrono::steady_clock::now() >= *deadline) {
+    // Out of time: keep the edited tree (its positions already follow the edits).
+    ts_parser_reset(parser_.get());
+    stale_ = true;
+    return Status::ok();
+  }
   // Subtrees reused from a broken tree can keep an ambiguity resolved differently from a fresh
   // parse even once the text is valid again (tree-sitter-cpp: `std::pair<Key, Count>` kept
   // `Key` as an expression after a repair far away). Valid text must get one tree whatever
-  // its history, so the first error-free tree after a broken one is parsed from scratch.
-  if (parsed && incremental && had_errors && !ts_node_has_error(ts_tree_root_node(parsed.get()))) {
+  // its history, so the first error-free tree after a broken one is parsed from scratch, in
+  // texts small enough for that to cost little (in larger ones the incremental tree stays).
+  if (parsed && incremental && had_errors && new_text.size() <= kFreshRepairLimit &&
+      !ts_node_has_error(ts_tree_root_node(parsed.get()))) {
     parsed = parse_text(new_text, nullptr);
     incremental = false;
   }
@@ -103,12 +117,37 @@ Status SyntaxTree::reparse(std::string_view new_text) {
   text_size_ = static_cast<uint32_t>(new_text.size());
   edits_consistent_ = true;
   last_parse_incremental_ = incremental;
+  stale_ = false;
   return Status::ok();
 }
 
-TreePtr SyntaxTree::parse_text(std::string_view text, const TSTree* old_tree) {
-  return TreePtr(ts_parser_parse_string(parser_.get(), old_tree, data_of(text),
-                                        static_cast<uint32_t>(text.size())));
+TreePtr SyntaxTree::parse_text(std::string_view text, const TSTree* old_tree,
+                               std::optional<std::chrono::steady_clock::time_point> deadline) {
+  if (!deadline)
+    return TreePtr(ts_parser_parse_string(parser_.get(), old_tree, data_of(text), static_cast<uint32_t>(text.size())));
+  // The same parse, read through a TSInput so that a progress callback can stop it.
+  struct Source {
+    std::string_view text;
+    std::chrono::steady_clock::time_point deadline;
+  } source{text, *deadline};
+  TSInput input{};
+  input.payload = &source;
+  input.read = [](void* payload, uint32_t byte, TSPoint, uint32_t* bytes_read) -> const char* {
+    const auto* s = static_cast<const Source*>(payload);
+    if (byte >= s->text.size()) {
+      *bytes_read = 0;
+      return "";
+    }
+    *bytes_read = static_cast<uint32_t>(s->text.size() - byte);
+    return s->text.data() + byte;
+  };
+  input.encoding = TSInputEncodingUTF8;
+  TSParseOptions options{};
+  options.payload = &source;
+  options.progress_callback = [](TSParseState* state) {  // true: stop
+    return std::chrono::steady_clock::now() >= static_cast<const Source*>(state->payload)->deadline;
+  };
+  return TreePtr(ts_parser_parse_with_options(parser_.get(), old_tree, input, options));
 }
 
 TSNode SyntaxTree::root() const { return tree_ ? ts_tree_root_node(tree_.get()) : TSNode{}; }

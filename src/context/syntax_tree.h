@@ -3,6 +3,9 @@
 // new text reuses every subtree the edits did not touch.
 #pragma once
 
+#include <chrono>
+#include <optional>
+
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -46,9 +49,18 @@ class SyntaxTree {
   // edits do not add up to new_text's length, the old tree cannot be trusted and the text is
   // parsed from scratch: the result matches new_text either way. When the old tree had syntax
   // errors and the new one has none, the text is parsed again from scratch (one extra full
-  // parse per repair), so that error-free text always gets the tree a fresh parse gives. On
+  // parse per repair), so that error-free text always gets the tree a fresh parse gives; but
+  // only up to 64 KB of text: in a larger file the repaired incremental tree is kept, since a
+  // full parse there costs more than a keystroke may. On
   // failure the tree is left as it was (edited, not reparsed); the next reparse starts afresh.
-  Status reparse(std::string_view new_text);
+  //
+  // `limit` (0: none) bounds the parse's time: a parse that runs past it (tree-sitter's error
+  // recovery can take seconds on a large file with an unclosed bracket) gives up, the tree
+  // stays the edited old one and stale() is true; the next reparse tries again from it.
+  Status reparse(std::string_view new_text, std::chrono::microseconds limit = std::chrono::microseconds(0));
+  // Whether the last reparse ran out of time: the tree's positions follow the edits, but its
+  // nodes are those of an older text.
+  bool stale() const { return stale_; }
 
   TSNode root() const;
   std::string sexp() const;  // the root's S-expression (ts_node_string)
@@ -65,7 +77,9 @@ class SyntaxTree {
 
  private:
   SyntaxTree(const Language& language, ParserPtr parser) noexcept;
-  TreePtr parse_text(std::string_view text, const TSTree* old_tree);
+  // Null when the parse ran past `deadline` (when set) or failed.
+  TreePtr parse_text(std::string_view text, const TSTree* old_tree,
+                     std::optional<std::chrono::steady_clock::time_point> deadline = std::nullopt);
 
   Language language_;  // a copy: callers may pass a temporary
   ParserPtr parser_;
@@ -73,6 +87,7 @@ class SyntaxTree {
   uint32_t text_size_ = 0;  // bytes of the text after the edits applied so far
   bool edits_consistent_ = true;
   bool last_parse_incremental_ = false;
+  bool stale_ = false;
 };
 
 // The ancestors of `node`, innermost (its parent) first, the root last; `node` itself is not

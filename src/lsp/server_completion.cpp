@@ -187,13 +187,14 @@ void Server::start_engine(uint64_t serial) {
   OpenDocument* doc = workspace_.find(c.uri);
   if (doc == nullptr)
     return fail_completion(serial, ErrorCode::ContentModified, "the document was closed", &stats_.errors);
-  const bool tree_matches = c.use_tree && doc->document.version() == c.version && doc->tree.has_value();
+  const context::SyntaxTree* tree =
+      c.use_tree && doc->document.version() == c.version ? workspace_.tree(*doc) : nullptr;
   const std::string full = c.prefix + c.suffix;
   const completion::ModelFacts& model = host_.facts();
   const engine::DecodeOptions options = completion::request_options(settings_, model.defaults, c.received);
   PlanInput in{.text = full,
                .cursor = c.prefix.size(),
-               .tree = tree_matches ? &*doc->tree : nullptr,
+               .tree = tree,
                .language = c.language,
                .path = c.uri,
                .explicit_request = c.explicit_request,

@@ -27,6 +27,7 @@ struct OpenDocument {
   context::Document document;
   const context::Language* language = nullptr;
   std::optional<context::SyntaxTree> tree;  // none for plain text (or a failed parse)
+  bool parse_pending = false;  // edited since the last parse: Workspace::tree() reparses
 };
 
 class Workspace {
@@ -39,6 +40,11 @@ class Workspace {
   void close(std::string_view uri);
 
   OpenDocument* find(std::string_view uri);
+  // The document's syntax tree for its current text, or null (plain text, a failed parse, or
+  // a reparse that ran out of time: the caller goes on without a tree). A didChange only
+  // edits the tree (cheap: the cost follows the edit, not the file); the parse happens
+  // here, when a request needs the tree, once for all the edits since the last one.
+  const context::SyntaxTree* tree(OpenDocument& doc);
   size_t size() const { return documents_.size(); }
 
   // The other files' context as of now, for a completion in `current_uri`.
