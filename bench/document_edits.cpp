@@ -31,7 +31,8 @@ namespace {
 
 double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
 
-// One function of the language, numbered so that no two are alike.
+// One function of the language, numbered so that no two are alike. Its first statement
+// sets `total`.
 std::string unit(std::string_view language, int i) {
   const std::string n = std::to_string(i);
   if (language == "python")
@@ -110,8 +111,9 @@ int main(int argc, char** argv) {
     workspace.open("file:///big", std::string(language.name), 1, file_of(language.name, bytes));
     lsp::OpenDocument& doc = *workspace.find("file:///big");
     const std::string& text = doc.document.text();
-    // The cursor: a new line after "total = 0" in a function near the middle, typed on.
-    const size_t at = text.find("total = 0", text.size() / 2);
+    // The cursor: a new line after the line that sets `total` in a function near the
+    // middle, typed on.
+    const size_t at = text.find(language.name == "go" ? "total := 0" : "total = 0", text.size() / 2);
     const size_t line_end = text.find('\n', at);
     int64_t line = 0;
     for (size_t i = 0; i < at; ++i) line += text[i] == '\n';
