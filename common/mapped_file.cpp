@@ -1,5 +1,7 @@
 #include "common/mapped_file.h"
 
+#include "common/fault_guard.h"
+
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -27,6 +29,9 @@ Expected<MappedFile> MappedFile::open(const std::filesystem::path& path) {
   MappedFile file;
   file.path_ = path;
   file.size_ = static_cast<size_t>(st.st_size);
+  file.device_ = static_cast<uint64_t>(st.st_dev);
+  file.inode_ = static_cast<uint64_t>(st.st_ino);
+  file.mtime_ns_ = int64_t{st.st_mtim.tv_sec} * 1000000000 + st.st_mtim.tv_nsec;
   if (file.size_ > 0) {
     void* p = ::mmap(nullptr, file.size_, PROT_READ, MAP_PRIVATE, fd, 0);
     if (p == MAP_FAILED) {
@@ -35,6 +40,7 @@ Expected<MappedFile> MappedFile::open(const std::filesystem::path& path) {
       return error(path.string(), ": cannot map: ", std::strerror(err));
     }
     file.data_ = static_cast<const std::byte*>(p);
+    file.guard_slot_ = guard_mapping(p, file.size_);
   }
   ::close(fd);
   return file;
@@ -48,13 +54,31 @@ MappedFile& MappedFile::operator=(MappedFile&& other) noexcept {
     data_ = std::exchange(other.data_, nullptr);
     size_ = std::exchange(other.size_, 0);
     path_ = std::move(other.path_);
+    device_ = other.device_;
+    inode_ = other.inode_;
+    mtime_ns_ = other.mtime_ns_;
+    guard_slot_ = std::exchange(other.guard_slot_, -1);
   }
   return *this;
 }
 
 MappedFile::~MappedFile() { release(); }
 
+Status MappedFile::check() const {
+  if (mapping_faulted(guard_slot_))
+    return error(path_.string(), ": the file was truncated or rewritten while in use");
+  struct stat st {};
+  if (::stat(path_.c_str(), &st) != 0) return error(path_.string(), ": the file was removed while in use");
+  if (static_cast<uint64_t>(st.st_dev) != device_ || static_cast<uint64_t>(st.st_ino) != inode_)
+    return error(path_.string(), ": the file was replaced on disk");
+  const int64_t mtime_ns = int64_t{st.st_mtim.tv_sec} * 1000000000 + st.st_mtim.tv_nsec;
+  if (static_cast<size_t>(st.st_size) != size_ || mtime_ns != mtime_ns_)
+    return error(path_.string(), ": the file changed on disk (", st.st_size, " bytes, was ", size_, ")");
+  return Status::ok();
+}
+
 void MappedFile::release() {
+  unguard_mapping(std::exchange(guard_slot_, -1));
   if (data_ != nullptr) ::munmap(const_cast<std::byte*>(data_), size_);
   data_ = nullptr;
   size_ = 0;

@@ -65,7 +65,10 @@ def encode_header(header):
 
 
 def write_safetensors(path, tensors, metadata=None):
-    """Write {name: (array, dtype)} in insertion order; returns the header dict."""
+    """Write {name: (array, dtype)} in insertion order; returns the header dict.
+
+    Written beside `path` and renamed over it, so that a server mapping the old file never
+    sees a half-written one (it keeps the old file until it loads again)."""
     header, blobs, offset = {}, [], 0
     for name, (array, dtype) in tensors.items():
         dtype = DTYPE_NAMES.get(dtype, dtype)
@@ -75,10 +78,12 @@ def write_safetensors(path, tensors, metadata=None):
         blobs.append(data)
         offset += len(data)
     header["__metadata__"] = metadata if metadata is not None else {"format": "pt"}
-    with open(path, "wb") as f:
+    partial = "%s.partial-%d" % (path, os.getpid())
+    with open(partial, "wb") as f:
         f.write(encode_header(header))
         for data in blobs:
             f.write(data)
+    os.replace(partial, path)
     return header
 
 

@@ -92,6 +92,10 @@ class CompletionBackend {
   // backend's worker thread. The ticket cancels it.
   virtual std::shared_ptr<Ticket> submit(FillRequest request, Update on_update, Done done) = 0;
 
+  // Whether the backend can still serve what it loaded: the local engine checks that its
+  // weight files are the ones it mapped (an error naming the file otherwise: load again).
+  virtual Status check() const { return Status::ok(); }
+
   // submit() and wait for its result (the CLI's one completion).
   Expected<FillResult> fill(FillRequest request);
 };

@@ -47,6 +47,8 @@ Expected<std::unique_ptr<LocalBackend>> LocalBackend::load(const std::filesystem
   return b;
 }
 
+Status LocalBackend::check() const { return model_->checkpoint().check_files(); }
+
 std::string LocalBackend::describe() const { return placed_->description; }
 
 std::shared_ptr<Ticket> LocalBackend::submit(FillRequest request, Update on_update, Done done) {
@@ -68,7 +70,10 @@ std::shared_ptr<Ticket> LocalBackend::submit(FillRequest request, Update on_upda
       return text && settled(*text);
     };
   auto ticket = worker_->submit(
-      std::move(infill), [tokenizer, done = std::move(done)](Expected<engine::InfillResult> r) {
+      std::move(infill), [this, tokenizer, done = std::move(done)](Expected<engine::InfillResult> r) {
+        // A weight file that changed during the run (a SIGBUS absorbed by the fault guard
+        // reads zeros): the result means nothing.
+        if (Status s = check(); !s) return done(error("the model changed on disk: ", s.message()));
         if (!r) return done(r.error());
         FillResult result;
         result.tokens = std::move(r->tokens);

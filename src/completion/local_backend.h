@@ -51,6 +51,9 @@ class LocalBackend final : public CompletionBackend {
   std::string describe() const override;  // "cpu" or "cuda: <the GPU>"
   const ModelFacts& facts() const override { return facts_; }
   std::shared_ptr<Ticket> submit(FillRequest request, Update on_update, Done done) override;
+  // The checkpoint's weight files (engine::Checkpoint::check_files). A run during which a
+  // file changed ends with that error instead of its (meaningless) middle.
+  Status check() const override;
 
   // Why device "auto" runs on the CPU (no GPU, a GPU too small...); empty otherwise.
   const std::string& fallback_reason() const { return fallback_reason_; }

@@ -12,6 +12,18 @@ void EngineHost::shutdown() {
   ++generation_;  // whatever the loader posted is stale now
 }
 
+std::string EngineHost::folder_stamp(const std::filesystem::path& dir) {
+  std::string stamp;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    std::error_code e;
+    const auto size = entry.is_regular_file(e) ? entry.file_size(e) : 0;
+    const auto time = entry.last_write_time(e).time_since_epoch().count();
+    stamp += entry.path().filename().string() + ":" + std::to_string(size) + ":" + std::to_string(time) + "\n";
+  }
+  return stamp;  // (directory order is stable for an unchanged folder)
+}
+
 void EngineHost::fail(std::string why) {
   shutdown();
   state_ = State::Failed;
@@ -23,6 +35,7 @@ void EngineHost::load(std::filesystem::path dir, std::string device, Progress pr
   state_ = State::Loading;
   failure_.clear();
   dir_ = dir;
+  stamp_ = folder_stamp(dir_);
   const uint64_t generation = ++generation_;
   // The loader thread reads the checkpoint, places it and warms it up before handing it to
   // the loop thread.

@@ -46,6 +46,11 @@ class EngineHost {
   // Ready only:
   // The model's facts for the planner (tokenizer, positions, canvas layout, defaults).
   const completion::ModelFacts& facts() const { return backend_->facts(); }
+  // Whether the loaded model's files are still the ones loaded (CompletionBackend::check).
+  Status check_model() const { return backend_ ? backend_->check() : Status::ok(); }
+  // Whether the model folder's files differ from when the last load started (names, sizes,
+  // modification times): a failed load is worth trying again.
+  bool folder_changed() const { return folder_stamp(dir_) != stamp_; }
   // Queues a request on the backend; done() (and update(), as the final part grows) run on
   // the loop thread. The ticket cancels it.
   std::shared_ptr<completion::Ticket> submit(completion::FillRequest request, Done done, Update update);
@@ -61,6 +66,9 @@ class EngineHost {
   uint64_t generation_ = 0;  // a newer load() makes an older loader's result stale
   std::unique_ptr<completion::CompletionBackend> backend_;
   std::string description_;  // backend_->describe() of the last model loaded
+  std::string stamp_;        // folder_stamp(dir_) when the last load started
+
+  static std::string folder_stamp(const std::filesystem::path& dir);
 };
 
 }  // namespace infilld::lsp

@@ -249,6 +249,14 @@ void Server::load_model() {
   });
 }
 
+void Server::reload_changed_model() {
+  if (host_.state() != EngineHost::State::Ready) return;  // already loading again
+  log_message(kWarning, "the model's files changed on disk: loading " + host_.model_dir().string() + " again");
+  cancel_where([](const Completion& c) { return c.in_engine(); }, ErrorCode::ServerCancelled,
+               "the model is being reloaded", &stats_.cancelled);
+  load_model();
+}
+
 void Server::on_model_loaded(Status status) {
   if (progress_open_) {
     notify("$/progress", {{"token", kProgressToken},

@@ -85,6 +85,9 @@ class Server {
   Expected<json> initialize(const json& params);
   void apply_settings_from(const json& object, bool at_initialize);
   void load_model();
+  // The loaded model's files changed on disk: what runs on it is cancelled and the folder is
+  // loaded again.
+  void reload_changed_model();
   void on_model_loaded(Status status);
   void did_open(const json& params);
   void did_change(const json& params);

@@ -153,6 +153,12 @@ void Server::request_completion(const Message& m, Completion::Kind kind) {
     }
 
   Completion& stored = store(std::move(c));
+  // A model folder that failed to load (e.g. half rewritten) and has changed since: load it
+  // again, and this request waits for it.
+  if (host_.state() == EngineHost::State::Failed && !host_.model_dir().empty() && host_.folder_changed()) {
+    load_model();
+    return stored.wait_for_model();
+  }
   if (host_.state() == EngineHost::State::Failed)
     return fail_completion(stored.serial(), ErrorCode::RequestFailed, host_.failure(), &stats_.errors);
   if (host_.state() != EngineHost::State::Ready) return stored.wait_for_model();  // scheduled by on_model_loaded
@@ -187,6 +193,12 @@ void Server::start_engine(uint64_t serial) {
   OpenDocument* doc = workspace_.find(c.uri);
   if (doc == nullptr)
     return fail_completion(serial, ErrorCode::ContentModified, "the document was closed", &stats_.errors);
+  // The model's files changed on disk since they were loaded: this request fails naming the
+  // file, and the folder is loaded again (loading, then ready; or failed while incomplete).
+  if (Status s = host_.check_model(); !s) {
+    fail_completion(serial, ErrorCode::RequestFailed, s.message(), &stats_.errors);
+    return reload_changed_model();
+  }
   const context::SyntaxTree* tree =
       c.use_tree && doc->document.version() == c.version ? workspace_.tree(*doc) : nullptr;
   const std::string full = c.prefix + c.suffix;
@@ -261,7 +273,11 @@ void Server::on_engine_done(uint64_t serial, Expected<completion::FillResult> re
   Completion& c = it->second;
   c.finish_run();
   if (engine_jobs() == 0) set_status("ready", "idle");
-  if (!result) return fail_completion(serial, ErrorCode::RequestFailed, result.message(), &stats_.errors);
+  if (!result) {
+    fail_completion(serial, ErrorCode::RequestFailed, result.message(), &stats_.errors);
+    if (!host_.check_model()) reload_changed_model();
+    return;
+  }
   if (result->finish == engine::FinishReason::Cancelled)
     return fail_completion(serial, ErrorCode::RequestCancelled, "cancelled", &stats_.errors);
   const std::string suggestion = finish_completion(result->text, c.prefix, c.suffix, c.shape, c.language);

@@ -60,10 +60,16 @@ tail -n 1 "$DIFF.log" "$AR.log"
 
 echo "== 5. infilld and models/default"
 scripts/build.sh >/dev/null
-rm -rf models/default && mkdir -p models/default
+# Built beside it and renamed into place: an editor's server using models/default never
+# sees half a model (it goes on with the old files until it loads the new folder).
+NEW=models/default.new.$$ OLD=models/default.old.$$
+rm -rf "$NEW" && mkdir -p "$NEW"
 for f in config.json tokenizer.json tokenizer_config.json model.safetensors training.json loss.csv loss.svg loss.png; do
-  [[ -f $DIFF/$f ]] && cp "$DIFF/$f" models/default/
+  [[ -f $DIFF/$f ]] && cp "$DIFF/$f" "$NEW/"
 done
+[[ -d models/default ]] && mv models/default "$OLD"
+mv "$NEW" models/default
+rm -rf "$OLD"
 
 echo "== 6. evaluation (HumanEval-Infilling, $LIMIT tasks per subset)"
 R1=bench/results/humaneval_infilling_$CONFIG.json R2=bench/results/humaneval_infilling_${CONFIG}_parallel.json

@@ -32,6 +32,12 @@ class Checkpoint {
   const TensorView* find(const std::string& name) const;
   const std::map<std::string, const TensorView*>& tensors() const { return by_name_; }
   const std::vector<std::filesystem::path>& weight_files() const { return weight_files_; }
+  // Whether every mapped weight file is still the one loaded: an error naming the first
+  // that was truncated, rewritten, replaced or removed (the model must be loaded again).
+  Status check_files() const {
+    for (const auto& f : files_) INFILLD_TRY(f->check());
+    return Status::ok();
+  }
 
  private:
   Status load_configs();

@@ -45,6 +45,8 @@ class SafetensorsFile {
 
   const std::vector<TensorView>& tensors() const { return tensors_; }
   const std::filesystem::path& path() const { return file_.path(); }
+  // Whether the file is still the one mapped (MappedFile::check).
+  Status check() const { return file_.check(); }
 
  private:
   MappedFile file_;

@@ -1,0 +1,120 @@
+#!/usr/bin/env python3
+"""The model's files change under a running language server (issue 15): the weights file
+rewritten or truncated in place (as `open(path, "wb")` or a re-download does), or replaced
+by a rename. The server must stay up, answer every request (an error naming the file while
+the folder is broken), and serve completions from the new file once it is whole. Each
+case copies a tiny printable checkpoint into a folder of its own and changes that copy.
+
+    test_lsp_model_change.py --infilld PATH [--workdir DIR] [--only NAME[,NAME...]]
+"""
+import os
+import shutil
+import sys
+import threading
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from transcript_harness import *  # noqa: E402,F401,F403  (the cases' shared vocabulary)
+from transcript_harness import collect, main  # noqa: E402
+
+OPTIONS = {"debounceMs": 0, "speculative": False, "cacheSize": 0}
+TEXT = "int add(int a, int b) {\n  return \n}\n"
+WEIGHTS = "model.safetensors"
+
+
+def served(k):
+    """A copy of the cases' model, a server on it, and an open document."""
+    folder = os.path.join(k.tmp, k.name + "-model")
+    shutil.rmtree(folder, ignore_errors=True)
+    shutil.copytree(k.model, folder)
+    c = k.start(model=folder)
+    initialize(c, options=OPTIONS)
+    uri = k.uri()
+    open_doc(c, uri, TEXT)
+    return c, folder, uri, pos_of(TEXT, "return ")
+
+
+def weights(folder):
+    with open(os.path.join(folder, WEIGHTS), "rb") as f:
+        return f.read()
+
+
+def rewrite_in_place(folder, data):
+    with open(os.path.join(folder, WEIGHTS), "r+b") as f:  # the same inode, new bytes
+        f.truncate(0)
+        f.write(data)
+
+
+def fails_naming_the_file(c, uri, pos, what):
+    rid = inline(c, uri, pos)
+    expect_error(c.wait_response(rid, 60), rid, -32803, what, mentions=(WEIGHTS,))
+
+
+def recovers(c, uri, pos, what, attempts=40):
+    """Requests until one completes (the server loads the folder again on the way)."""
+    for _ in range(attempts):
+        rid = inline(c, uri, pos)
+        resp = c.wait_response(rid, 60)
+        if "result" in resp:
+            return nonempty(check_items(expect_result(resp, rid, what), pos, what), what)
+        check(resp.get("error", {}).get("code") in (-32803, -32802, -32800),
+              "%s: unexpected reply %r" % (what, resp))
+    raise Fail("%s: no completion after %d requests" % (what, attempts))
+
+
+def case_truncated_then_whole(k):
+    c, folder, uri, pos = served(k)
+    complete(c, uri, pos, "before the change", timeout=60)
+    original = weights(folder)
+    rewrite_in_place(folder, original[: len(original) // 2])  # a re-download cut short
+    fails_naming_the_file(c, uri, pos, "weights truncated in place")
+    fails_naming_the_file(c, uri, pos, "still truncated: the folder does not load")
+    rewrite_in_place(folder, original)  # whole again
+    recovers(c, uri, pos, "weights whole again")
+    finish(c, allow_null=0)
+
+
+def case_rewritten_same_size(k):
+    c, folder, uri, pos = served(k)
+    complete(c, uri, pos, "before the change", timeout=60)
+    data = weights(folder)
+    rewrite_in_place(folder, data)  # same bytes, new modification time
+    os.utime(os.path.join(folder, WEIGHTS), (1, 1))
+    fails_naming_the_file(c, uri, pos, "weights rewritten in place")
+    recovers(c, uri, pos, "after the rewrite")
+    finish(c)
+
+
+def case_replaced_by_rename(k):
+    c, folder, uri, pos = served(k)
+    complete(c, uri, pos, "before the change", timeout=60)
+    path = os.path.join(folder, WEIGHTS)
+    shutil.copyfile(path, path + ".new")
+    os.replace(path + ".new", path)  # what retrain.sh and our writers do
+    fails_naming_the_file(c, uri, pos, "weights replaced")
+    recovers(c, uri, pos, "after the replacement")
+    finish(c)
+
+
+def case_truncated_during_requests(k):
+    """Requests in flight while the file is cut: every request gets exactly one reply
+    (a completion, or an error), the process stays up, and it recovers afterwards."""
+    c, folder, uri, pos = served(k)
+    complete(c, uri, pos, "before the change", timeout=60)
+    original = weights(folder)
+    ids = [inline(c, uri, pos) for _ in range(6)]
+    cutter = threading.Thread(target=rewrite_in_place, args=(folder, original[: len(original) // 3]))
+    cutter.start()
+    ids += [inline(c, uri, pos) for _ in range(6)]
+    cutter.join()
+    for rid in ids:
+        resp = c.wait_response(rid, 60)
+        check("result" in resp or resp.get("error", {}).get("code") in (-32803, -32802, -32800),
+              "request %r: %r" % (rid, resp))
+    stats(c)  # still up and answering
+    rewrite_in_place(folder, original)
+    recovers(c, uri, pos, "after the cut")
+    finish(c)
+
+
+if __name__ == "__main__":
+    sys.exit(main(__doc__, collect(globals())))
