@@ -208,6 +208,7 @@ void Server::apply_settings_from(const json& object, bool at_initialize) {
   for (const std::string& w : report.warnings) log_message(kWarning, w);
   for (const std::string& e : report.errors) show_message(kError, e);
   if (settings_.cache_size != before.cache_size) cache_.set_capacity(static_cast<size_t>(settings_.cache_size));
+  workspace_.set_max_document_bytes(static_cast<size_t>(settings_.max_document_bytes));
   // Suggestions depend on the prompt and decoding settings: start the cache afresh.
   cache_.clear();
   if (settings_.model != before.model || settings_.device != before.device) {
@@ -291,6 +292,15 @@ void Server::did_open(const json& params) {
     return log_message(kError, "didOpen: " + (!uri ? uri.message() : !text ? text.message() : version.message()));
   const json* language = optional_member(**document, "languageId");
   workspace_.open(*uri, language && language->is_string() ? language->get<std::string>() : "", *version, std::move(*text));
+  note_size(*uri, false);
+}
+
+void Server::note_size(const std::string& uri, bool was_too_large) {
+  const OpenDocument* doc = workspace_.find(uri);
+  if (doc == nullptr || !doc->too_large || was_too_large) return;  // once per crossing of the limit
+  log_message(kInfo, uri + " has " + std::to_string(doc->document.text().size()) +
+                         " bytes, more than maxDocumentBytes (" + std::to_string(settings_.max_document_bytes) +
+                         "): it is tracked but not parsed or completed");
 }
 
 void Server::did_change(const json& params) {
@@ -308,7 +318,10 @@ void Server::did_change(const json& params) {
     if (!edit) return log_message(kError, "didChange: " + edit.message());
     edits.push_back(std::move(*edit));
   }
+  const OpenDocument* before = workspace_.find(*uri);
+  const bool was_too_large = before != nullptr && before->too_large;
   if (Status s = workspace_.change(*uri, *version, edits, encoding_); !s) return log_message(kError, s.message());
+  note_size(*uri, was_too_large);
   // Work on the older version is moot: its requests get ContentModified.
   const std::string& u = *uri;
   const int64_t v = *version;

@@ -88,6 +88,8 @@ class Server {
   // The loaded model's files changed on disk: what runs on it is cancelled and the folder is
   // loaded again.
   void reload_changed_model();
+  // One window/logMessage when a document goes over maxDocumentBytes (opened so, or grown).
+  void note_size(const std::string& uri, bool was_too_large);
   void on_model_loaded(Status status);
   void did_open(const json& params);
   void did_change(const json& params);

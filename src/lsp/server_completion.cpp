@@ -141,6 +141,9 @@ void Server::request_completion(const Message& m, Completion::Kind kind) {
   cancel_where([&](const Completion& o) { return !o.speculative() && o.uri == u; }, ErrorCode::RequestCancelled,
                "superseded by a newer request for the document", &stats_.superseded);
 
+  // Over maxDocumentBytes: not completed (an empty answer, as where nothing fits).
+  if (doc->too_large) return answer(store(std::move(c)), "");
+
   if (auto hit = cache_.lookup(c.prefix, c.suffix)) {
     ++(hit->typed > 0 ? stats_.typed_through_hits : stats_.cache_hits);
     return answer(store(std::move(c)), hit->suggestion);

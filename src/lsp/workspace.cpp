@@ -15,7 +15,8 @@ void Workspace::open(std::string uri, std::string language_id, int64_t version, 
   const context::Language& language = context::language_for(language_id, uri);
   auto doc = std::make_unique<OpenDocument>(
       OpenDocument{context::Document(uri, std::move(language_id), version, std::move(text)), &language, std::nullopt});
-  if (language.grammar != nullptr)
+  doc->too_large = doc->document.text().size() > max_document_bytes_;
+  if (language.grammar != nullptr && !doc->too_large)
     if (auto tree = context::SyntaxTree::parse(language, doc->document.text())) doc->tree = std::move(*tree);
   dirty_.insert(uri);
   documents_[std::move(uri)] = std::move(doc);
@@ -27,9 +28,11 @@ Status Workspace::change(std::string_view uri, int64_t version, std::span<const 
   if (doc == nullptr) return error("didChange for ", uri, ", which is not open (send textDocument/didOpen first)");
   auto applied = doc->document.apply(edits, version, encoding);
   if (!applied) return error("didChange for ", uri, ": ", applied.message());
+  doc->too_large = doc->document.text().size() > max_document_bytes_;
+  if (doc->too_large) doc->tree.reset();
   if (doc->tree)
     for (const context::ByteEdit& e : *applied) doc->tree->edit(e);
-  doc->parse_pending = doc->language->grammar != nullptr;
+  doc->parse_pending = doc->language->grammar != nullptr && !doc->too_large;
   dirty_.insert(std::string(uri));
   return Status::ok();
 }
@@ -44,7 +47,7 @@ const context::SyntaxTree* Workspace::tree(OpenDocument& doc) {
     }
     if (doc.tree && doc.tree->stale()) doc.parse_pending = true;  // try again at the next request
   }
-  return doc.tree && !doc.tree->stale() ? &*doc.tree : nullptr;
+  return doc.tree && !doc.tree->stale() && !doc.too_large ? &*doc.tree : nullptr;
 }
 
 void Workspace::close(std::string_view uri) {
@@ -64,7 +67,7 @@ void Workspace::refresh(std::string_view current_uri) {
       ++it;
       continue;
     }
-    if (OpenDocument* doc = find(*it)) {
+    if (OpenDocument* doc = find(*it); doc != nullptr && !doc->too_large) {
       ring_.add_document(*it, doc->document.text());
       if (const context::SyntaxTree* tree = this->tree(*doc))
         definitions_.set_document(*it, context::collect_definitions(*tree, doc->document.text(), *it));

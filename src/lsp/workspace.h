@@ -28,10 +28,15 @@ struct OpenDocument {
   const context::Language* language = nullptr;
   std::optional<context::SyntaxTree> tree;  // none for plain text (or a failed parse)
   bool parse_pending = false;  // edited since the last parse: Workspace::tree() reparses
+  bool too_large = false;      // over the size limit: tracked, not parsed or completed
 };
 
 class Workspace {
  public:
+  // Documents larger than this are tracked (their text follows the edits) but not parsed,
+  // indexed or completed (OpenDocument::too_large), from their next open or change on.
+  void set_max_document_bytes(size_t bytes) { max_document_bytes_ = bytes; }
+
   // Opening a document already open replaces it (clients re-open after a rename).
   void open(std::string uri, std::string language_id, int64_t version, std::string text);
   // Applies a didChange; on error the document is unchanged.
@@ -56,6 +61,7 @@ class Workspace {
 
   std::map<std::string, std::unique_ptr<OpenDocument>, std::less<>> documents_;
   std::set<std::string, std::less<>> dirty_;  // changed since the ring and index last read them
+  size_t max_document_bytes_ = 2 << 20;
   context::SnippetRing ring_;
   context::DefinitionIndex definitions_;
 };

@@ -426,6 +426,32 @@ def case_cache(k):
     finish(c)
 
 
+def case_max_document_bytes(k):
+    """A document over maxDocumentBytes is tracked, not completed: one logMessage when it
+    opens over the limit, empty answers without a forward while it is, completions again
+    once an edit brings it back under."""
+    c = k.start()
+    initialize(c, options=dict(FAST, speculative=False, maxDocumentBytes=4096))
+    small_uri, uri = k.uri("small.cpp"), k.uri()
+    open_doc(c, small_uri, SOURCE)
+    pos, _ = find_suggestion(c, small_uri, SOURCE, NEEDLES)  # a place that gets a suggestion
+    big = SOURCE + "// padding\n" * 500
+    check(len(big.encode()) > 4096, "test bug: the document is not over the limit")
+    mark = c.mark()
+    open_doc(c, uri, big)
+    c.wait_notification("window/logMessage", lambda p: "maxDocumentBytes" in p.get("message", "") and
+                        "not parsed or completed" in p.get("message", ""), 5, since=mark)
+    s0 = stats(c)
+    items = complete(c, uri, pos, "the large document", allow_empty=True)
+    check(items == [], "the large document was completed: %r" % (items,))
+    s1 = stats(c)
+    check(delta(s1, s0, "forwards") == 0, "the large document ran %d forwards" % delta(s1, s0, "forwards"))
+    # Cut back under the limit (to the small document's text): completed again.
+    change(c, uri, 2, [edit(position(big, len(SOURCE)), position(big, len(big)), "")])
+    complete(c, uri, pos, "back under the limit")
+    finish(c)
+
+
 def advance(pos, s, encoding):
     line, ch = pos["line"], pos["character"]
     for x in s:
