@@ -3,10 +3,19 @@
 //   infilld lsp [--stdio] [--port N] [--model DIR] [--log FILE] [--max-message-bytes N]
 //
 // stdout carries only protocol messages; logs go to stderr, or to --log FILE.
+//
+// Process hygiene: SIGTERM and SIGINT stop the server as `exit` does (pending requests are
+// answered as cancelled, the output flushed); a closed output (EPIPE) is the client gone,
+// not a fatal signal; and the server ends when the process that started it (the editor)
+// dies (PR_SET_PDEATHSIG on Linux).
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <limits>
 
+#include <signal.h>
+#include <sys/prctl.h>
+#include <unistd.h>
 #include <uv.h>
 
 #include "cli/commands.h"
@@ -31,6 +40,11 @@ int cmd_lsp(Args args) {
   // No model is not an error here: initializationOptions may name one.
   if (auto dir = resolve_model_dir(*flags)) options.model_dir = dir->string();
 
+  std::signal(SIGPIPE, SIG_IGN);  // a write to a closed pipe fails with EPIPE instead
+  const pid_t parent = ::getppid();
+  ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+  if (::getppid() != parent) return fail("lsp: the process that started the server has ended");
+
   uv_loop_t loop;
   uv_loop_init(&loop);
   Expected<std::unique_ptr<lsp::Transport>> transport = error("no transport");
@@ -47,9 +61,21 @@ int cmd_lsp(Args args) {
   int code = 1;
   {
     lsp::Server server(&loop, **transport, options);
+    // SIGTERM and SIGINT: a clean stop. The handles do not keep the loop alive.
+    uv_signal_t stop_signals[2];
+    const int signals[2] = {SIGTERM, SIGINT};
+    for (int i = 0; i < 2; ++i) {
+      uv_signal_init(&loop, &stop_signals[i]);
+      stop_signals[i].data = &server;
+      uv_signal_start(&stop_signals[i], [](uv_signal_t* h, int) { static_cast<lsp::Server*>(h->data)->stop(); },
+                      signals[i]);
+      uv_unref(reinterpret_cast<uv_handle_t*>(&stop_signals[i]));
+    }
     server.start();
     uv_run(&loop, UV_RUN_DEFAULT);
     code = server.exit_code();
+    for (uv_signal_t& h : stop_signals) uv_close(reinterpret_cast<uv_handle_t*>(&h), nullptr);
+    uv_run(&loop, UV_RUN_DEFAULT);  // the signal handles' close
   }
   transport->reset();
   uv_run(&loop, UV_RUN_DEFAULT);  // the handles' close callbacks

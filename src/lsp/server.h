@@ -58,6 +58,9 @@ class Server {
   Server& operator=(const Server&) = delete;
 
   void start();
+  // Ends the session (as `exit` does; SIGTERM and SIGINT too): pending requests are answered
+  // as cancelled, the engine stops, the transport closes after its queued writes.
+  void stop();
   // The process exit status once the loop has ended: 0 after shutdown + exit, 1 otherwise.
   int exit_code() const { return shutdown_ ? 0 : 1; }
 
@@ -79,7 +82,6 @@ class Server {
   void log_message(int type, std::string text);  // window/logMessage (and stderr)
   void show_message(int type, std::string text); // window/showMessage
   void set_status(std::string state, std::string message);
-  void stop();
 
   // Lifecycle, settings, documents, extras (server.cpp).
   Expected<json> initialize(const json& params);

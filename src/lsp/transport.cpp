@@ -136,11 +136,27 @@ void Transport::on_read(ssize_t n, const uv_buf_t* buf) {
 
 void Transport::send(std::string_view body) {
   if (closed_ || out_ == nullptr) return;
+  out_->data = this;  // (the same handle as in_ for TCP)
   auto* w = new WriteRequest{};
   w->data = frame(body);
   uv_buf_t buf = uv_buf_init(w->data.data(), static_cast<unsigned>(w->data.size()));
-  if (uv_write(&w->req, out_, &buf, 1, [](uv_write_t* req, int) { delete reinterpret_cast<WriteRequest*>(req); }) != 0)
+  const int started = uv_write(&w->req, out_, &buf, 1, [](uv_write_t* req, int status) {
+    // A write that fails (EPIPE: the client closed its end) means the client is gone, as
+    // the end of its input does. The handle's data is cleared when the transport closes.
+    auto* self = static_cast<Transport*>(req->handle->data);
+    delete reinterpret_cast<WriteRequest*>(req);
+    if (status < 0 && status != UV_ECANCELED && self != nullptr) self->on_write_error();
+  });
+  if (started != 0) {
     delete w;
+    on_write_error();
+  }
+}
+
+void Transport::on_write_error() {
+  if (closed_ || !on_close_) return;
+  auto gone = std::move(on_close_);
+  gone();
 }
 
 void Transport::close() {
@@ -157,6 +173,7 @@ void Transport::close() {
   }
   // The output closes after its queued writes: uv_shutdown waits for them.
   if (out_ != nullptr) {
+    out_->data = nullptr;
     auto* req = new uv_shutdown_t{};
     uv_stream_t* out = out_;
     if (uv_shutdown(req, out, [](uv_shutdown_t* r, int) {

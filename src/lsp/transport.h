@@ -44,6 +44,7 @@ class Transport {
   explicit Transport(uv_loop_t* loop, size_t max_body) : loop_(loop), reader_(max_body) {}
   void start_reading();
   void on_read(ssize_t n, const uv_buf_t* buf);
+  void on_write_error();  // the client stopped reading for good: as the end of its input
 
   uv_loop_t* loop_;
   FrameReader reader_;

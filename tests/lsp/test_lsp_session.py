@@ -12,6 +12,7 @@ import os
 import re
 import subprocess
 import sys
+import signal
 import threading
 import time
 
@@ -380,6 +381,77 @@ def case_disconnect(k):
           "debounced request pending (waiting for its 60 s debounce?)")
     check(status == 1, "exit status %r after the client left with a debounced request pending, "
           "expected 1" % status)
+
+
+def case_sigterm(k):
+    """SIGTERM (and SIGINT) stop the server as `exit` does: a pending request is answered as
+    cancelled, and the process ends by itself (not killed by the signal)."""
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        c = k.start()
+        initialize(c, options={"maxTokens": 64, "debounceMs": LONG_DEBOUNCE})
+        wait_ready(c)
+        uri = k.uri()
+        open_doc(c, uri, SOURCE)
+        rid = inline(c, uri, pos_of(SOURCE, "s += "), trigger=2)
+        wait_pending(c, "an automatic request", debouncing=1)
+        c.proc.send_signal(sig)
+        expect_error(c.wait_response(rid, 30), rid, -32800, "the request pending at %s" % sig.name)
+        status = c.wait_exit(30)
+        check(status is not None, "the server still runs 30 s after %s" % sig.name)
+        check(status >= 0, "the server died of a signal (%r) at %s" % (status, sig.name))
+
+
+def lsp_frame(message):
+    body = json.dumps(message).encode()
+    return b"Content-Length: %d\r\n\r\n" % len(body) + body
+
+
+def case_closed_output(k):
+    """A client that stops reading for good (its end of our stdout closed): the next write
+    fails with EPIPE, which ends the server as a disconnect does, not by SIGPIPE."""
+    proc = subprocess.Popen([k.binary, "lsp", "--model", k.model], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    proc.stdout.close()  # nobody reads the server's output any more
+    try:
+        proc.stdin.write(lsp_frame({"jsonrpc": "2.0", "id": 1, "method": "initialize",
+                                    "params": {"processId": None, "capabilities": {}}}))
+        for i in range(2, 50):
+            proc.stdin.write(lsp_frame({"jsonrpc": "2.0", "id": i, "method": "infilld/stats"}))
+        proc.stdin.flush()
+    except BrokenPipeError:
+        pass  # it ended already
+    try:
+        status = proc.wait(30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise Fail("the server still runs 30 s after its output was closed")
+    check(status >= 0, "the server died of signal %d with its output closed" % -status)
+
+
+def case_parent_dies(k):
+    """The server ends with the process that started it (an editor that crashed), even
+    while its input stays open (here the test holds the pipe's other end)."""
+    read_end, write_end = os.pipe()
+    script = ("import os, subprocess, sys\n"
+              "p = subprocess.Popen([sys.argv[1], 'lsp', '--model', sys.argv[2]], stdin=int(sys.argv[3]),\n"
+              "                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, pass_fds=[int(sys.argv[3])])\n"
+              "print(p.pid, flush=True)\n")  # then exits, leaving the server orphaned
+    try:
+        out = subprocess.run([sys.executable, "-c", script, k.binary, k.model, str(read_end)],
+                             capture_output=True, text=True, timeout=30, pass_fds=[read_end])
+        pid = int(out.stdout.split()[0])
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.1)
+        os.kill(pid, signal.SIGKILL)
+        raise Fail("the server (pid %d) still ran 30 s after its parent ended" % pid)
+    finally:
+        os.close(read_end)
+        os.close(write_end)
 
 
 def check_status_params(p):
