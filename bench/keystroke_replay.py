@@ -25,7 +25,9 @@ also counts as late (an editor would drop it). The last keystroke's reply is awa
 counts come from `infilld/stats` taken after a warm-up request (which waits for the model
 to load) and after the last reply, so they cover the replay only.
 
-Figures: p50/p95/p99 latency over answered keystrokes; keystrokes, answered, cancelled;
+Figures: the share of pauses (gaps of 400 ms or more to the next key, and the last key)
+whose request got a non-empty suggestion before the next key; p50/p95/p99 latency over
+answered keystrokes; keystrokes, answered, cancelled;
 cache-hit rate ((cacheHits + typedThroughHits) / requests); forward passes per keystroke
 (forwards / keystrokes, speculative ones included); the share of answered requests with a
 non-empty suggestion; how much of each suggestion matches the text typed next; with
@@ -55,6 +57,7 @@ import time
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+PAUSE_MS = 400  # a gap this long before the next key is a pause: the user may read a suggestion
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(ROOT, "tools"))
@@ -390,6 +393,8 @@ class Replay:
             if isinstance(text, dict):  # a StringValue snippet
                 text = text.get("value", "")
             row["suggestion"] = text
+            # A suggestion the user saw: non-empty, and there before the next key.
+            row["shown"] = bool(text) and (r["next_sent"] is None or t_recv <= r["next_sent"])
             if text:
                 nonempty += 1
                 n = common_prefix(text, r["upcoming"])
@@ -403,6 +408,9 @@ class Replay:
         def d(key):
             return (after.get(key) or 0) - (before.get(key) or 0)
         n = len(recs)
+        # Pauses: keystrokes followed by a gap of PAUSE_MS or more (and the last one).
+        pauses = [row for row in rows if row["gap_ms"] is None or row["gap_ms"] >= PAUSE_MS]
+        served = sum(1 for row in pauses if row.get("shown"))
         requests = d("requests")
         hits = d("cacheHits") + d("typedThroughHits")
         out = {
@@ -420,6 +428,8 @@ class Replay:
             "cache_hit_rate": round(hits / requests, 4) if requests else None,
             "forwards_per_keystroke": round(d("forwards") / n, 3) if n else None,
             "nonempty_share": round(nonempty / len(answered), 4) if answered else None,
+            "pauses": len(pauses),
+            "pause_share_served": round(served / len(pauses), 4) if pauses else None,
             "suggestion_match": {
                 "mean_chars": round(float(np.mean(match_chars)), 2) if match_chars else None,
                 "first_line_exact_share": round(full_line / nonempty, 4) if nonempty else None},
@@ -490,6 +500,8 @@ def print_summary(res):
     fpk = f["forwards_per_keystroke"]
     print("  forwards/keystroke %s" % ("-" if fpk is None else "%.2f" % fpk))
     print("  non-empty share   %s" % pct(f["nonempty_share"]))
+    print("  pauses served     %s of %d pauses (gaps of %d ms or more) had a suggestion before the next key"
+          % (pct(f["pause_share_served"]), f["pauses"], PAUSE_MS))
     m = f["suggestion_match"]
     if m["mean_chars"] is not None:
         print("  matches typed text: %.1f chars on average, first line exact %.1f%%"
