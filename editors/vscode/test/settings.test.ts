@@ -129,6 +129,7 @@ describe('buildServerSettings', () => {
       streaming: false,
       speculative: true,
       cacheSize: 256,
+      maxDocumentBytes: 2097152,
     });
   });
 });
