@@ -116,11 +116,7 @@ void score_all(const ScoreArgs& a) {
 }
 
 // flatten: everything it calls is inlined, so the loops are compiled for AVX2 + FMA.
-__attribute__((target("avx2,fma"), flatten)) void score_all_avx2(const ScoreArgs& a) {
-  const int64_t n = a.n_choosable > 0 ? std::min(a.n_choosable, a.row_stride) : a.row_stride;
-  for (int64_t r = 0; r < a.n_rows; ++r)
-    score_one(a.logits + r * a.row_stride, n, a.excluded0, a.excluded1, a.policy, a.tokens + r, a.scores + r);
-}
+__attribute__((target("avx2,fma"), flatten)) void score_all_avx2(const ScoreArgs& a) { score_all(a); }
 
 }  // namespace
 

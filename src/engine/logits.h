@@ -29,11 +29,6 @@ struct Logits {
     rows.assign(which.begin(), which.end());
     resize(vocab);
   }
-  void clear() {
-    rows.clear();
-    values.clear();
-    computed = 0;
-  }
 
   // The logits of sequence row `r`; empty when this forward did not give that row.
   std::span<const float> row(int64_t r) const {
