@@ -106,25 +106,42 @@ def newline_flags(tokenizer_json):
     return flags
 
 
-def _budgets(sizes, total):
-    share, left, todo = {}, total, sorted(sizes, key=sizes.get)
+def _budgets(sizes, total, weights=None):
+    """Bytes per language: total shared in proportion to weights (default 1 each); a
+    language with less than its share gives the rest to the others."""
+    w = {l: float((weights or {}).get(l, 1.0)) for l in sizes}
+    share, left = {}, total
+    todo = sorted(sizes, key=lambda l: sizes[l] / w[l])
     while todo:
-        each = left / len(todo)
         lang = todo.pop(0)
-        share[lang] = min(each, sizes[lang])
+        share[lang] = min(left * w[lang] / (w[lang] + sum(w[l] for l in todo)), sizes[lang])
         left -= share[lang]
     return share
 
 
+def parse_weights(spec):
+    """{"python": 3.0} from "python=3" (comma-separated; empty or None: {})."""
+    out = {}
+    for part in filter(None, (spec or "").split(",")):
+        lang, _, w = part.partition("=")
+        if lang not in tk.LANGUAGES or not w:
+            raise SystemExit("fim_data: bad language weight %r (want LANG=W, LANG one of %s)"
+                             % (part, ", ".join(tk.LANGUAGES)))
+        out[lang] = float(w)
+    return out
+
+
 def tokenize_corpus(corpus_dir, tokenizer_dir, out_dir, max_mb=None, seed=0, workers=1,
-                    log=print):
-    """Build (or reuse) the tokenized cache in out_dir; returns its meta dict."""
+                    log=print, lang_weights=None):
+    """Build (or reuse) the tokenized cache in out_dir; returns its meta dict. The text
+    budget is shared between languages in proportion to lang_weights (default equal)."""
     shards = sorted(f[:-6] for f in os.listdir(corpus_dir)
                     if f.endswith(".jsonl") and f[:-6] in tk.LANGUAGES)
     if not shards:
         raise SystemExit("fim_data: no <language>.jsonl in %s (run corpus.py)" % corpus_dir)
     tok_json = os.path.join(tokenizer_dir, "tokenizer.json")
     key = {"tokenizer": file_sha(tok_json), "max_mb": max_mb, "seed": seed,
+           "weights": lang_weights or {},
            "shards": {l: os.path.getsize(os.path.join(corpus_dir, l + ".jsonl")) for l in shards}}
     meta_path = os.path.join(out_dir, "meta.json")
     if os.path.exists(meta_path):
@@ -135,7 +152,7 @@ def tokenize_corpus(corpus_dir, tokenizer_dir, out_dir, max_mb=None, seed=0, wor
             return meta
     t0 = time.time()
     sizes = {l: os.path.getsize(os.path.join(corpus_dir, l + ".jsonl")) for l in shards}
-    budget = _budgets(sizes, max_mb * 1e6 if max_mb else sum(sizes.values()))
+    budget = _budgets(sizes, max_mb * 1e6 if max_mb else sum(sizes.values()), lang_weights)
     rng = random.Random(seed)
     texts, langs = [], []
     per_lang = {}
@@ -273,7 +290,8 @@ class FimSampler:
         if len(self.doc_ids) == 0:
             raise ValueError("no %s files of %d+ tokens" % (split, min_doc_tokens))
         self.cum = np.cumsum(lens[self.doc_ids])
-        self.rng = np.random.default_rng(seed)
+        self.seed = list(seed) if isinstance(seed, (list, tuple)) else [seed]
+        self.rng = np.random.default_rng(self.seed)
         self.modes = [m for m, _ in MODES]
         self.mode_p = np.array([p for _, p in MODES])
 
@@ -364,9 +382,13 @@ class FimSampler:
         ctx_target[:C - 1] = np.where((nxt == ids["prefix"]) | (nxt == ids["middle"]), -1, nxt)
         return (row_ids, pos, stream, blk, target, weight, ctx_target), region
 
-    def batch(self, B):
+    def batch(self, B, step=None):
         """dict of numpy arrays [B, S] (ids, pos, stream, blk, target, weight, ctx_target) and
-        n_middle (sum of nb*L: the loss's denominator) and tokens (non-padding)."""
+        n_middle (sum of nb*L: the loss's denominator) and tokens (non-padding). With a
+        step, the batch depends on (seed, step) only: a resumed run sees the same data as
+        an uninterrupted one (the data position of a checkpoint is its step)."""
+        if step is not None:
+            self.rng = np.random.default_rng(self.seed + [int(step)])
         rows, n_mid = zip(*(self.example() for _ in range(B)))
         names = ("ids", "pos", "stream", "blk", "target", "weight", "ctx_target")
         out = {k: np.stack([row[i] for row in rows]) for i, k in enumerate(names)}

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Train the infilld FIM model (masked diffusion over blocks of the middle) and export it.
 
-    /usr/bin/python3 tools/train/train.py [--config small|default|gpu] [--out DIR]
+    /usr/bin/python3 tools/train/train.py [--config small|default|v2|gpu] [--out DIR]
         [--corpus build/corpus] [--tokenizer build/tokenizer] [--data build/tokenized]
-        [--autoregressive] [--device cpu|cuda] [--steps N] [--time-limit S] [--resume] ...
+        [--autoregressive] [--device cpu|cuda] [--steps N] [--time-limit S] [--resume]
+        [--resume-from CKPT | --init-from CKPT] [--stop-at N] [--schedule cosine|wsd] ...
 
 The network and the attention masks: fim_model.py. The data, the FIM layout and the loss:
 fim_data.py (the middle's blocks appear twice in a training row: clean, as the keys of
@@ -27,11 +28,24 @@ middle's rows; a row holding a real token predicts the next one, a row holding <
 predicts itself, so the two never conflict). The context rows' logits are never used
 when decoding; the reported loss and validation loss are the middle's only.
 
+Resuming (checkpoint.py): <work>/ckpt.pt every --ckpt-every steps holds the weights,
+AdamW's state, the step (which is also the data position: batch n depends on (seed, n)
+only) and the curve, so `--resume` (or `--resume-from CKPT`) continues exactly as an
+uninterrupted run would (tests/train/test_train_small.py checks it); `--stop-at N` ends a
+slice early. With `--schedule wsd` (warmup-stable-decay) <work>/stable.pt is kept at the
+decay's start: the next round of training resumes from it with a larger --steps, so each
+round ends with its own short decay (the exported model) and the curve goes on.
+`--init-from CKPT` takes the weights only: the block-diffusion adaptation of an
+autoregressive run (a larger --block-length, a new optimizer).
+
 Configurations (--config; every field can be overridden by its flag):
   small    2 layers, hidden 128, seq 256, L 8, 300 steps: minutes on 2 CPU cores
   default  6 layers, hidden 256, seq 512, L 16, 1500 steps, context loss on a quarter of
            the context rows: the CPU run (about 8M params, 16 MB bf16; about 90 minutes
            on 2 cores with the baseline beside it)
+  v2       the default network, recipe v2: autoregressive first (--autoregressive, next-
+           token loss on every context row), warmup-stable-decay, 100 MB of text with
+           Python weighted 3x; then --init-from its checkpoint at block length 8
   gpu      7 layers, hidden 384, seq 1024, L 16, bf16 autocast: the H200 run (<= 30 MB bf16)
 The tokenized corpus (--data) is built from --corpus and --tokenizer when missing or
 stale (fim_data.py tokenize); carry that folder to a machine without the corpus.
@@ -53,6 +67,7 @@ import torch.nn.functional as F
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
+import checkpoint  # noqa: E402
 import export as ex  # noqa: E402
 import fim_data  # noqa: E402
 import fim_model  # noqa: E402
@@ -66,6 +81,15 @@ CONFIGS = {
                     block_length=16, max_middle=96, batch=16, steps=1500, lr=1.5e-3,
                     warmup=150, eval_every=250, eval_batches=16, log_every=20, max_mb=60.0,
                     dtype="auto", export_dtype="bf16", context_loss=1.0, context_rows=0.25),
+    # recipe v2 (models/default since round 1): the same network, trained first as an
+    # autoregressive FIM model (--autoregressive: block length 1, next-token loss on every
+    # context row too) with a warmup-stable-decay schedule that resumes round after round,
+    # Python weighted 3x in the data; then adapted to blocks of 8 (--init-from)
+    "v2": dict(layers=6, hidden=256, heads=4, kv_heads=2, intermediate=768, seq_len=512,
+               block_length=8, max_middle=96, batch=16, steps=4000, lr=1.5e-3, warmup=200,
+               eval_every=250, eval_batches=16, log_every=20, max_mb=100.0, dtype="auto",
+               export_dtype="bf16", context_loss=1.0, context_rows=1.0, schedule="wsd",
+               lang_weights="python=3", ckpt_every=100),
     "gpu": dict(layers=7, hidden=384, heads=6, kv_heads=2, intermediate=896, seq_len=1024,
                 block_length=16, max_middle=128, batch=64, steps=30000, lr=1.5e-3,
                 warmup=500, eval_every=500, eval_batches=16, log_every=50, max_mb=200.0,
@@ -74,7 +98,7 @@ CONFIGS = {
 COMMON = dict(rope_theta=10000.0, rms_norm_eps=1e-6, max_position_embeddings=None,
               weight_decay=0.1, min_lr_ratio=0.1, clip=1.0, t_min=1e-3, untied=False,
               context_loss=0.0, context_rows=1.0, data_workers=0,
-              seed=0, ckpt_every=1000)
+              seed=0, ckpt_every=1000, schedule="cosine", decay_frac=0.2, lang_weights="")
 MAX_BYTES = 30 * 2 ** 20
 
 
@@ -94,7 +118,17 @@ def parse_args(argv):
     ap.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N")
     ap.add_argument("--threads", type=int, help="torch CPU threads (default: torch's)")
     ap.add_argument("--resume", action="store_true", help="continue from <work>/ckpt.pt")
+    ap.add_argument("--resume-from", metavar="CKPT",
+                    help="continue from this checkpoint (full or compact; checkpoint.py), for "
+                         "example a committed models/default/train/stable.pt with a larger "
+                         "--steps: the next round of a warmup-stable-decay run")
+    ap.add_argument("--init-from", metavar="CKPT",
+                    help="start from this checkpoint's weights only (new optimizer, step 0): "
+                         "the block-diffusion adaptation of an autoregressive run")
     ap.add_argument("--time-limit", type=float, help="seconds of training, then export")
+    ap.add_argument("--stop-at", type=int, metavar="STEP",
+                    help="stop (checkpoint and export) at this step, the schedule still "
+                         "that of --steps: one slice of a run that --resume continues")
     ap.add_argument("--compile", action="store_true", help="torch.compile (PyTorch 2.x)")
     ap.add_argument("--quiet", action="store_true")
     ap.add_argument("--tokenize-only", action="store_true",
@@ -109,6 +143,14 @@ def parse_args(argv):
                                  "CPUs with AMX/AVX512-BF16 (many times faster there), else f32")
         elif k == "export_dtype":
             ap.add_argument(flag, choices=("f32", "bf16"))
+        elif k == "schedule":
+            ap.add_argument(flag, choices=("cosine", "wsd"),
+                            help="cosine to min-lr-ratio, or warmup-stable-decay (a linear "
+                                 "decay over the last --decay-frac of the steps; <work>/"
+                                 "stable.pt is kept at the decay's start to resume from)")
+        elif k == "lang_weights":
+            ap.add_argument(flag, help="text budget weights per language, e.g. python=3 "
+                                       "(default: equal shares)")
         elif k == "max_position_embeddings":
             ap.add_argument(flag, type=int, help="default: --seq-len (what is trained)")
         else:
@@ -165,16 +207,18 @@ def _sample_worker(data_dir, sampler_args, seed, batch, q):
 
 
 class Prefetch:
-    """Batches sampled in the background, overlapping the forward/backward: in a thread
-    (workers 0) or in `workers` processes, each with its own seed (seed, step, worker)."""
+    """Batches sampled in the background, overlapping the forward/backward. In a thread
+    (workers 0), batch `step` depends on (seed, step) only, so a resumed run sees the
+    data of an uninterrupted one; in `workers` processes (the GPU machine's data rate),
+    each with its own seed (seed, step, worker), which a resumed run does not repeat."""
 
-    def __init__(self, data_dir, sampler_args, seed, batch, workers=0, depth=8):
+    def __init__(self, data_dir, sampler_args, seed, batch, workers=0, depth=8, step=0):
         self.procs = []
         if workers <= 0:
             self.q = queue.Queue(depth)
             self.sampler = fim_data.FimSampler(fim_data.TokenData(data_dir), seed=seed,
                                                **sampler_args)
-            self.t = threading.Thread(target=self._run, args=(batch,), daemon=True)
+            self.t = threading.Thread(target=self._run, args=(batch, step), daemon=True)
             self.t.start()
             return
         import multiprocessing as mp
@@ -186,9 +230,10 @@ class Prefetch:
             p.start()
             self.procs.append(p)
 
-    def _run(self, batch):
+    def _run(self, batch, step):
         while True:
-            self.q.put(self.sampler.batch(batch))
+            self.q.put(self.sampler.batch(batch, step))
+            step += 1
 
     def get(self):
         return self.q.get()
@@ -247,9 +292,20 @@ def evaluate(model, batches, device, autocast):
     return tot / max(1, n_mid), ce / max(1, n)
 
 
+def decay_start(a):
+    """The first step of the warmup-stable-decay schedule's decay."""
+    return max(a.warmup, int(round(a.steps * (1.0 - a.decay_frac))))
+
+
 def lr_at(a, step):
     if step < a.warmup:
         return a.lr * (step + 1) / a.warmup
+    if a.schedule == "wsd":
+        d0 = decay_start(a)
+        if step < d0:
+            return a.lr
+        p = min(1.0, (step - d0 + 1) / max(1, a.steps - d0))
+        return a.lr * (1.0 - (1.0 - a.min_lr_ratio) * p)
     p = min(1.0, (step - a.warmup) / max(1, a.steps - a.warmup))
     return a.lr * (a.min_lr_ratio + (1 - a.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * p)))
 
@@ -276,7 +332,8 @@ def main(argv=None):
     if not os.path.exists(os.path.join(a.data, "meta.json")) or os.path.isdir(a.corpus):
         if os.path.isdir(a.corpus) and os.path.exists(os.path.join(a.tokenizer, "tokenizer.json")):
             fim_data.tokenize_corpus(a.corpus, a.tokenizer, a.data, a.max_mb, a.seed,
-                                     a.tokenize_workers, log)
+                                     a.tokenize_workers, log,
+                                     fim_data.parse_weights(a.lang_weights))
         elif not os.path.exists(os.path.join(a.data, "meta.json")):
             raise SystemExit("train: no tokenized corpus in %s and no corpus + tokenizer to "
                              "build it" % a.data)
@@ -314,17 +371,21 @@ def main(argv=None):
     opt = make_optimizer(model, a)
     step, tokens_seen, trained_s, history, first_loss = 0, 0, 0.0, [], None
     ckpt = os.path.join(a.work, "ckpt.pt")
-    if a.resume and os.path.exists(ckpt):
-        try:
-            st = torch.load(ckpt, map_location=device, weights_only=False)
-        except TypeError:  # older PyTorch
-            st = torch.load(ckpt, map_location=device)
+    source = a.resume_from or (ckpt if a.resume and os.path.exists(ckpt) else None)
+    if source:
+        st = checkpoint.load(source, device)
         model.load_state_dict(st["model"])
         opt.load_state_dict(st["opt"])
         step, tokens_seen, trained_s, history = (st["step"], st["tokens"], st["seconds"],
                                                  st["history"])
         first_loss = st.get("first_loss")
-        log("resumed from %s at step %d (%d tokens, %.0fs)" % (ckpt, step, tokens_seen, trained_s))
+        log("resumed from %s at step %d (%d tokens, %.0fs)" % (source, step, tokens_seen,
+                                                               trained_s))
+    elif a.init_from:
+        st = checkpoint.load(a.init_from, device)
+        model.load_state_dict(st["model"])
+        log("weights from %s (step %d, %d tokens, block length %d); new optimizer"
+            % (a.init_from, st["step"], st["tokens"], st["config"]["block_length"]))
     fwd = torch.compile(model) if a.compile and hasattr(torch, "compile") else model
     if device.type == "cuda" and a.dtype == "bf16":
         autocast = lambda: torch.autocast("cuda", dtype=torch.bfloat16)  # noqa: E731
@@ -333,13 +394,11 @@ def main(argv=None):
     else:
         autocast = _null
 
-    def save_ckpt():
-        os.makedirs(a.work, exist_ok=True)
-        torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step,
-                    "tokens": tokens_seen, "seconds": trained_s, "history": history,
-                    "first_loss": first_loss,
-                    "config": cfg, "args": vars(a)}, ckpt + ".tmp")
-        os.replace(ckpt + ".tmp", ckpt)
+    def save_ckpt(path=ckpt):
+        checkpoint.save(path, {"model": model.state_dict(), "opt": opt.state_dict(),
+                               "step": step, "tokens": tokens_seen, "seconds": trained_s,
+                               "history": history, "first_loss": first_loss,
+                               "config": cfg, "args": vars(a)})
 
     if step == 0:
         vl, vce = evaluate(fwd, val_batches, device, autocast)
@@ -347,7 +406,8 @@ def main(argv=None):
                         "seconds": 0.0})
         log("step     0  val %.4f (masked CE %.4f; uniform guess: %.4f)"
             % (vl, vce, math.log(data.vocab_size)))
-    pre = Prefetch(a.data, sampler_args, [a.seed, step], a.batch, a.data_workers)
+    seed = [a.seed] if a.data_workers <= 0 else [a.seed, step]
+    pre = Prefetch(a.data, sampler_args, seed, a.batch, a.data_workers, step=step)
     run_t0 = time.time()
     win = {"loss": 0.0, "ce": 0.0, "ctx": 0.0, "n": 0, "cnt": 0, "tok": 0, "t": time.time()}
     tps = 0.0
@@ -356,8 +416,15 @@ def main(argv=None):
         if a.time_limit and time.time() - run_t0 > a.time_limit:
             stop_reason = "time limit"
             break
+        if a.stop_at is not None and step >= a.stop_at:
+            stop_reason = "--stop-at"
+            break
+        if a.schedule == "wsd" and step == decay_start(a):
+            trained_s, run_t0 = trained_s + time.time() - run_t0, time.time()
+            save_ckpt(os.path.join(a.work, "stable.pt"))  # the next round resumes here
         for g in opt.param_groups:
             g["lr"] = lr_at(a, step)
+        torch.manual_seed(a.seed * 1000003 + step)  # the loss's row sampling: resumable
         b = to_device(pre.get(), device)
         loss, total, ce_sum, cnt, cce = loss_of(fwd, b, autocast, a.context_loss, a.context_rows)
         opt.zero_grad(set_to_none=True)
