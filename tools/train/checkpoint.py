@@ -19,6 +19,10 @@ Loading accepts both (bfloat16 tensors are widened back to float32).
 
     checkpoint.py compact SRC.pt DST.pt    write the compact form of a full checkpoint
     checkpoint.py show CKPT.pt             step, tokens, seconds, schedule and size
+    checkpoint.py step CKPT.pt             the step alone (for scripts)
+    checkpoint.py export CKPT.pt OUT       an infilld model folder of the checkpoint's
+                                           weights (bf16; the tokenizer from its data
+                                           folder): evaluating a run at its checkpoints
 """
 import argparse
 import os
@@ -60,6 +64,23 @@ def load(path, device="cpu"):
     return st
 
 
+def export_folder(st, out):
+    """Write the infilld model folder of a loaded checkpoint."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import export as ex
+    import fim_model
+    args = st["args"]
+    model = fim_model.FimModel(st["config"])
+    model.load_state_dict(st["model"])
+    info = {"title": "checkpoint at step %d (%.1fM tokens)" % (st["step"], st["tokens"] / 1e6),
+            "steps": st["step"], "tokens_seen": st["tokens"], "train_seconds": st["seconds"],
+            "autoregressive": bool(args.get("autoregressive")), "args": args}
+    ex.export(model, out, args["data"], args.get("export_dtype", "bf16"),
+              bool(args.get("autoregressive")), info, st["history"])
+    print("%s: step %d, %d tokens" % (out, st["step"], st["tokens"]))
+    return 0
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -68,6 +89,11 @@ def main(argv=None):
     c.add_argument("dst")
     s = sub.add_parser("show", help="what a checkpoint holds")
     s.add_argument("path")
+    n = sub.add_parser("step", help="the checkpoint's step")
+    n.add_argument("path")
+    e = sub.add_parser("export", help="an infilld model folder of the checkpoint's weights")
+    e.add_argument("path")
+    e.add_argument("out")
     a = ap.parse_args(argv)
     if a.cmd == "compact":
         save(a.dst, load(a.src), compact=True)
@@ -75,6 +101,11 @@ def main(argv=None):
                                                 os.path.getsize(a.dst) / 1e6))
         return 0
     st = load(a.path)
+    if a.cmd == "step":
+        print(st["step"])
+        return 0
+    if a.cmd == "export":
+        return export_folder(st, a.out)
     args = st.get("args", {})
     print("%s: step %d, %d tokens, %.0f s of training, schedule %s (%s steps), %s form, "
           "%.1f MB" % (a.path, st["step"], st["tokens"], st["seconds"],

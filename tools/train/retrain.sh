@@ -15,16 +15,27 @@
 #                          [--eval-limit N] [-- more train.py flags]
 # Steps already done are reused: the corpus and tokenizer when their folders exist
 # (delete them to rebuild), the tokenized cache when its inputs are unchanged.
+#
+#   tools/train/retrain.sh --config v2 [--steps N (default 800)] [--decay N (default N/5)]
+# One round of recipe v2 (train.py --config v2: autoregressive FIM, warmup-stable-decay):
+# it resumes from the committed models/default/train/stable.pt when there is one (the
+# previous round's weights, optimizer and data position before its decay), trains N more
+# steps on both cores, the last --decay of them decaying the learning rate, and keeps the
+# new stable.pt for the next round. The tokenizer is models/default's (the vocabulary
+# stays across rounds). models/default is replaced only when the new model beats it and
+# every floor on the single-line tasks (step 6); otherwise it stays, and the round's
+# model is left in build/model-v2-ar.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PY=/usr/bin/python3
-CONFIG=default DEVICE=cpu STEPS="" LIMIT=200
+CONFIG=default DEVICE=cpu STEPS="" LIMIT="" DECAY=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --config) CONFIG="$2"; shift 2 ;;
     --device) DEVICE="$2"; shift 2 ;;
     --steps) STEPS="$2"; shift 2 ;;
     --eval-limit) LIMIT="$2"; shift 2 ;;
+    --decay) DECAY="$2"; shift 2 ;;
     --) shift; break ;;
     *) echo "retrain.sh: unknown argument $1" >&2; exit 2 ;;
   esac
@@ -39,8 +50,14 @@ DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommen
 
 echo "== 2. corpus"
 [[ -f build/corpus/stats.json ]] || nice $PY tools/train/corpus.py
+if [[ $CONFIG == v2 ]]; then
+  exec tools/train/round_v2.sh ${STEPS:+--steps "$STEPS"} ${DECAY:+--decay "$DECAY"} \
+    ${LIMIT:+--eval-limit "$LIMIT"} -- "$@"
+fi
 echo "== 3. tokenizer"
 [[ -f build/tokenizer/tokenizer.json ]] || $PY tools/train/tokenizer.py train
+
+LIMIT=${LIMIT:-200}
 
 echo "== 4. training ($CONFIG${STEPS:+, $STEPS steps}, $DEVICE)"
 train=($PY tools/train/train.py --config "$CONFIG" --device "$DEVICE" ${STEPS:+--steps "$STEPS"} "$@")

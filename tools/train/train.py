@@ -86,10 +86,10 @@ CONFIGS = {
     # context row too) with a warmup-stable-decay schedule that resumes round after round,
     # Python weighted 3x in the data; then adapted to blocks of 8 (--init-from)
     "v2": dict(layers=6, hidden=256, heads=4, kv_heads=2, intermediate=768, seq_len=512,
-               block_length=8, max_middle=96, batch=16, steps=4000, lr=1.5e-3, warmup=200,
-               eval_every=250, eval_batches=16, log_every=20, max_mb=100.0, dtype="auto",
+               block_length=8, max_middle=96, batch=16, steps=800, lr=1.5e-3, warmup=100,
+               eval_every=200, eval_batches=8, log_every=20, max_mb=100.0, dtype="auto",
                export_dtype="bf16", context_loss=1.0, context_rows=1.0, schedule="wsd",
-               lang_weights="python=3", ckpt_every=100),
+               decay_frac=0.2, lang_weights="python=3", ckpt_every=50),
     "gpu": dict(layers=7, hidden=384, heads=6, kv_heads=2, intermediate=896, seq_len=1024,
                 block_length=16, max_middle=128, batch=64, steps=30000, lr=1.5e-3,
                 warmup=500, eval_every=500, eval_batches=16, log_every=50, max_mb=200.0,
