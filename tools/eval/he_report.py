@@ -1,4 +1,5 @@
-"""Figures, machine description and tables for the HumanEval-Infilling evaluation."""
+"""Figures (pass@1, SyntaxError share, forwards, latency), per-task agreement of two models,
+machine description and tables for the HumanEval-Infilling evaluation."""
 import datetime
 import os
 import platform
@@ -17,25 +18,49 @@ def dist(values):
             "p95": round(float(np.percentile(v, 95)), 3)}
 
 
+def share(k, n):
+    return round(k / n, 4) if n else None
+
+
+def outcome(records):
+    """tasks, passed, pass@1, programs that do not compile and their share, execution
+    statuses: of records that each have passed, syntax_error and exec['status']. The
+    models' figures and the floors' share it."""
+    n = len(records)
+    statuses = {}
+    for r in records:
+        key = r["exec"]["status"].split(":")[0]
+        statuses[key] = statuses.get(key, 0) + 1
+    passed = sum(bool(r["passed"]) for r in records)
+    syntax = sum(bool(r["syntax_error"]) for r in records)
+    return {"tasks": n, "passed": passed, "pass@1": share(passed, n),
+            "syntax_errors": syntax, "syntax_error_share": share(syntax, n),
+            "exec_status": statuses}
+
+
+def by_subset(records, block):
+    """{subset: block(its records)} in the records' order, and 'all': block(records)."""
+    subsets = []
+    for r in records:
+        if r["subset"] not in subsets:
+            subsets.append(r["subset"])
+    out = {s: block([r for r in records if r["subset"] == s]) for s in subsets}
+    out["all"] = block(records)
+    return out
+
+
 def figures(records):
-    """The figures of one model over records (each: subset, passed, exact, completion
-    dict): per subset and over all."""
+    """The figures of one model over records (each: subset, passed, syntax_error, exact,
+    exec, completion dict): per subset and over all."""
     def block(rs):
         n = len(rs)
         comps = [r["completion"] for r in rs]
         finish = {}
         for c in comps:
             finish[c["finish_reason"]] = finish.get(c["finish_reason"], 0) + 1
-        statuses = {}
-        for r in rs:
-            key = r["exec"]["status"].split(":")[0]
-            statuses[key] = statuses.get(key, 0) + 1
-        return {
-            "tasks": n,
-            "passed": sum(r["passed"] for r in rs),
-            "pass@1": round(sum(r["passed"] for r in rs) / n, 4) if n else None,
+        return dict(outcome(rs), **{
             "exact": sum(r["exact"] for r in rs),
-            "exact_match": round(sum(r["exact"] for r in rs) / n, 4) if n else None,
+            "exact_match": share(sum(r["exact"] for r in rs), n),
             "engine_errors": sum(c["error"] is not None for c in comps),
             "empty": sum(not c["text"].strip() for c in comps),
             # an empty middle passes where the removed lines are redundant for the tests
@@ -49,15 +74,36 @@ def figures(records):
             "wall_ms": dist([c["wall_ms"] for c in comps]),
             "overhead_ms": dist([c["overhead_ms"] for c in comps]),
             "finish_reasons": finish,
-            "exec_status": statuses,
-        }
+        })
 
-    subsets = []
-    for r in records:
-        if r["subset"] not in subsets:
-            subsets.append(r["subset"])
-    out = {s: block([r for r in records if r["subset"] == s]) for s in subsets}
-    out["all"] = block(records)
+    return by_subset(records, block)
+
+
+def agreement(records_a, records_b):
+    """Per-task agreement of two models on the same tasks, per subset and over all:
+    tasks, both pass, only A, only B, neither (the four add up to tasks)."""
+    b_passed = {r["task_id"]: bool(r["passed"]) for r in records_b}
+
+    def block(rs):
+        out = {"tasks": len(rs), "both": 0, "only_a": 0, "only_b": 0, "neither": 0}
+        for r in rs:
+            a, b = bool(r["passed"]), b_passed[r["task_id"]]
+            out["both" if a and b else "only_a" if a else "only_b" if b else "neither"] += 1
+        return out
+
+    return by_subset(records_a, block)
+
+
+def agreement_lines(label_a, label_b, agree):
+    w = max(8, len(label_a) + 5, len(label_b) + 5)
+    out = ["per-task agreement (the same tasks, pass or fail):",
+           "  %-12s %6s  %6s  %*s  %*s  %8s" % ("subset", "tasks", "both", w,
+                                               "only " + label_a, w, "only " + label_b,
+                                               "neither")]
+    for s, g in agree.items():
+        out.append("  %-12s %6d  %6d  %*d  %*d  %8d" % (s, g["tasks"], g["both"], w,
+                                                       g["only_a"], w, g["only_b"],
+                                                       g["neither"]))
     return out
 
 
@@ -107,7 +153,7 @@ def machine(repo):
     }
 
 
-def _pct(x):
+def pct(x):
     return "-" if x is None else "%.1f%%" % (100 * x)
 
 
@@ -122,13 +168,14 @@ def _num(x, digits=1):
 def summary_lines(label, figs):
     """A few lines per subset for one model."""
     out = ["%s" % label]
-    hdr = "  %-12s %6s %8s %8s %9s %9s %9s %9s %9s %9s" % (
-        "subset", "tasks", "pass@1", "exact", "fwd/comp", "tok/comp", "ms mean", "ms p50",
-        "ms p95", "wall p50")
+    hdr = "  %-12s %6s %8s %8s %8s %9s %9s %9s %9s %9s %9s" % (
+        "subset", "tasks", "pass@1", "exact", "syntax", "fwd/comp", "tok/comp", "ms mean",
+        "ms p50", "ms p95", "wall p50")
     out.append(hdr)
     for s, f in figs.items():
-        out.append("  %-12s %6d %8s %8s %9s %9s %9s %9s %9s %9s" % (
-            s, f["tasks"], _pct(f["pass@1"]), _pct(f["exact_match"]),
+        out.append("  %-12s %6d %8s %8s %8s %9s %9s %9s %9s %9s %9s" % (
+            s, f["tasks"], pct(f["pass@1"]), pct(f["exact_match"]),
+            pct(f["syntax_error_share"]),
             _num(_d(f["forwards"]), 2), _num(_d(f["tokens"]), 1),
             _num(_d(f["total_ms"])), _num(_d(f["total_ms"], "p50")),
             _num(_d(f["total_ms"], "p95")), _num(_d(f["wall_ms"], "p50"))))
@@ -138,6 +185,7 @@ def summary_lines(label, figs):
                              f["newline_appended"],
                              ", ".join("%s %d" % kv for kv in sorted(f["finish_reasons"].items()))))
     out.append(extra)
+    out.append("  syntax: the share of completions that make the program a SyntaxError")
     out.append("  execution: %s; process overhead per completion p50 %s ms" % (
         ", ".join("%s %d" % kv for kv in sorted(f["exec_status"].items())),
         _num(_d(f["overhead_ms"], "p50"))))
@@ -145,8 +193,9 @@ def summary_lines(label, figs):
 
 
 COMPARE_ROWS = [
-    ("pass@1", lambda f: f["pass@1"], _pct),
-    ("exact match", lambda f: f["exact_match"], _pct),
+    ("pass@1", lambda f: f["pass@1"], pct),
+    ("exact match", lambda f: f["exact_match"], pct),
+    ("SyntaxError share", lambda f: f["syntax_error_share"], pct),
     ("forwards / completion", lambda f: _d(f["forwards"]), lambda x: _num(x, 2)),
     ("tokens / completion", lambda f: _d(f["tokens"]), lambda x: _num(x, 1)),
     ("tokens / forward", lambda f: _d(f["tokens_per_forward"]), lambda x: _num(x, 2)),

@@ -11,12 +11,18 @@ newline and so does the canonical middle. A completion for such a task is whole 
 when it arrives without its final newline (the engine's post-processing drops trailing
 blank lines) the "lines" join appends one, as single-line harnesses that generate up to
 the newline do. The "raw" join concatenates as it is.
+
+The default run: the whole single-line set (1,033 tasks, the headline) and fixed seeded
+samples of 200 multi-line and 200 random-span tasks (DEFAULT_LIMITS; a limit of None is
+the whole subset). syntax_error() tells whether a middle makes prompt + middle + suffix
+fail to compile, without running anything.
 """
 import ast
 import gzip
 import json
 import os
 import random
+import warnings
 
 SUBSETS = {
     "single": "HumanEval-SingleLineInfilling.jsonl.gz",
@@ -24,7 +30,10 @@ SUBSETS = {
     "span": "HumanEval-RandomSpanInfilling.jsonl.gz",
     "span-light": "HumanEval-RandomSpanInfillingLight.jsonl.gz",
 }
-DEFAULT_SUBSETS = ("single", "multi")
+DEFAULT_SUBSETS = ("single", "multi", "span")
+# Tasks per subset in the default run (None: all): the seeded samples stay the same tasks
+# from run to run, so results on them compare.
+DEFAULT_LIMITS = {"single": None, "multi": 200, "span": 200}
 
 
 def default_data_dir(repo):
@@ -60,9 +69,46 @@ def sample(tasks, limit, seed):
 
 
 def load_tasks(data_dir, subsets, limit=None, seed=0):
+    """The tasks of `subsets`, each subset sampled to `limit` tasks: one number for every
+    subset, or a dict {subset: number or None} (a subset it lacks: all)."""
     out = []
     for s in subsets:
-        out.extend(sample(load_subset(data_dir, s), limit, seed))
+        n = limit.get(s) if isinstance(limit, dict) else limit
+        out.extend(sample(load_subset(data_dir, s), n, seed))
+    return out
+
+
+def parse_limits(spec):
+    """'single=0,multi=200' -> {'single': None, 'multi': 200} (0: all). ValueError, with
+    what is wrong, on an unknown subset or a count that is not a whole number >= 0."""
+    out = {}
+    for item in (x.strip() for x in spec.split(",")):
+        if not item:
+            continue
+        name, eq, count = item.partition("=")
+        if name not in SUBSETS:
+            raise ValueError("unknown subset %r in %r (subsets: %s)"
+                             % (name, spec, ", ".join(SUBSETS)))
+        if not eq or not count.strip().isdigit():
+            raise ValueError("%r: expected SUBSET=COUNT with COUNT a whole number >= 0 "
+                             "(0: all)" % item)
+        out[name] = int(count) or None
+    return out
+
+
+def resolve_limits(subsets, limit=None, spec=None):
+    """Tasks per subset: an entry of `spec` (parse_limits) first, then `limit` (one number
+    for every subset), then DEFAULT_LIMITS when neither is given (None: all)."""
+    out = {}
+    for s in subsets:
+        if spec and s in spec:
+            out[s] = spec[s]
+        elif limit is not None:
+            out[s] = limit
+        elif spec is None:
+            out[s] = DEFAULT_LIMITS.get(s)
+        else:
+            out[s] = None
     return out
 
 
@@ -85,6 +131,19 @@ def program(task, middle):
                     "check(%s)\n" % task["entry_point"]])
 
 
+def syntax_error(task, middle):
+    """Whether prompt + middle + suffix fails to compile (Python's compile(): nothing is
+    executed). The canonical middle of every task compiles."""
+    source = task["prompt"] + middle + task["suffix"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # invalid escapes and the like: still a program
+        try:
+            compile(source, "<%s>" % task["task_id"], "exec", dont_inherit=True)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return True  # ValueError: a NUL byte; the others: nesting too deep to parse
+    return False
+
+
 def exact_match(completion, canonical):
     """Completion == canonical middle, whitespace stripped at both ends."""
     return completion.strip() == canonical.strip()
@@ -98,6 +157,13 @@ def _lines(text):
 
 def _indent(line):
     return line[:len(line) - len(line.lstrip(" \t"))]
+
+
+def first_line_indent(task):
+    """The indentation of the canonical middle's first non-blank line (its first line when
+    all are blank): where a statement put in place of the middle goes."""
+    lines = _lines(task["canonical_solution"]) or [""]
+    return _indent(next((l for l in lines if l.strip()), lines[0]))
 
 
 def middle_lines(task, middle):
@@ -167,7 +233,7 @@ def wrong_middles(task):
     lines = _lines(canon)
     out = {}
     if is_line_level(task):
-        ind = _indent(next((l for l in lines if l.strip()), lines[0]))
+        ind = first_line_indent(task)
         out["raise"] = ind + "raise BaseException('wrong middle')\n" + canon
         out["exit-0"] = ind + "__import__('os')._exit(0)\n" + canon
         out["return-none"] = ind + "return None\n" + canon

@@ -1,9 +1,19 @@
 #!/usr/bin/env python3
-"""HumanEval-Infilling through `infilld complete`: pass@1, exact match, forwards, latency.
+"""HumanEval-Infilling through `infilld complete`: pass@1 beside the floors, SyntaxError
+share, exact match, forwards, latency.
 
-    humaneval_infilling.py --model DIR [--subsets single,multi] [--limit N] [--out R.json]
+    humaneval_infilling.py --model DIR [--subsets single,multi,span] [--limit N]
+                           [--limit-per-subset single=0,multi=200,span=200] [--no-floors]
+                           [--out R.json]
     humaneval_infilling.py --compare DIR_A DIR_B [--labels A,B] ...
+    humaneval_infilling.py --floors-only [--subsets ...] [--limit ...] [--out R.json]
     humaneval_infilling.py --check-harness [--limit 20]
+
+The tasks: by default the whole single-line set (1,033 tasks, the headline) and fixed
+seeded samples of 200 multi-line and 200 random-span ("span") tasks. --limit N samples
+every subset to N tasks; --limit-per-subset SUBSET=N,... sets it per subset (0: all; a
+subset it does not name gets --limit, or all). The samples are seeded (--sample-seed):
+the same options give the same tasks.
 
 Each task's prompt and suffix go to `infilld complete --model DIR --stdin --json
 --language python --temperature 0` (one process per task; --max-tokens, --steps, --raw
@@ -15,10 +25,19 @@ canonical middle with whitespace stripped at both ends. The engine's stats give 
 forward passes per completion and the latency (total_ms: mean, p50, p95); the wall time
 per call includes the process start and model load (reported apart as overhead_ms).
 Completions run one at a time (clean latency); the programs then run with --jobs workers.
+SyntaxError share: the completions that make prompt + middle + suffix fail Python's
+compile() (checked apart, not executed).
+
+The floors (he_floors.py), on the same tasks, executed as the completions are: the empty
+middle, and `pass`, `return False`, `return True` at the indentation of the canonical
+middle's first non-blank line; each with its pass@1 and SyntaxError share, printed in a
+table beside the models' and kept in the report ("floors"). --no-floors skips them;
+--floors-only needs no model and no infilld binary and prints just the floors.
 
 --compare runs two models on the same tasks, interleaved (A then B, then B then A, ...),
 and prints the figures side by side with the ratio B/A: a diffusion model and its
-autoregressive baseline through the same engine.
+autoregressive baseline through the same engine; and the per-task agreement, per subset:
+the tasks both pass, only A, only B, neither.
 
 --check-harness needs no model: for --limit tasks per subset (default 20) the canonical
 middle must pass, and wrong middles must fail (he_tasks.wrong_middles: `raise
@@ -44,6 +63,7 @@ sys.path.insert(0, HERE)
 
 import engine_client  # noqa: E402
 import he_exec  # noqa: E402
+import he_floors  # noqa: E402
 import he_report  # noqa: E402
 import he_tasks  # noqa: E402
 
@@ -56,14 +76,20 @@ def parse_args(argv):
                       help="two model folders, side by side")
     mode.add_argument("--check-harness", action="store_true",
                       help="canonical middles must pass, wrong ones fail (no model)")
+    mode.add_argument("--floors-only", action="store_true",
+                      help="only the floors: empty, pass, return False/True (no model)")
     p.add_argument("--labels", help="names of the two compared models (A,B); with --model, "
                    "its name (default: the folder's)")
     p.add_argument("--infilld", default=os.path.join(REPO, "build", "infilld"))
     p.add_argument("--data", default=he_tasks.default_data_dir(REPO))
     p.add_argument("--subsets", default=",".join(he_tasks.DEFAULT_SUBSETS),
                    help="comma-separated, of %s" % ", ".join(he_tasks.SUBSETS))
-    p.add_argument("--limit", type=int, help="tasks per subset, a seeded sample (default: "
-                   "all; 20 with --check-harness)")
+    p.add_argument("--limit", type=int, help="tasks per subset, a seeded sample, for every "
+                   "subset (default: --limit-per-subset's; 20 with --check-harness)")
+    p.add_argument("--limit-per-subset", metavar="SUBSET=N,...",
+                   help="tasks per subset, 0: all; a subset not named gets --limit, or all "
+                   "(default when neither is given: %s)" % ",".join(
+                       "%s=%d" % (k, v or 0) for k, v in he_tasks.DEFAULT_LIMITS.items()))
     p.add_argument("--sample-seed", type=int, default=0)
     p.add_argument("--max-tokens", type=int)
     p.add_argument("--steps", type=int)
@@ -84,14 +110,23 @@ def parse_args(argv):
     p.add_argument("--completion-timeout", type=float, default=600)
     p.add_argument("--out", help="the JSON report")
     p.add_argument("--no-records", action="store_true", help="leave per-task records out")
+    p.add_argument("--no-floors", action="store_true",
+                   help="skip the floors (empty, pass, return False/True)")
     p.add_argument("--quiet", action="store_true")
     a = p.parse_args(argv)
     a.subsets = [s for s in a.subsets.split(",") if s]
     for s in a.subsets:
         if s not in he_tasks.SUBSETS:
             p.error("unknown subset %r" % s)
-    if a.check_harness and a.limit is None:
+    spec = None
+    if a.limit_per_subset is not None:
+        try:
+            spec = he_tasks.parse_limits(a.limit_per_subset)
+        except ValueError as e:
+            p.error("--limit-per-subset: %s" % e)
+    if a.check_harness and a.limit is None and spec is None:
         a.limit = 20
+    a.limits = he_tasks.resolve_limits(a.subsets, a.limit, spec)
     return a
 
 
@@ -207,6 +242,7 @@ def evaluate(args, tasks, models):
             records[label].append({"task_id": t["task_id"], "subset": t["subset"],
                                    "completion": c, "middle": middle,
                                    "newline_appended": appended,
+                                   "syntax_error": he_tasks.syntax_error(t, middle),
                                    "exact": he_tasks.exact_match(c["text"],
                                                                  t["canonical_solution"])})
         if (i + 1) % 25 == 0 or i + 1 == len(tasks):
@@ -232,6 +268,7 @@ def slim(records):
     for r in records:
         c = r["completion"]
         out.append({"task_id": r["task_id"], "passed": r["passed"], "exact": r["exact"],
+                    "syntax_error": r["syntax_error"],
                     "text": c["text"], "newline_appended": r["newline_appended"],
                     "finish_reason": c["finish_reason"], "tokens": c["tokens"],
                     "forwards": c["stats"].get("forwards"),
@@ -245,12 +282,14 @@ def main(argv=None):
     if not os.path.isdir(args.data):
         print("skipped: no HumanEval-Infilling data at %s" % args.data)
         return 0
-    tasks = he_tasks.load_tasks(args.data, args.subsets, args.limit, args.sample_seed)
+    tasks = he_tasks.load_tasks(args.data, args.subsets, args.limits, args.sample_seed)
     report = {"tool": "tools/eval/humaneval_infilling.py",
               "machine": he_report.machine(REPO),
               "data": {"dir": os.path.abspath(args.data), "subsets": args.subsets,
-                       "limit_per_subset": args.limit, "sample_seed": args.sample_seed,
-                       "tasks": len(tasks)},
+                       "limit_per_subset": args.limits, "sample_seed": args.sample_seed,
+                       "tasks": len(tasks),
+                       "tasks_per_subset": {s: sum(t["subset"] == s for t in tasks)
+                                            for s in args.subsets}},
               "execution": {"timeout_s": args.timeout, "memory_mb": args.memory_mb,
                             "guard": not args.no_guard, "jobs": args.jobs}}
     if args.check_harness:
@@ -259,6 +298,12 @@ def main(argv=None):
         print_check(res)
         write_report(args, report)
         return 0 if res["ok"] else 1
+    if args.floors_only:
+        floor_figs = floors(args, tasks, report)
+        print(header(args, tasks, report["machine"], "floors"))
+        print("\n".join(he_floors.beside_lines(floor_figs)))
+        write_report(args, report)
+        return 0
 
     if not os.access(args.infilld, os.X_OK):
         print("error: no infilld binary at %s (--infilld)" % args.infilld, file=sys.stderr)
@@ -294,13 +339,13 @@ def main(argv=None):
         report["compare"] = {"a": labels[0], "b": labels[1],
                              "b_over_a": he_report.compare_json(report["figures"][labels[0]],
                                                                 report["figures"][labels[1]])}
+        report["compare"]["agreement"] = he_report.agreement(records[labels[0]],
+                                                             records[labels[1]])
     if not args.no_records:
         report["records"] = {label: slim(recs) for label, recs in records.items()}
+    floor_figs = None if args.no_floors else floors(args, tasks, report)
 
-    m = report["machine"]
-    print("HumanEval-Infilling via infilld complete: %d tasks (%s), %s, %d cores, %s, "
-          "commit %s" % (len(tasks), ", ".join(args.subsets), m["cpu"], m["cores"],
-                         m["date"], (m["git_commit"] or "?")[:12]))
+    print(header(args, tasks, report["machine"], "via infilld complete"))
     for label, d, flags in models:
         cfg = report["models"][label].get("config", {})
         print("%s: %s (%s, %s layers, hidden %s%s); flags: %s" % (
@@ -309,12 +354,35 @@ def main(argv=None):
             " ".join(flags)))
     for label in records:
         print("\n".join(he_report.summary_lines(label, report["figures"][label])))
+    if floor_figs is not None:
+        print("\n".join(he_floors.beside_lines(floor_figs, report["figures"])))
     if args.compare:
         print("side by side (B/A = %s / %s):" % (labels[1], labels[0]))
         print("\n".join(he_report.compare_table(labels[0], report["figures"][labels[0]],
                                                 labels[1], report["figures"][labels[1]])))
+        print("\n".join(he_report.agreement_lines(labels[0], labels[1],
+                                                  report["compare"]["agreement"])))
     write_report(args, report)
     return 0
+
+
+def header(args, tasks, m, what):
+    counts = ", ".join("%s %d" % (s, sum(t["subset"] == s for t in tasks))
+                       for s in args.subsets)
+    return ("HumanEval-Infilling %s: %d tasks (%s; sample seed %d), %s, %d cores, %s, "
+            "commit %s" % (what, len(tasks), counts, args.sample_seed, m["cpu"], m["cores"],
+                           m["date"], (m["git_commit"] or "?")[:12]))
+
+
+def floors(args, tasks, report):
+    """Runs the floors on the tasks, puts them in the report; returns their figures."""
+    t0 = time.time()
+    log(args, "floors: %d programs" % (len(he_floors.FLOORS) * len(tasks)))
+    records = he_floors.run_floors(tasks, args.join, args.jobs, progress=progress(args, t0),
+                                   **exec_kw(args))
+    report["floors"] = he_floors.report_json(records, not args.no_records)
+    report["floors"]["seconds"] = round(time.time() - t0, 1)
+    return report["floors"]["figures"]
 
 
 def write_report(args, report):
