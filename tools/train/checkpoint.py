@@ -13,7 +13,7 @@ Two forms:
   full      float32 tensors (<work>/ckpt.pt, written every --ckpt-every steps and at the
             end): resuming from it continues bit for bit as an uninterrupted run
   compact   the network and AdamW's moments in bfloat16 (about half the bytes): the form
-            committed to the repository (tools/train/checkpoints/v2/) for the next round of
+            committed to the repository (models/training/v2/) for the next round of
             training; resuming from it differs from the full form by that rounding only
 Loading accepts both (bfloat16 tensors are widened back to float32).
 

@@ -302,7 +302,7 @@ def recipe_v2(training, a):
         "spans mixed with random ones. Python has three shares of the %s text budget (the "
         "evaluation is Python), the other languages one each. A warmup-stable-decay schedule "
         "(as in MiniCPM) lets training stop and resume: each round ends with a short decay "
-        "for its release, and the next round resumes from tools/train/checkpoints/v2/"
+        "for its release, and the next round resumes from models/training/v2/"
         "stable.pt, the compact "
         "(bfloat16) checkpoint taken where this round's decay began (weights, AdamW state and "
         "the data position; `tools/train/retrain.sh --config v2`)." % (

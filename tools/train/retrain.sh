@@ -18,7 +18,7 @@
 #
 #   tools/train/retrain.sh --config v2 [--steps N (default 800)] [--decay N (default N/5)]
 # One round of recipe v2 (train.py --config v2: autoregressive FIM, warmup-stable-decay):
-# it resumes from the committed tools/train/checkpoints/v2/stable.pt when there is one (the
+# it resumes from the committed models/training/v2/stable.pt when there is one (the
 # previous round's weights, optimizer and data position before its decay), trains N more
 # steps on both cores, the last --decay of them decaying the learning rate, and keeps the
 # new stable.pt for the next round. The tokenizer is models/default's (the vocabulary

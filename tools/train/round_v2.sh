@@ -2,7 +2,7 @@
 # One round of the default model's recipe v2 (tools/train/retrain.sh --config v2 runs the
 # corpus steps first, then this):
 #   4. train.py --config v2 --autoregressive on every core, resuming from the committed
-#      tools/train/checkpoints/v2/stable.pt when there is one (the previous round's weights,
+#      models/training/v2/stable.pt when there is one (the previous round's weights,
 #      AdamW state and data position at the start of its decay), N more steps of which the
 #      last --decay decay the learning rate (warmup-stable-decay); the new stable.pt
 #      (compact) replaces it, shipped or not: the next round goes on from this one
@@ -28,7 +28,7 @@ while [[ $# -gt 0 ]]; do
     *) echo "round_v2.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
-STATE=tools/train/checkpoints/v2/stable.pt OUT=build/model-v2-ar
+STATE=models/training/v2/stable.pt OUT=build/model-v2-ar
 start=0 resume=()
 if [[ -f $STATE ]]; then
   start=$($PY tools/train/checkpoint.py step "$STATE")

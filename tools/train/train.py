@@ -120,7 +120,7 @@ def parse_args(argv):
     ap.add_argument("--resume", action="store_true", help="continue from <work>/ckpt.pt")
     ap.add_argument("--resume-from", metavar="CKPT",
                     help="continue from this checkpoint (full or compact; checkpoint.py), for "
-                         "example the committed tools/train/checkpoints/v2/stable.pt with a larger "
+                         "example the committed models/training/v2/stable.pt with a larger "
                          "--steps: the next round of a warmup-stable-decay run")
     ap.add_argument("--init-from", metavar="CKPT",
                     help="start from this checkpoint's weights only (new optimizer, step 0): "
