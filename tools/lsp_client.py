@@ -97,6 +97,8 @@ class LspClient:
         self._next_id = 1
         self._stderr = []
         self._sock = None
+        self._reading = threading.Event()  # cleared: the reader thread stops reading (a stalled client)
+        self._reading.set()
         self.proc = subprocess.Popen(self.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, env=env, cwd=cwd)
         self._stderr_thread = threading.Thread(target=self._read_stderr, daemon=True)
@@ -243,6 +245,36 @@ class LspClient:
         return [m["id"] for _, m in self.sent
                 if isinstance(m, dict) and "method" in m and "id" in m]
 
+    def pause_reading(self):
+        """Stops reading the server's output (after the read under way): a client that
+        stalls, so the server's writes fill the pipe."""
+        self._reading.clear()
+
+    def resume_reading(self):
+        self._reading.set()
+
+    def memory_kb(self, field="VmRSS"):
+        """The server process's /proc/PID/status field (VmRSS, VmHWM: its peak) in kB;
+        None where /proc is not there."""
+        try:
+            with open("/proc/%d/status" % self.proc.pid) as f:
+                for line in f:
+                    if line.startswith(field + ":"):
+                        return int(line.split()[1])
+        except OSError:
+            return None
+        return None
+
+    def reset_peak_memory(self):
+        """Resets the server's VmHWM to its current resident size (Linux: clear_refs 5), so
+        that a later memory_kb("VmHWM") is the peak since now; False where it cannot."""
+        try:
+            with open("/proc/%d/clear_refs" % self.proc.pid, "w") as f:
+                f.write("5")
+            return True
+        except OSError:
+            return False
+
     # ---- lifecycle ---------------------------------------------------------------------
 
     def close_input(self):
@@ -268,6 +300,7 @@ class LspClient:
 
     def kill(self):
         """Stops the server if it still runs and closes everything."""
+        self._reading.set()
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
@@ -322,6 +355,7 @@ class LspClient:
     def _read_output(self):
         parser = FrameParser()
         while True:
+            self._reading.wait()
             try:
                 data = self._sock.recv(65536) if self._sock is not None else \
                     os.read(self.proc.stdout.fileno(), 65536)

@@ -3,6 +3,7 @@
 //   infilld lsp [--stdio] [--port N] [--model DIR] [--log FILE] [--max-message-bytes N]
 //
 // stdout carries only protocol messages; logs go to stderr, or to --log FILE.
+// --test-requests turns on the requests that only tests send (infilld/test/*, docs/lsp.md).
 //
 // Process hygiene: SIGTERM and SIGINT stop the server as `exit` does (pending requests are
 // answered as cancelled, the output flushed); a closed output (EPIPE) is the client gone,
@@ -27,7 +28,7 @@
 namespace infilld::cli {
 
 int cmd_lsp(Args args) {
-  auto flags = Flags::parse(args, {.with_value = {"model", "port", "log", "max-message-bytes"}, .boolean = {"stdio"}});
+  auto flags = Flags::parse(args, {.with_value = {"model", "port", "log", "max-message-bytes"}, .boolean = {"stdio", "test-requests"}});
   if (!flags) return fail(flags.message());
   if (flags->has("stdio") && flags->has("port")) return fail("lsp: --stdio and --port exclude each other");
   if (auto log = flags->get("log"))
@@ -37,6 +38,7 @@ int cmd_lsp(Args args) {
   if (!max_message) return fail(max_message.message());
   max_body = static_cast<size_t>(*max_message);
   lsp::ServerOptions options;
+  options.test_requests = flags->has("test-requests");
   // No model is not an error here: initializationOptions may name one.
   if (auto dir = resolve_model_dir(*flags)) options.model_dir = dir->string();
 

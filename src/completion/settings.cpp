@@ -176,8 +176,9 @@ const std::vector<Key>& keys() {
       boolean({"speculative", "", {}, "true", "after a suggestion, compute the one after it when idle"},
               &Settings::speculative),
       integer({"cacheSize", "", {}, "256", "completion cache entries (0: off)"}, &Settings::cache_size, 0, 10000),
-      integer({"maxDocumentBytes", "", {}, "2097152",
-               "larger documents are tracked but not parsed or completed (docs/decisions.md)"},
+      integer({"maxDocumentBytes", "", {}, "67108864",
+               "larger documents are tracked but not completed; above 2 MiB a document is completed without a "
+               "syntax tree (docs/decisions.md)"},
               &Settings::max_document_bytes, 1024, 1 << 30),
       optional_integer({"steps", "steps", {}, "the family's", "denoising steps (0: one per token)"}, &Settings::steps, 0,
                        4096),

@@ -38,7 +38,7 @@ struct Settings {
   bool streaming = false;        // send infilld/completionUpdate notifications
   bool speculative = true;       // compute the suggestion after the current one when idle
   int32_t cache_size = 256;      // completion cache entries; 0: off
-  int32_t max_document_bytes = 2 << 20;  // larger documents: tracked, not parsed or completed
+  int32_t max_document_bytes = 64 << 20;  // larger documents: tracked, not completed (64 MiB)
   // Decoding: unset keys follow the model family's defaults.
   std::optional<int32_t> steps, block_length, top_k, max_length;
   std::optional<uint64_t> seed;

@@ -23,7 +23,9 @@ Server::Server(uv_loop_t* loop, Transport& transport, ServerOptions options)
       settings_(options_.settings),
       mailbox_(loop),
       host_(mailbox_),
-      cache_(static_cast<size_t>(settings_.cache_size)) {}
+      cache_(static_cast<size_t>(settings_.cache_size)),
+      model_watch_(loop),
+      model_quiet_(loop) {}
 
 Server::~Server() { stop(); }
 
@@ -36,7 +38,11 @@ void Server::start() {
 
 void Server::send(const json& message) {
   if (stopped_) return;
-  transport_.send(message.dump(-1, ' ', false, json::error_handler_t::replace));
+  // Notifications may be dropped for a client that does not read (outbox.h); replies and
+  // our requests never are.
+  const bool notification = message.contains("method") && !message.contains("id");
+  transport_.send(message.dump(-1, ' ', false, json::error_handler_t::replace),
+                  notification ? Outbox::Kind::Notification : Outbox::Kind::Reply);
 }
 
 void Server::reply(const json& id, json result) { send(make_response(id, std::move(result))); }
@@ -118,7 +124,18 @@ void Server::on_request(const Message& m) {
   if (m.method == "infilld/stats") {
     nlohmann::json stats = stats_.to_json(pending_counts());
     stats["device"] = host_.description();  // where the model runs; empty until one is loaded
+    const Outbox& out = transport_.outbox();
+    stats["outgoing"] = {{"queuedBytes", out.queued_bytes()},
+                         {"droppedNotifications", out.dropped_notifications()},
+                         {"readPauses", transport_.read_pauses()}};
     return reply(m.id, stats);
+  }
+  if (m.method == "infilld/test/documentText" && options_.test_requests) {
+    auto uri = read_string(m.params, "params", "uri");
+    if (!uri) return reply_error(m.id, ErrorCode::InvalidParams, uri.message());
+    const OpenDocument* doc = workspace_.find(*uri);
+    if (doc == nullptr) return reply_error(m.id, ErrorCode::InvalidParams, "unknown document " + *uri);
+    return reply(m.id, {{"version", doc->document.version()}, {"text", doc->document.text()}});
   }
   if (m.method == "workspace/executeCommand") {
     auto result = execute_command(m.params);
@@ -166,6 +183,8 @@ void Server::stop() {
                &stats_.cancelled);
   stopped_ = true;
   completions_.clear();
+  model_watch_.stop();
+  model_quiet_.stop();
   host_.shutdown();
   mailbox_.close();
   transport_.close();
@@ -231,6 +250,11 @@ void Server::load_model() {
       host_.fail("no model: set initializationOptions.model, pass --model DIR or set INFILLD_MODEL");
       return on_model_loaded(error(host_.failure()));
     }
+    // What runs on the model being replaced would never come back (the host drops the old
+    // model's results): answer it now. Requests may have reached the old model since
+    // this load was asked for.
+    cancel_where([](const Completion& c) { return c.in_engine(); }, ErrorCode::ServerCancelled,
+                 "the model is being reloaded", &stats_.cancelled);
     set_status("loading", "loading " + dir);
     if (client_progress_) {
       send(make_request("infilld/" + std::to_string(next_server_request_++), "window/workDoneProgress/create",
@@ -258,7 +282,27 @@ void Server::reload_changed_model() {
   load_model();
 }
 
+void Server::watch_model_folder() {
+  if (host_.model_dir().empty()) return;
+  // Files are written in bursts (a copy, a download): wait for a quiet second.
+  const int rc = model_watch_.start(host_.model_dir().string(), [this](const std::string&) {
+    model_quiet_.start(1000, [this] { on_model_folder_quiet(); });
+  });
+  if (rc != 0)
+    log_message(kLog, "cannot watch " + host_.model_dir().string() + " (" + uv_strerror(rc) +
+                          "): its changes are noticed at the next request");
+}
+
+void Server::on_model_folder_quiet() {
+  if (stopped_ || shutdown_) return;
+  if (host_.state() == EngineHost::State::Ready && (!host_.check_model() || host_.folder_changed()))
+    return reload_changed_model();
+  if (host_.state() == EngineHost::State::Failed && host_.folder_changed()) return load_model();
+  watch_model_folder();  // a folder renamed away and another moved in: watch the new one
+}
+
 void Server::on_model_loaded(Status status) {
+  watch_model_folder();
   if (progress_open_) {
     notify("$/progress", {{"token", kProgressToken},
                           {"value", {{"kind", "end"}, {"message", status ? "ready" : status.message()}}}});
@@ -268,6 +312,7 @@ void Server::on_model_loaded(Status status) {
   for (auto& [serial, c] : completions_)
     if (c.state() == Completion::State::WaitingForModel) waiting.push_back(serial);
   if (!status) {
+    if (host_.folder_changed()) return load_model();  // changed while it loaded: try what is there now
     set_status("error", status.message());
     if (!load_failure_shown_) show_message(kError, status.message());
     load_failure_shown_ = true;
@@ -276,6 +321,9 @@ void Server::on_model_loaded(Status status) {
   }
   load_failure_shown_ = false;
   set_status("ready", "model " + host_.model_dir().string());
+  // The folder changed again while it loaded (the watch's quiet second may have passed
+  // during the load): load what is there now.
+  if (host_.folder_changed()) return reload_changed_model();
   for (uint64_t serial : waiting) schedule_engine(serial);
 }
 

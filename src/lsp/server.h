@@ -48,6 +48,7 @@ using completion::SettingsReport;
 struct ServerOptions {
   std::string model_dir;  // --model or INFILLD_MODEL; initializationOptions.model wins
   Settings settings;      // defaults (and flags)
+  bool test_requests = false;  // --test-requests: answer infilld/test/* (tests compare the server's state with theirs)
 };
 
 class Server {
@@ -90,6 +91,11 @@ class Server {
   // The loaded model's files changed on disk: what runs on it is cancelled and the folder is
   // loaded again.
   void reload_changed_model();
+  // The watch on the model's folder: after its files have been quiet for a moment, a
+  // changed folder is loaded again (a loaded model whose files changed, or a folder that
+  // failed to load and has changed since), with no request needed.
+  void watch_model_folder();
+  void on_model_folder_quiet();
   // One window/logMessage when a document goes over maxDocumentBytes (opened so, or grown).
   void note_size(const std::string& uri, bool was_too_large);
   void on_model_loaded(Status status);
@@ -145,6 +151,8 @@ class Server {
   std::map<uint64_t, Completion> completions_;  // by serial; after stats_ (they count into it)
   AcceptanceTracker acceptance_;
   std::string status_state_;
+  FolderWatch model_watch_;
+  Timer model_quiet_;  // restarted by each change in the model's folder
 };
 
 }  // namespace infilld::lsp

@@ -32,6 +32,43 @@ double ms_since(std::chrono::steady_clock::time_point t) {
 
 std::string first_line(const std::string& s) { return s.substr(0, s.find('\n')); }
 
+// A document too large for a whole-file syntax tree (workspace.h) is planned from the text
+// around the cursor: the last 1 MiB before it and the first 256 KiB after it, cut at line
+// boundaries (more than any prompt budget reads), and post-processed against the last
+// 64 KiB and first 16 KiB, without the syntax check (a window cut at arbitrary lines rarely
+// parses cleanly, and each try would parse it whole). The plan's and the post-processing's
+// costs then do not grow with the file; the request still copies the text around the cursor
+// once, as for any document.
+struct Window {
+  size_t before, after;
+};
+constexpr Window kPlanWindow{size_t{1} << 20, size_t{256} << 10};
+constexpr Window kPostWindow{size_t{64} << 10, size_t{16} << 10};
+
+bool large(const CompletionRequest& c) {
+  return c.prefix.size() + c.suffix.size() > OpenDocument::kWholeTreeBytes;
+}
+
+bool utf8_tail(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
+
+// The last `bytes` of `s` from a line start (or, in a line longer than that, a character start).
+std::string_view window_before(std::string_view s, size_t bytes) {
+  if (s.size() <= bytes) return s;
+  size_t from = s.size() - bytes;
+  if (const size_t nl = s.find('\n', from); nl != std::string_view::npos) return s.substr(nl + 1);
+  while (from < s.size() && utf8_tail(s[from])) ++from;
+  return s.substr(from);
+}
+
+// The first `bytes` of `s` to a line end (or, in a line longer than that, a character start).
+std::string_view window_after(std::string_view s, size_t bytes) {
+  if (s.size() <= bytes) return s;
+  if (const size_t nl = s.rfind('\n', bytes); nl != std::string_view::npos) return s.substr(0, nl + 1);
+  size_t to = bytes;
+  while (to > 0 && utf8_tail(s[to])) --to;
+  return s.substr(0, to);
+}
+
 }  // namespace
 
 int Server::engine_jobs() const {
@@ -193,6 +230,11 @@ void Server::start_engine(uint64_t serial) {
   auto it = completions_.find(serial);
   if (it == completions_.end()) return;
   Completion& c = it->second;
+  // The model may have started loading again (a reload) since the request was scheduled,
+  // e.g. while it was debounced: it waits for the load, or fails with it.
+  if (host_.state() == EngineHost::State::Failed)
+    return fail_completion(serial, ErrorCode::RequestFailed, host_.failure(), &stats_.errors);
+  if (host_.state() != EngineHost::State::Ready) return c.wait_for_model();  // scheduled by on_model_loaded
   OpenDocument* doc = workspace_.find(c.uri);
   if (doc == nullptr)
     return fail_completion(serial, ErrorCode::ContentModified, "the document was closed", &stats_.errors);
@@ -204,11 +246,13 @@ void Server::start_engine(uint64_t serial) {
   }
   const context::SyntaxTree* tree =
       c.use_tree && doc->document.version() == c.version ? workspace_.tree(*doc) : nullptr;
-  const std::string full = c.prefix + c.suffix;
+  const std::string_view before = large(c) ? window_before(c.prefix, kPlanWindow.before) : std::string_view(c.prefix);
+  const std::string_view after = large(c) ? window_after(c.suffix, kPlanWindow.after) : std::string_view(c.suffix);
+  const std::string full = std::string(before).append(after);
   const completion::ModelFacts& model = host_.facts();
   const engine::DecodeOptions options = completion::request_options(settings_, model.defaults, c.received);
   PlanInput in{.text = full,
-               .cursor = c.prefix.size(),
+               .cursor = before.size(),
                .tree = tree,
                .language = c.language,
                .path = c.uri,
@@ -283,7 +327,10 @@ void Server::on_engine_done(uint64_t serial, Expected<completion::FillResult> re
   }
   if (result->finish == engine::FinishReason::Cancelled)
     return fail_completion(serial, ErrorCode::RequestCancelled, "cancelled", &stats_.errors);
-  const std::string suggestion = finish_completion(result->text, c.prefix, c.suffix, c.shape, c.language);
+  const std::string suggestion =
+      large(c) ? finish_completion(result->text, window_before(c.prefix, kPostWindow.before),
+                                   window_after(c.suffix, kPostWindow.after), c.shape, nullptr)
+               : finish_completion(result->text, c.prefix, c.suffix, c.shape, c.language);
   cache_.insert(c.prefix, c.suffix, suggestion);
   if (c.speculative()) {  // kept in the cache for when the user accepts
     completions_.erase(serial);

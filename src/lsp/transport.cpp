@@ -1,5 +1,6 @@
 #include "lsp/transport.h"
 
+#include <cstdint>
 #include <cstdlib>
 
 namespace infilld::lsp {
@@ -44,9 +45,10 @@ Expected<uv_stream_t*> open_fd(uv_loop_t* loop, int fd, const char* name) {
   }
 }
 
+// One write: the framed messages it carries live as long as libuv needs them.
 struct WriteRequest {
   uv_write_t req;
-  std::string data;
+  std::vector<std::string> parts;
 };
 
 }  // namespace
@@ -134,23 +136,53 @@ void Transport::on_read(ssize_t n, const uv_buf_t* buf) {
   }
 }
 
-void Transport::send(std::string_view body) {
+void Transport::send(std::string_view body, Outbox::Kind kind) {
   if (closed_ || out_ == nullptr) return;
+  outbox_.push(frame(body), kind);
+  if (outbox_.should_pause() && !read_paused_ && in_ != nullptr) {
+    uv_read_stop(in_);
+    read_paused_ = true;
+    ++read_pauses_;
+  }
+  flush();
+}
+
+void Transport::flush() {
+  if (closed_ || writing_ || out_ == nullptr || outbox_.empty()) return;
   out_->data = this;  // (the same handle as in_ for TCP)
+  writing_ = true;
+  if (write_batch(outbox_.take()) != 0) {
+    writing_ = false;
+    on_write_error();
+  }
+}
+
+int Transport::write_batch(std::vector<std::string> parts) {
   auto* w = new WriteRequest{};
-  w->data = frame(body);
-  uv_buf_t buf = uv_buf_init(w->data.data(), static_cast<unsigned>(w->data.size()));
-  const int started = uv_write(&w->req, out_, &buf, 1, [](uv_write_t* req, int status) {
+  w->parts = std::move(parts);
+  std::vector<uv_buf_t> bufs;
+  bufs.reserve(w->parts.size());
+  for (std::string& part : w->parts) bufs.push_back(uv_buf_init(part.data(), static_cast<unsigned>(part.size())));
+  const int started = uv_write(&w->req, out_, bufs.data(), static_cast<unsigned>(bufs.size()), [](uv_write_t* req, int status) {
     // A write that fails (EPIPE: the client closed its end) means the client is gone, as
     // the end of its input does. The handle's data is cleared when the transport closes.
     auto* self = static_cast<Transport*>(req->handle->data);
     delete reinterpret_cast<WriteRequest*>(req);
-    if (status < 0 && status != UV_ECANCELED && self != nullptr) self->on_write_error();
+    if (self == nullptr) return;
+    self->writing_ = false;
+    if (status < 0 && status != UV_ECANCELED) return self->on_write_error();
+    self->on_written();
   });
-  if (started != 0) {
-    delete w;
-    on_write_error();
+  if (started != 0) delete w;
+  return started;
+}
+
+void Transport::on_written() {
+  if (read_paused_ && outbox_.may_resume() && !closed_) {
+    read_paused_ = false;
+    start_reading();
   }
+  flush();
 }
 
 void Transport::on_write_error() {
@@ -171,9 +203,11 @@ void Transport::close() {
     in_->data = nullptr;
     uv_read_stop(in_);
   }
-  // The output closes after its queued writes: uv_shutdown waits for them.
+  // The output closes after its queued writes: what still waits in the outbox is handed
+  // to libuv now, and uv_shutdown waits for it.
   if (out_ != nullptr) {
     out_->data = nullptr;
+    while (!outbox_.empty()) write_batch(outbox_.take(SIZE_MAX));
     auto* req = new uv_shutdown_t{};
     uv_stream_t* out = out_;
     if (uv_shutdown(req, out, [](uv_shutdown_t* r, int) {

@@ -1,7 +1,9 @@
 // The byte pipe between the server and one client: stdio or a TCP connection on 127.0.0.1,
 // read and written through libuv streams. Incoming bytes go through a FrameReader; each
 // complete body (or framing error, already recovered from) is handed to on_body. Outgoing
-// bodies are framed and written in order; writes are queued by libuv, never blocking.
+// bodies are framed and wait in an Outbox (outbox.h: bounded, replies never dropped) until
+// the one write in flight is done; nothing blocks. While too many replies wait for a client
+// that does not read, reading its input pauses.
 //
 // Loop thread only.
 #pragma once
@@ -10,11 +12,13 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <uv.h>
 
 #include "common/status.h"
 #include "lsp/framing.h"
+#include "lsp/outbox.h"
 
 namespace infilld::lsp {
 
@@ -35,16 +39,22 @@ class Transport {
   Transport& operator=(const Transport&) = delete;
 
   void start(OnBody on_body, OnClose on_close);
-  void send(std::string_view body);
+  // Replies and the server's requests are never dropped; notifications may be (outbox.h).
+  void send(std::string_view body, Outbox::Kind kind = Outbox::Kind::Reply);
   // Stops reading and closes the handles; writes already queued finish first.
   void close();
   int port() const { return port_; }
+  const Outbox& outbox() const { return outbox_; }
+  int64_t read_pauses() const { return read_pauses_; }  // times reading paused for a slow client
 
  private:
   explicit Transport(uv_loop_t* loop, size_t max_body) : loop_(loop), reader_(max_body) {}
   void start_reading();
   void on_read(ssize_t n, const uv_buf_t* buf);
   void on_write_error();  // the client stopped reading for good: as the end of its input
+  void flush();           // the next batch of the outbox, unless a write is in flight
+  void on_written();
+  int write_batch(std::vector<std::string> parts);  // uv_write's status
 
   uv_loop_t* loop_;
   FrameReader reader_;
@@ -53,6 +63,10 @@ class Transport {
   uv_tcp_t* listener_ = nullptr;
   int port_ = 0;
   bool closed_ = false;
+  Outbox outbox_;
+  bool writing_ = false;       // a write of ours is with libuv
+  bool read_paused_ = false;   // too many replies wait: the client's input waits too
+  int64_t read_pauses_ = 0;
   OnBody on_body_;
   OnClose on_close_;
 };

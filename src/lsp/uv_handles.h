@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <memory>
+#include <string>
 
 #include <uv.h>
 
@@ -49,6 +50,42 @@ class Timer {
  private:
   uv_timer_t* handle_;
   std::function<void()> fire_;
+};
+
+// A watch on a folder (inotify on Linux): the callback runs on the loop thread for each
+// change of the folder or of a file in it, with the file's name when libuv gives one. A
+// folder renamed away keeps being watched under its new name (the watch follows the inode):
+// watch the path again after such a change to follow what now has the name.
+class FolderWatch {
+ public:
+  using OnChange = std::function<void(std::string name)>;
+
+  explicit FolderWatch(uv_loop_t* loop) : handle_(new uv_fs_event_t) {
+    uv_fs_event_init(loop, handle_);
+    handle_->data = this;
+  }
+  ~FolderWatch() {
+    uv_fs_event_stop(handle_);
+    handle_->data = nullptr;
+    close_handle(handle_);
+  }
+  FolderWatch(const FolderWatch&) = delete;
+  FolderWatch& operator=(const FolderWatch&) = delete;
+
+  // (Re)starts watching `path`; a libuv error code when it cannot (0: watching).
+  int start(const std::string& path, OnChange on_change) {
+    uv_fs_event_stop(handle_);
+    on_change_ = std::move(on_change);
+    return uv_fs_event_start(handle_, [](uv_fs_event_t* h, const char* name, int, int status) {
+      auto* self = static_cast<FolderWatch*>(h->data);
+      if (self != nullptr && status == 0 && self->on_change_) self->on_change_(name != nullptr ? name : "");
+    }, path.c_str(), 0);
+  }
+  void stop() { uv_fs_event_stop(handle_); }
+
+ private:
+  uv_fs_event_t* handle_;
+  OnChange on_change_;
 };
 
 }  // namespace infilld::lsp

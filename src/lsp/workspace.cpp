@@ -16,7 +16,7 @@ void Workspace::open(std::string uri, std::string language_id, int64_t version, 
   auto doc = std::make_unique<OpenDocument>(
       OpenDocument{context::Document(uri, std::move(language_id), version, std::move(text)), &language, std::nullopt});
   doc->too_large = doc->document.text().size() > max_document_bytes_;
-  if (language.grammar != nullptr && !doc->too_large)
+  if (language.grammar != nullptr && doc->whole_tree())
     if (auto tree = context::SyntaxTree::parse(language, doc->document.text())) doc->tree = std::move(*tree);
   dirty_.insert(uri);
   documents_[std::move(uri)] = std::move(doc);
@@ -29,10 +29,10 @@ Status Workspace::change(std::string_view uri, int64_t version, std::span<const 
   auto applied = doc->document.apply(edits, version, encoding);
   if (!applied) return error("didChange for ", uri, ": ", applied.message());
   doc->too_large = doc->document.text().size() > max_document_bytes_;
-  if (doc->too_large) doc->tree.reset();
+  if (!doc->whole_tree()) doc->tree.reset();
   if (doc->tree)
     for (const context::ByteEdit& e : *applied) doc->tree->edit(e);
-  doc->parse_pending = doc->language->grammar != nullptr && !doc->too_large;
+  doc->parse_pending = doc->language->grammar != nullptr && doc->whole_tree();
   dirty_.insert(std::string(uri));
   return Status::ok();
 }
@@ -47,7 +47,7 @@ const context::SyntaxTree* Workspace::tree(OpenDocument& doc) {
     }
     if (doc.tree && doc.tree->stale()) doc.parse_pending = true;  // try again at the next request
   }
-  return doc.tree && !doc.tree->stale() && !doc.too_large ? &*doc.tree : nullptr;
+  return doc.tree && !doc.tree->stale() && doc.whole_tree() ? &*doc.tree : nullptr;
 }
 
 void Workspace::close(std::string_view uri) {
@@ -67,7 +67,7 @@ void Workspace::refresh(std::string_view current_uri) {
       ++it;
       continue;
     }
-    if (OpenDocument* doc = find(*it); doc != nullptr && !doc->too_large) {
+    if (OpenDocument* doc = find(*it); doc != nullptr && doc->whole_tree()) {
       ring_.add_document(*it, doc->document.text());
       if (const context::SyntaxTree* tree = this->tree(*doc))
         definitions_.set_document(*it, context::collect_definitions(*tree, doc->document.text(), *it));

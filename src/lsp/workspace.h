@@ -23,12 +23,23 @@
 
 namespace infilld::lsp {
 
+// Three sizes of document (docs/lsp.md, "Documents"; docs/decisions.md says why):
+//   - up to kWholeTreeBytes: a syntax tree of the whole file, kept in step incrementally, and
+//     a source of other files' snippets and definitions;
+//   - larger, up to maxDocumentBytes: completed from the text around the cursor, with no
+//     syntax tree (a tree costs about 40 bytes of memory per byte of code, and a first parse
+//     takes about 0.5 s per MB here);
+//   - larger still (too_large): tracked (the text follows the edits), not completed.
 struct OpenDocument {
+  static constexpr size_t kWholeTreeBytes = size_t{2} << 20;  // 2 MiB
+
   context::Document document;
   const context::Language* language = nullptr;
-  std::optional<context::SyntaxTree> tree;  // none for plain text (or a failed parse)
+  std::optional<context::SyntaxTree> tree;  // none for plain text, large files (or a failed parse)
   bool parse_pending = false;  // edited since the last parse: Workspace::tree() reparses
-  bool too_large = false;      // over the size limit: tracked, not parsed or completed
+  bool too_large = false;      // over maxDocumentBytes: tracked, not parsed or completed
+
+  bool whole_tree() const { return document.text().size() <= kWholeTreeBytes && !too_large; }
 };
 
 class Workspace {
@@ -61,7 +72,7 @@ class Workspace {
 
   std::map<std::string, std::unique_ptr<OpenDocument>, std::less<>> documents_;
   std::set<std::string, std::less<>> dirty_;  // changed since the ring and index last read them
-  size_t max_document_bytes_ = 2 << 20;
+  size_t max_document_bytes_ = size_t{64} << 20;  // the maxDocumentBytes setting's default
   context::SnippetRing ring_;
   context::DefinitionIndex definitions_;
 };

@@ -2,8 +2,10 @@
 """The model's files change under a running language server (issue 15): the weights file
 rewritten or truncated in place (as `open(path, "wb")` or a re-download does), or replaced
 by a rename. The server must stay up, answer every request (an error naming the file while
-the folder is broken), and serve completions from the new file once it is whole. Each
-case copies a tiny printable checkpoint into a folder of its own and changes that copy.
+the folder is broken), and serve completions from the new file once it is whole; its
+watch on the folder reloads a changed folder with no request at all (loading, then ready;
+error while the folder is broken). Each case copies a tiny printable checkpoint into a
+folder of its own and changes that copy.
 
     test_lsp_model_change.py --infilld PATH [--workdir DIR] [--only NAME[,NAME...]]
 """
@@ -113,6 +115,47 @@ def case_truncated_during_requests(k):
     stats(c)  # still up and answering
     rewrite_in_place(folder, original)
     recovers(c, uri, pos, "after the cut")
+    finish(c)
+
+
+def status_after(c, mark, state, mentions=None, timeout=60):
+    """The first didChangeStatus `state` after message `mark`; its index."""
+    return c.wait_notification(
+        "didChangeStatus", lambda p: (p or {}).get("state") == state and
+        (mentions is None or mentions in (p or {}).get("message", "")), timeout, since=mark).index
+
+
+def case_reloads_without_a_request(k):
+    """The folder watch: a weights file replaced while nothing is asked is loaded again on
+    its own (loading, then ready), and the next request is served from it."""
+    c, folder, uri, pos = served(k)
+    complete(c, uri, pos, "before the change", timeout=60)
+    status_after(c, 0, "ready")
+    mark = c.mark()
+    path = os.path.join(folder, WEIGHTS)
+    shutil.copyfile(path, path + ".new")
+    os.replace(path + ".new", path)
+    loading = status_after(c, mark, "loading")
+    status_after(c, loading, "ready")
+    s0 = stats(c)
+    complete(c, uri, pos, "after the reload", timeout=60)
+    check(delta(stats(c), s0, "errors") == 0, "the request after the reload failed")
+    finish(c)
+
+
+def case_broken_folder_reported(k):
+    """The folder watch: weights cut short while nothing is asked put the server in the
+    error state naming the file; made whole again, it loads them (ready) on its own."""
+    c, folder, uri, pos = served(k)
+    complete(c, uri, pos, "before the change", timeout=60)
+    status_after(c, 0, "ready")
+    original = weights(folder)
+    mark = c.mark()
+    rewrite_in_place(folder, original[: len(original) // 2])
+    broken = status_after(c, mark, "error", mentions=WEIGHTS)
+    rewrite_in_place(folder, original)
+    status_after(c, broken, "ready")
+    complete(c, uri, pos, "after the repair", timeout=60)
     finish(c)
 
 

@@ -42,7 +42,11 @@ def case_initialize(k):
         problems.append("fresh stats not zero: %s" % json.dumps(s))
     if not (s.get("device") in ("", "cpu") or str(s.get("device")).startswith("cuda: ")):
         problems.append("stats device %r" % s.get("device"))
-    extra = sorted(set(s) - set(STATS_KEYS) - {"latencyMs", "device", "last", "pending"})
+    out = s.get("outgoing")
+    if out != {"queuedBytes": out and out.get("queuedBytes"), "droppedNotifications": 0, "readPauses": 0} or \
+            not isinstance(out.get("queuedBytes"), int):
+        problems.append("fresh stats outgoing %r" % (out,))
+    extra = sorted(set(s) - set(STATS_KEYS) - {"latencyMs", "device", "last", "pending", "outgoing"})
     if extra:
         problems.append("stats keys not in docs/lsp.md: %s" % extra)
     finish(c)

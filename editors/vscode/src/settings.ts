@@ -39,7 +39,7 @@ export const SERVER_SETTINGS: readonly SettingSpec[] = [
   { key: 'streaming', kind: 'boolean', default: false },
   { key: 'speculative', kind: 'boolean', default: true },
   { key: 'cacheSize', kind: 'integer', min: 0, max: 10000, default: 256 },
-  { key: 'maxDocumentBytes', kind: 'integer', min: 1024, max: 1073741824, default: 2097152 },
+  { key: 'maxDocumentBytes', kind: 'integer', min: 1024, max: 1073741824, default: 67108864 },
 ];
 
 export interface PathContext {

@@ -129,7 +129,7 @@ describe('buildServerSettings', () => {
       streaming: false,
       speculative: true,
       cacheSize: 256,
-      maxDocumentBytes: 2097152,
+      maxDocumentBytes: 67108864,
     });
   });
 });
