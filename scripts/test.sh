@@ -4,7 +4,7 @@
 #      then the kernels, caches and parity again with the CPU capped at AVX2 (INFILLD_CPU_ISA).
 #   2. AddressSanitizer + UndefinedBehaviorSanitizer build: the same tests.
 #   3. The VS Code extension: npm ci, compile, unit and end-to-end tests, .vsix package.
-#   4. libFuzzer targets (clang): each fuzzed for a short, bounded time.
+#   4. libFuzzer targets (clang): each fuzzed for a short, bounded time (scripts/fuzz.sh).
 # Skips: after each ctest run the skipped tests are counted and named. In CI (CI=true) the
 # ctest runs get INFILLD_REQUIRE_ALL=1 (a harness's skipped case, a doctest case's skip, a
 # test that cannot run at all: each is a failure), and a test that ctest still reports as
@@ -60,26 +60,5 @@ cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DINFILLD_SANITIZE=ON
 cmake --build build-asan -j "$(nproc)"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 run_ctest build-asan
 
-echo "== fuzz targets (${FUZZ_SECONDS}s each)"
-CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DINFILLD_FUZZ=ON \
-  -DINFILLD_TESTS=OFF -DINFILLD_CUDA=OFF -DINFILLD_TREE_SITTER=OFF
-cmake --build build-fuzz -j "$(nproc)"
-# Seeds: the files of generated tiny checkpoints (nothing from ../shared is copied).
-seed_dir=build-fuzz/seed-checkpoint
-/usr/bin/python3 tools/tiny_checkpoint.py --arch dream --dtype bf16 --out "$seed_dir" >/dev/null
-mkdir -p build-fuzz/corpus/fuzz_safetensors build-fuzz/corpus/fuzz_config build-fuzz/corpus/fuzz_tokenizer \
-  build-fuzz/corpus/fuzz_lsp_messages
-cp "$seed_dir/model.safetensors" build-fuzz/corpus/fuzz_safetensors/seed
-cp "$seed_dir/config.json" build-fuzz/corpus/fuzz_config/seed
-{ cat "$seed_dir/tokenizer.json"; printf '\0def f(x):\n    return x + 1\n'; } > build-fuzz/corpus/fuzz_tokenizer/seed
-lsp_body='{"jsonrpc":"2.0","id":1,"method":"textDocument/inlineCompletion","params":{"position":{"line":0,"character":1}}}'
-printf '\x07Content-Length: %d\r\n\r\n%s' "${#lsp_body}" "$lsp_body" > build-fuzz/corpus/fuzz_lsp_messages/seed
-for target in build-fuzz/tests/fuzz/fuzz_*; do
-  [ -x "$target" ] || continue
-  name=$(basename "$target")
-  corpus="build-fuzz/corpus/$name"
-  echo "-- $name"
-  "$target" "$corpus" -max_total_time="$FUZZ_SECONDS" -max_len=65536 -rss_limit_mb=2048 -print_final_stats=1 2>&1 \
-    | grep -E "^stat::(number_of_executed_units|new_units_added|peak_rss_mb)|ERROR|SUMMARY"
-done
-echo "fuzzing: every target ran ${FUZZ_SECONDS}s without a crash"
+echo "== fuzz targets (${FUZZ_SECONDS}s each, from tests/fuzz/corpus)"
+FUZZ_SECONDS="$FUZZ_SECONDS" scripts/fuzz.sh
