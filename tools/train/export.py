@@ -69,12 +69,29 @@ def make_config(model_config, ids, dtype, autoregressive):
     return cfg
 
 
+def replace_folder(partial, final):
+    """Puts the finished folder `partial` at `final`: by renames, so that a server watching
+    or loading `final` sees the old folder or the new one, never half of either."""
+    if os.path.exists(final):
+        old = "%s.old-%d" % (final, os.getpid())
+        shutil.rmtree(old, ignore_errors=True)
+        os.rename(final, old)
+        os.rename(partial, final)
+        shutil.rmtree(old)
+    else:
+        os.rename(partial, final)
+
+
 def export(model, out_dir, tokenizer_dir, dtype="bf16", autoregressive=False, info=None,
            history=None):
-    """Write the folder; returns the config dict."""
+    """Write the folder (into a temporary one beside it, renamed into place at the end);
+    returns the config dict."""
     if dtype not in ("bf16", "f32"):
         raise ValueError("export dtype must be bf16 or f32")
-    os.makedirs(out_dir, exist_ok=True)
+    final = os.path.normpath(out_dir)
+    out_dir = "%s.partial-%d" % (final, os.getpid())
+    shutil.rmtree(out_dir, ignore_errors=True)
+    os.makedirs(out_dir)
     for name in ("tokenizer.json", "tokenizer_config.json"):
         src = os.path.join(tokenizer_dir, name)
         if os.path.exists(src):
@@ -99,6 +116,7 @@ def export(model, out_dir, tokenizer_dir, dtype="bf16", autoregressive=False, in
         with open(os.path.join(out_dir, "training.json"), "w") as f:
             json.dump(info, f, indent=1)
             f.write("\n")
+    replace_folder(out_dir, final)
     return cfg
 
 
