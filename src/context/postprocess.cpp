@@ -1,6 +1,7 @@
 #include "context/postprocess.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <vector>
 
@@ -102,13 +103,24 @@ std::string balance_against_suffix(std::string out, std::string_view prefix, std
   return out;
 }
 
-// Whether prefix + middle + suffix parses without errors.
-bool parses(const Language& language, std::string_view prefix, std::string_view middle, std::string_view suffix) {
+// The syntax check's time for one suggestion, all its parses together: a few ms for a
+// usual file; the bound matters for large files and for pathological text, where
+// tree-sitter's error recovery can take seconds and gigabytes (found by fuzz_postprocess).
+constexpr std::chrono::milliseconds kSyntaxCheckBudget{100};
+
+enum class Parse { Clean, Errors, OutOfTime };
+
+// Whether prefix + middle + suffix parses without errors, by `deadline`.
+Parse parse_check(const Language& language, std::string_view prefix, std::string_view middle, std::string_view suffix,
+                  std::chrono::steady_clock::time_point deadline) {
+  const auto left = std::chrono::duration_cast<std::chrono::microseconds>(deadline - std::chrono::steady_clock::now());
+  if (left.count() <= 0) return Parse::OutOfTime;
   std::string text;
   text.reserve(prefix.size() + middle.size() + suffix.size());
   text.append(prefix).append(middle).append(suffix);
-  auto tree = SyntaxTree::parse(language, text);
-  return tree.is_ok() && !tree->has_error();
+  auto tree = SyntaxTree::parse(language, text, left);
+  if (!tree) return Parse::OutOfTime;  // (the grammar exists and the text is small: only time fails it)
+  return tree->has_error() ? Parse::Errors : Parse::Clean;
 }
 
 // The tree's say on the end of the unit: when the file with the suggestion has syntax
@@ -117,13 +129,17 @@ bool parses(const Language& language, std::string_view prefix, std::string_view 
 // broken anyway).
 std::string trim_to_valid_syntax(std::string out, const PostprocessInput& in) {
   if (in.language == nullptr || in.language->grammar == nullptr || out.find('\n') == std::string::npos) return out;
-  if (parses(*in.language, in.prefix, out, in.suffix)) return out;
+  const auto deadline = std::chrono::steady_clock::now() + kSyntaxCheckBudget;
+  if (parse_check(*in.language, in.prefix, out, in.suffix, deadline) != Parse::Errors) return out;
   std::string_view candidate = out;
   for (int tries = 0; tries < 16; ++tries) {
     const size_t nl = candidate.rfind('\n');
     if (nl == std::string_view::npos) break;
     candidate = candidate.substr(0, nl);
-    if (!trim(candidate).empty() && parses(*in.language, in.prefix, candidate, in.suffix)) return std::string(candidate);
+    if (trim(candidate).empty()) continue;
+    const Parse p = parse_check(*in.language, in.prefix, candidate, in.suffix, deadline);
+    if (p == Parse::Clean) return std::string(candidate);
+    if (p == Parse::OutOfTime) break;  // no verdict: the suggestion stays as the shape cut it
   }
   return out;
 }

@@ -27,7 +27,8 @@ const char* data_of(std::string_view text) { return text.data() ? text.data() : 
 SyntaxTree::SyntaxTree(const Language& language, ParserPtr parser) noexcept
     : language_(language), parser_(std::move(parser)) {}
 
-Expected<SyntaxTree> SyntaxTree::parse(const Language& language, std::string_view text) {
+Expected<SyntaxTree> SyntaxTree::parse(const Language& language, std::string_view text,
+                                       std::chrono::microseconds limit) {
   if (language.grammar == nullptr) {
     return error("cannot parse '", language.name,
                  "': the language has no tree-sitter grammar (plain text); use the text "
@@ -47,7 +48,7 @@ Expected<SyntaxTree> SyntaxTree::parse(const Language& language, std::string_vie
                  "; pin compatible versions in third_party/package.json");
   }
   SyntaxTree tree(language, std::move(parser));
-  INFILLD_TRY(tree.reparse(text));
+  INFILLD_TRY(tree.reparse(text, limit));
   return tree;
 }
 
@@ -104,8 +105,12 @@ Status SyntaxTree::reparse(std::string_view new_text, std::chrono::microseconds 
   // texts small enough for that to cost little (in larger ones the incremental tree stays).
   if (parsed && incremental && had_errors && new_text.size() <= kFreshRepairLimit &&
       !ts_node_has_error(ts_tree_root_node(parsed.get()))) {
-    parsed = parse_text(new_text, nullptr);
-    incremental = false;
+    if (TreePtr fresh = parse_text(new_text, nullptr, deadline)) {
+      parsed = std::move(fresh);
+      incremental = false;
+    } else {
+      ts_parser_reset(parser_.get());  // out of time: the incremental tree stays
+    }
   }
   if (!parsed) {
     // Only a timeout or cancellation (neither set here) or a missing language end up here.

@@ -35,7 +35,11 @@ class SyntaxTree {
  public:
   // Parses UTF-8 `text`. Fails for a language without a grammar (plain text), a grammar whose
   // ABI the tree-sitter core does not support, or text of 4 GiB or more.
-  static Expected<SyntaxTree> parse(const Language& language, std::string_view text);
+  // `limit` (0: none) bounds the parse's time, and with it its memory: tree-sitter's error
+  // recovery can take seconds and gigabytes on a few hundred bytes of garbage (found by
+  // fuzz_postprocess). Past it the parse fails.
+  static Expected<SyntaxTree> parse(const Language& language, std::string_view text,
+                                    std::chrono::microseconds limit = std::chrono::microseconds(0));
 
   // One edit then a reparse: edit(edit) + reparse(new_text).
   Status edit_and_reparse(const ByteEdit& edit, std::string_view new_text);

@@ -8,6 +8,10 @@ namespace {
 // 5-35 ms (bench/document_edits.cpp); tree-sitter's error recovery after an unclosed bracket
 // can take seconds, and then the request goes on without the tree.
 constexpr std::chrono::milliseconds kReparseLimit{50};
+// The longest a first parse may take (a 2 MiB file: about 1 s here). Past it the document
+// goes without a tree, as plain text; garbage can make tree-sitter's error recovery run
+// for minutes and take gigabytes (fuzz_postprocess found such a text).
+constexpr std::chrono::seconds kFirstParseLimit{3};
 
 }  // namespace
 
@@ -17,7 +21,8 @@ void Workspace::open(std::string uri, std::string language_id, int64_t version, 
       OpenDocument{context::Document(uri, std::move(language_id), version, std::move(text)), &language, std::nullopt});
   doc->too_large = doc->document.text().size() > max_document_bytes_;
   if (language.grammar != nullptr && doc->whole_tree())
-    if (auto tree = context::SyntaxTree::parse(language, doc->document.text())) doc->tree = std::move(*tree);
+    if (auto tree = context::SyntaxTree::parse(language, doc->document.text(), kFirstParseLimit))
+      doc->tree = std::move(*tree);
   dirty_.insert(uri);
   documents_[std::move(uri)] = std::move(doc);
 }
@@ -42,7 +47,7 @@ const context::SyntaxTree* Workspace::tree(OpenDocument& doc) {
     doc.parse_pending = false;
     if (doc.tree) {
       if (Status s = doc.tree->reparse(doc.document.text(), kReparseLimit); !s) doc.tree.reset();
-    } else if (auto tree = context::SyntaxTree::parse(*doc.language, doc.document.text())) {
+    } else if (auto tree = context::SyntaxTree::parse(*doc.language, doc.document.text(), kFirstParseLimit)) {
       doc.tree = std::move(*tree);
     }
     if (doc.tree && doc.tree->stale()) doc.parse_pending = true;  // try again at the next request
