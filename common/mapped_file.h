@@ -45,6 +45,11 @@ class MappedFile {
   int guard_slot_ = -1;
 };
 
+// Tells the kernel that [p, p + n), inside a mapping, will not be read again: its whole
+// pages leave the process's resident memory (they stay in the page cache, and a later read
+// maps them again). For weights quantized at load.
+void release_pages(const void* p, size_t n);
+
 // Reads a whole (small) text file, for configs and tokenizers.
 Expected<std::string> read_text_file(const std::filesystem::path& path);
 

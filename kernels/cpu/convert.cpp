@@ -1,5 +1,7 @@
 #include "kernels/cpu/convert.h"
 
+#include "kernels/cpu/quantize.h"
+
 namespace infilld::kernels {
 
 float f16_to_f32(uint16_t h) {
@@ -42,6 +44,9 @@ void to_f32(DType t, const void* src, int64_t n, float* dst) {
       for (int64_t i = 0; i < n; ++i) dst[i] = f16_to_f32(s[i]);
       return;
     }
+    case DType::Q8_0:
+      dequantize_q8(static_cast<const std::byte*>(src), n, dst);
+      return;
   }
 }
 

@@ -27,7 +27,8 @@ inline uint16_t f32_to_bf16(float f) {
 
 float f16_to_f32(uint16_t h);
 
-// Converts n elements of dtype `t` starting at `src` to float32.
+// Converts n elements of dtype `t` starting at `src` to float32 (for Q8_0: whole blocks,
+// from a block's start).
 void to_f32(DType t, const void* src, int64_t n, float* dst);
 
 }  // namespace infilld::kernels

@@ -25,9 +25,7 @@ void swiglu(const float* gate, const float* up, float* out, int64_t n) {
 }
 
 void embedding(const Weight& table, const int32_t* ids, int64_t n_ids, float* out) {
-  const auto* base = static_cast<const std::byte*>(table.data);
-  const int64_t row_bytes = table.cols * static_cast<int64_t>(dtype_size(table.dtype));
-  for (int64_t i = 0; i < n_ids; ++i) to_f32(table.dtype, base + ids[i] * row_bytes, table.cols, out + i * table.cols);
+  for (int64_t i = 0; i < n_ids; ++i) to_f32(table.dtype, table.row(ids[i]), table.cols, out + i * table.cols);
 }
 
 }  // namespace infilld::kernels

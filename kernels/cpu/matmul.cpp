@@ -6,6 +6,7 @@
 #include "kernels/cpu/convert.h"
 #include "kernels/cpu/cpu_isa.h"
 #include "kernels/cpu/onednn.h"
+#include "kernels/cpu/quantize.h"
 
 namespace infilld::kernels {
 
@@ -14,10 +15,9 @@ void matmul_converted_panels(const float* x, int64_t n_rows, const Weight& w, fl
   constexpr int64_t kPanel = 256;
   const int64_t k = w.cols;
   std::vector<float> panel(static_cast<size_t>(std::min(kPanel, w.rows) * k));
-  const auto* base = static_cast<const std::byte*>(w.data);
   for (int64_t n0 = 0; n0 < w.rows; n0 += kPanel) {
     const int64_t nb = std::min(kPanel, w.rows - n0);
-    to_f32(w.dtype, base + n0 * k * static_cast<int64_t>(dtype_size(w.dtype)), nb * k, panel.data());
+    to_f32(w.dtype, w.row(n0), nb * k, panel.data());
     onednn::gemm_f32(/*b_transposed=*/true, n_rows, nb, k, x, k, panel.data(), k, y + n0, w.rows);
   }
 }
@@ -26,11 +26,18 @@ namespace {
 // Up to this many rows BF16 weights take the AVX2 kernel on AVX2 machines (measured with
 // bench_matmul_paths: 2-4x faster than the panels up to 8 rows, even at 16, slower above).
 constexpr int64_t kAvx2KernelRows = 16;
+// Up to this many rows Q8_0 weights take the integer kernel; above, float32 panels
+// (bench_matmul_paths; docs/decisions.md, "8-bit weights").
+constexpr int64_t kQ8KernelRows = 32;
 }  // namespace
 
 void matmul(const float* x, int64_t n_rows, const Weight& w, float* y) {
   if (n_rows <= 0 || w.rows <= 0) return;
   const CpuIsa isa = cpu_isa();
+  if (w.dtype == DType::Q8_0) {
+    if (n_rows > kQ8KernelRows) return matmul_converted_panels(x, n_rows, w, y);
+    return isa >= CpuIsa::Avx2 ? matmul_q8_avx2(x, n_rows, w, y) : matmul_q8_portable(x, n_rows, w, y);
+  }
   if (w.dtype == DType::BF16 && isa < CpuIsa::Avx512) {
     // oneDNN 2.6 has no BF16 matmul below AVX-512: asking it would round the activations
     // for nothing. A few rows (a keystroke's block step) are bound by reading the weights:

@@ -6,7 +6,9 @@
 // AVX2 + FMA with the weights widened in registers (the CPUs without AVX-512; oneDNN is not
 // asked there). Everything else (F16, CPUs without AVX2) converts panels of W to float32 on
 // the fly (256 rows at a time, never the whole matrix) for a float32 matmul. The ISA is
-// cpu_isa.h's: INFILLD_CPU_ISA=avx2 forces the AVX2 path on a bigger machine.
+// cpu_isa.h's: INFILLD_CPU_ISA=avx2 forces the AVX2 path on a bigger machine. Q8_0 weights
+// (quantized at load, quantize.h) take our integer kernels for a few rows, float32 panels
+// for many.
 #pragma once
 
 #include <cstdint>

@@ -79,6 +79,7 @@ memory::data_type dnnl_type(DType t) {
     case DType::F32: return memory::data_type::f32;
     case DType::F16: return memory::data_type::f16;
     case DType::BF16: return memory::data_type::bf16;
+    case DType::Q8_0: break;  // never asked (linear() refuses it)
   }
   return memory::data_type::f32;
 }
@@ -188,7 +189,8 @@ void to_bf16(const float* src, int64_t n, uint16_t* dst) {
 bool linear(const float* x, int64_t m, const Weight& w, float* y) {
   const int64_t k = w.cols, n = w.rows;
   if (w.dtype == DType::F32) return run(m, n, k, x, k, w.data, k, y, n, /*b_transposed=*/true, DType::F32);
-  if (w.dtype != DType::BF16) return false;  // F16: oneDNN 2.6 has no CPU f16 matmul to rely on
+  // F16: oneDNN 2.6 has no CPU f16 matmul to rely on; Q8_0 is ours (quantize.h)
+  if (w.dtype != DType::BF16) return false;
   // BF16 weights take BF16 activations, rounded once here.
   thread_local std::vector<uint16_t> x16;
   x16.resize(static_cast<size_t>(m * k));

@@ -1,12 +1,18 @@
-// A weight matrix or vector as stored in the checkpoint: row-major [rows, cols] in its
-// stored dtype, pointing into the mapped file. Kernels read it without copying it.
+// A weight matrix or vector as the kernels read it: row-major [rows, cols] in its dtype,
+// pointing into the mapped checkpoint file (its stored dtype, not copied) or, for Q8_0,
+// into the blocks the model quantized at load (quantize.h).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 #include "common/dtype.h"
 
 namespace infilld::kernels {
+
+// Q8_0: each run of 32 values of a row is one block of an F16 scale and 32 int8 values.
+constexpr int64_t kQ8Group = 32;
+constexpr int64_t kQ8BlockBytes = 2 + kQ8Group;
 
 struct Weight {
   DType dtype = DType::F32;
@@ -15,6 +21,11 @@ struct Weight {
   int64_t cols = 0;
 
   bool empty() const { return data == nullptr; }
+  int64_t row_bytes() const {
+    return dtype == DType::Q8_0 ? cols / kQ8Group * kQ8BlockBytes : cols * static_cast<int64_t>(dtype_size(dtype));
+  }
+  int64_t bytes() const { return rows * row_bytes(); }
+  const std::byte* row(int64_t r) const { return static_cast<const std::byte*>(data) + r * row_bytes(); }
 };
 
 }  // namespace infilld::kernels

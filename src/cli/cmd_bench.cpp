@@ -11,6 +11,7 @@
 
 #include "cli/commands.h"
 #include "cli/device_flag.h"
+#include "cli/process_memory.h"
 #include "cli/flags.h"
 #include "cli/model_dir.h"
 #include "engine/model.h"
@@ -42,8 +43,8 @@ std::vector<int32_t> bench_tokens(int n, int64_t n_vocab) {
 }
 
 int cmd_bench(Args args) {
-  if (args.empty() || args[0] != "forward") return fail("usage: infilld bench forward --model DIR [--positions 32,512] [--repeat 5] [--device auto|cpu|cuda] [--scored N]");
-  auto flags = Flags::parse(args.subspan(1), {.with_value = {"model", "positions", "repeat", "device", "scored"}, .boolean = {}});
+  if (args.empty() || args[0] != "forward") return fail("usage: infilld bench forward --model DIR [--positions 32,512] [--repeat 5] [--device auto|cpu|cuda] [--quantize q8] [--scored N]");
+  auto flags = Flags::parse(args.subspan(1), {.with_value = {"model", "positions", "repeat", "device", "scored", "quantize"}, .boolean = {}});
   if (!flags) return fail(flags.message());
   auto dir = resolve_model_dir(*flags);
   if (!dir) return fail(dir.message());
@@ -53,7 +54,9 @@ int cmd_bench(Args args) {
   if (!repeat_flag) return fail(repeat_flag.message());
   const int repeat = static_cast<int>(*repeat_flag);
 
-  auto model = engine::Model::load(*dir);
+  auto options = load_options(*flags);
+  if (!options) return fail(options.message());
+  auto model = engine::Model::load(*dir, *options);
   if (!model) return fail(model.message());
   auto backend = backend_for(*flags, *model);
   if (!backend) return fail(backend.message());
@@ -91,9 +94,9 @@ int cmd_bench(Args args) {
     }
     std::sort(ms.begin(), ms.end());
     std::printf("{\"positions\": %d, \"median_ms\": %.3f, \"min_ms\": %.3f, \"max_ms\": %.3f, \"runs\": %d, "
-                "\"scored\": %d, \"device\": %s}\n",
+                "\"scored\": %d, \"device\": %s, \"rss_mib\": %.1f}\n",
                 n, ms[ms.size() / 2], ms.front(), ms.back(), repeat, scored,
-                nlohmann::json(backend->description).dump().c_str());
+                nlohmann::json(backend->description).dump().c_str(), process_resident_bytes() / double(1 << 20));
     std::fflush(stdout);
   }
   return 0;

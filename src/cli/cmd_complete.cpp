@@ -134,7 +134,7 @@ int cmd_complete(Args args) {
   auto dir = resolve_model_dir(*flags);
   if (!dir) return fail(dir.message());
   // Token ids need no tokenizer; text does.
-  auto backend = completion::LocalBackend::load(*dir, {.device = settings->device, .require_tokenizer = !ctx->ids});
+  auto backend = completion::LocalBackend::load(*dir, {.device = settings->device, .quantize = settings->quantize, .require_tokenizer = !ctx->ids});
   if (!backend) return fail(backend.message());
   note_cpu_fallback(settings->device, (*backend)->fallback_reason());
   const completion::ModelFacts& model = (*backend)->facts();

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/device_flag.h"
 #include "cli/flags.h"
 #include "cli/model_dir.h"
 #include "common/npy.h"
@@ -15,7 +16,7 @@
 namespace infilld::cli {
 
 int cmd_forward(Args args) {
-  auto flags = Flags::parse(args, {.with_value = {"model", "tokens", "out", "context-length"}, .boolean = {"quiet"}});
+  auto flags = Flags::parse(args, {.with_value = {"model", "tokens", "out", "context-length", "quantize"}, .boolean = {"quiet"}});
   if (!flags) return fail(flags.message());
   auto dir = resolve_model_dir(*flags);
   if (!dir) return fail(dir.message());
@@ -27,7 +28,9 @@ int cmd_forward(Args args) {
   if (!ids) return fail(ids.message());
   if (ids->empty()) return fail("--tokens: no token ids given");
 
-  auto model = engine::Model::load(*dir);
+  auto options = load_options(*flags);
+  if (!options) return fail(options.message());
+  auto model = engine::Model::load(*dir, *options);
   if (!model) return fail(model.message());
   engine::Logits logits;
   const auto start = std::chrono::steady_clock::now();

@@ -5,8 +5,10 @@
 #include <string>
 
 #include "cli/commands.h"
+#include "cli/device_flag.h"
 #include "cli/flags.h"
 #include "cli/model_dir.h"
+#include "cli/process_memory.h"
 #include "engine/model.h"
 #include "engine/tokenizer/tokenizer.h"
 
@@ -14,10 +16,11 @@ namespace infilld::cli {
 
 namespace {
 
-std::string gib(double bytes) {
+std::string size_text(double bytes) {
   char buf[32];
   if (bytes >= double(1 << 30)) std::snprintf(buf, sizeof buf, "%.2f GiB", bytes / double(1 << 30));
-  else std::snprintf(buf, sizeof buf, "%.2f MiB", bytes / double(1 << 20));
+  else if (bytes >= double(1 << 20)) std::snprintf(buf, sizeof buf, "%.2f MiB", bytes / double(1 << 20));
+  else std::snprintf(buf, sizeof buf, "%.1f KiB", bytes / double(1 << 10));
   return buf;
 }
 
@@ -63,11 +66,13 @@ std::string token_text(const engine::Model& model, int32_t id) {
 }  // namespace
 
 int cmd_info(Args args) {
-  auto flags = Flags::parse(args, {.with_value = {"model"}, .boolean = {}});
+  auto flags = Flags::parse(args, {.with_value = {"model", "quantize"}, .boolean = {}});
   if (!flags) return fail(flags.message());
   auto dir = resolve_model_dir(*flags);
   if (!dir) return fail(dir.message());
-  auto model = engine::Model::load(*dir);
+  auto options = load_options(*flags);
+  if (!options) return fail(options.message());
+  auto model = engine::Model::load(*dir, *options);
   if (!model) return fail(model.message());
 
   const engine::ModelConfig& c = model->config();
@@ -77,10 +82,16 @@ int cmd_info(Args args) {
               c.model_type.c_str());
   std::printf("parameters     %s (%" PRId64 ")\n", count(double(model->n_parameters())).c_str(), model->n_parameters());
   std::printf("dtype          %s\n", dtype_summary(model->checkpoint()).c_str());
-  std::printf("weights        %s in %zu file(s), mapped, not copied\n", gib(weights).c_str(),
+  std::printf("weights        %s in %zu file(s), mapped, not copied\n", size_text(weights).c_str(),
               model->checkpoint().weight_files().size());
-  std::printf("memory         %s weights + %s activations for 2048 positions\n", gib(weights).c_str(),
-              gib(activation_bytes(c, 2048)).c_str());
+  std::printf("memory         %s weights + %s activations for 2048 positions\n", size_text(weights).c_str(),
+              size_text(activation_bytes(c, 2048)).c_str());
+  // What the forward reads, in the form it reads it, and what the process holds after the
+  // load (a quantized model has read its mapped pages and released them; a model as stored
+  // has not read them yet: `bench forward` reports the resident size after running).
+  std::printf("resident       %s weights (%s), process %s\n", size_text(double(model->n_resident_weight_bytes())).c_str(),
+              model->quantization() == engine::Quantization::None ? "as stored" : "q8",
+              size_text(double(process_resident_bytes())).c_str());
   std::printf("shape          %" PRId64 " layers, hidden %" PRId64 ", heads %" PRId64 " (kv %" PRId64
               ", head_dim %" PRId64 "), ffn %" PRId64 ", vocab %" PRId64 "\n",
               c.n_layers, c.n_embd, c.n_heads, c.n_kv_heads, c.head_dim, c.n_ff, c.n_vocab);

@@ -4,6 +4,12 @@
 
 namespace infilld::cli {
 
+Expected<engine::LoadOptions> load_options(const Flags& flags) {
+  auto q = engine::parse_quantization(flags.get("quantize").value_or("none"));
+  if (!q) return error("--quantize: ", q.message());
+  return engine::LoadOptions{.quantize = *q, .attention = std::nullopt};
+}
+
 Expected<engine::Backend> backend_for(const Flags& flags, const engine::Model& model) {
   const std::string asked = flags.get("device").value_or("auto");
   auto device = engine::parse_device(asked);

@@ -42,15 +42,15 @@ constexpr Command kCommands[] = {
     {"lsp", cmd_lsp,
      "  lsp [--stdio | --port N] [--model DIR] [--log FILE] [--max-message-bytes N]\n"
      "                                         the language server (docs/lsp.md); stdio by default\n"},
-    {"info", cmd_info, "  info --model DIR                       architecture, size, dtype, mask id, shift convention\n"},
+    {"info", cmd_info, "  info --model DIR [--quantize q8]       architecture, size, dtype, resident memory, mask id, shift convention\n"},
     {"forward", cmd_forward,
-     "  forward --model DIR --tokens 1,2,3 --out logits.npy [--context-length N]\n"
+     "  forward --model DIR --tokens 1,2,3 --out logits.npy [--context-length N] [--quantize q8]\n"
      "                                         run one forward pass, write float32 logits [T, vocab]\n"},
     {"tokenize", cmd_tokenize,
      "  tokenize --model DIR [--verbose] TEXT  print token ids (needs only the tokenizer files)\n"
      "  tokenize --model DIR --decode IDS      print the text of ids (comma or space separated)\n"},
     {"bench", cmd_bench,
-     "  bench forward --model DIR [--positions 32,512] [--repeat 5] [--device auto|cpu|cuda] [--scored N]\n"
+     "  bench forward --model DIR [--positions 32,512] [--repeat 5] [--device auto|cpu|cuda] [--quantize q8] [--scored N]\n"
      "                                         time the forward pass, one JSON line per count\n"},
 };
 

@@ -16,8 +16,10 @@ Expected<std::unique_ptr<LocalBackend>> LocalBackend::load(const std::filesystem
   };
   auto device = engine::parse_device(options.device);
   if (!device) return device.error();
+  auto quantize = engine::parse_quantization(options.quantize);
+  if (!quantize) return quantize.error();
   report(0, "reading " + dir.string());
-  auto model = engine::Model::load(dir);
+  auto model = engine::Model::load(dir, {.quantize = *quantize, .attention = std::nullopt});
   if (!model) return error("cannot load the model from ", dir.string(), ": ", model.message());
   if (options.require_tokenizer && model->tokenizer() == nullptr)
     return error("the model in ", dir.string(), " has no tokenizer files (tokenizer.json or vocab.json + merges.txt)");

@@ -30,6 +30,7 @@ class LocalBackend final : public CompletionBackend {
  public:
   struct Options {
     std::string device = "auto";  // "auto", "cpu" or "cuda" (engine/backend.h)
+    std::string quantize = "none";  // "none" or "q8" (engine/model.h)
     // The folder must hold tokenizer files (text prompts; only token-id requests do without).
     bool require_tokenizer = true;
     // One small forward before returning (it also creates the kernels' primitives), so that

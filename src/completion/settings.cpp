@@ -159,6 +159,10 @@ const std::vector<Key>& keys() {
               "where the engine runs: auto takes the GPU when the build has the CUDA backend, one is visible and the "
               "model fits"},
              &Settings::device, {"auto", "cpu", "cuda"}),
+      string({"quantize", "quantize", {}, "none",
+              "q8: weights quantized to 8 bits at load (about half the memory of BF16; CPU only); changing it "
+              "reloads the model"},
+             &Settings::quantize, {"none", "q8"}),
       integer({"budget", "budget", {}, "2048", "prompt tokens for prefix + suffix"}, &Settings::budget, 64, 131072),
       number({"prefixShare", "prefix-share", {}, "0.75", "the prefix's share of the budget"}, &Settings::prefix_share, 0.0,
              1.0),

@@ -29,6 +29,7 @@ namespace infilld::completion {
 struct Settings {
   std::string model;             // model folder; empty: --model, then INFILLD_MODEL
   std::string device = "auto";   // auto | cpu | cuda
+  std::string quantize = "none"; // none | q8 (engine::Quantization)
   int64_t budget = 2048;         // prompt tokens for prefix + suffix
   double prefix_share = 0.75;    // of the budget
   double snippet_share = 0.25;   // other files' context, as a share of the budget

@@ -12,7 +12,7 @@ Backend cpu_backend(const Model& model) {
   Backend b;
   b.model = std::make_unique<ModelDenoisable>(model);
   b.device = Device::Cpu;
-  b.description = "cpu";
+  b.description = model.quantization() == Quantization::None ? "cpu" : "cpu (q8 weights)";
   return b;
 }
 
@@ -49,6 +49,13 @@ Expected<Backend> make_backend(const Model& model, Device device, std::string* f
   if (g_cuda->device_count() == 0) {
     if (device == Device::Cuda) return error("--device cuda: no CUDA device is visible (no GPU, or no driver)");
     if (fallback_reason != nullptr) *fallback_reason = "no CUDA device is visible";
+    return cpu_backend(model);
+  }
+  if (model.quantization() != Quantization::None) {  // our 8-bit kernels are the CPU's
+    if (device == Device::Cuda)
+      return error("--device cuda: ", quantization_name(model.quantization()),
+                   " weights run on the CPU only (the CUDA backend takes the stored weights)");
+    if (fallback_reason != nullptr) *fallback_reason = "8-bit weights (--quantize q8) run on the CPU";
     return cpu_backend(model);
   }
   auto gpu = g_cuda->create(model);

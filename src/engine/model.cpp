@@ -1,7 +1,9 @@
 #include "engine/model.h"
 
 #include "engine/models/architecture.h"
+#include "common/mapped_file.h"
 #include "engine/tokenizer/tokenizer.h"
+#include "kernels/cpu/quantize.h"
 
 namespace infilld::engine {
 
@@ -45,8 +47,35 @@ Expected<Model> Model::load(const fs::path& dir, LoadOptions options) {
     if (!weights) return weights.error();
     m.weights_ = std::move(*weights);
     m.has_weights_ = true;
+    if (options.quantize == Quantization::Q8) m.quantize_q8();
   }
   return m;
+}
+
+Expected<Quantization> parse_quantization(std::string_view name) {
+  if (name == "none") return Quantization::None;
+  if (name == "q8") return Quantization::Q8;
+  return error("unknown quantization \"", name, "\" (expected none or q8)");
+}
+
+std::string_view quantization_name(Quantization q) { return q == Quantization::Q8 ? "q8" : "none"; }
+
+void Model::quantize_q8() {
+  auto quantize = [this](kernels::Weight& w) {
+    if (!kernels::can_quantize_q8(w)) return;  // rows that are not whole blocks stay as stored
+    const kernels::Weight stored = w;
+    w = kernels::quantize_q8(stored, quantized_.emplace_back());
+    release_pages(stored.data, static_cast<size_t>(stored.bytes()));
+  };
+  quantize(weights_.embed);
+  for (LayerWeights& L : weights_.layers)
+    for (kernels::Weight* w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down}) quantize(*w);
+  if (config_.tied_embeddings) {
+    weights_.lm_head = weights_.embed;
+  } else {
+    quantize(weights_.lm_head);
+  }
+  quantization_ = Quantization::Q8;
 }
 
 Status Model::forward(std::span<const SequenceRows> sequences, const AttentionMask& mask,
@@ -107,6 +136,19 @@ Status ModelDenoisable::run_in_context(const ForwardCall& call, Logits& out) {
 int64_t Model::n_parameters() const {
   int64_t n = 0;
   for (const auto& [name, t] : checkpoint_.tensors()) n += t->n_elements();
+  return n;
+}
+
+int64_t Model::n_resident_weight_bytes() const {
+  if (!has_weights_) return 0;
+  const TransformerWeights& w = weights_;
+  auto floats = [](const std::vector<float>& v) { return static_cast<int64_t>(v.size() * sizeof(float)); };
+  int64_t n = w.embed.bytes() + floats(w.final_norm);
+  if (!config_.tied_embeddings) n += w.lm_head.bytes();
+  for (const LayerWeights& L : w.layers) {
+    for (const kernels::Weight* m : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down}) n += m->bytes();
+    n += floats(L.attn_norm) + floats(L.ffn_norm) + floats(L.bq) + floats(L.bk) + floats(L.bv);
+  }
   return n;
 }
 

@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <string_view>
 #include <vector>
 
 #include "common/status.h"
@@ -21,8 +22,17 @@ namespace infilld::engine {
 
 class Tokenizer;
 
+// How the CPU holds the weights: as stored (mapped from the checkpoint), or quantized at
+// load to 8 bits (Q8_0, kernels/cpu/quantize.h: about half of BF16's memory).
+enum class Quantization { None, Q8 };
+Expected<Quantization> parse_quantization(std::string_view name);  // "none", "q8"
+std::string_view quantization_name(Quantization q);
+
 struct LoadOptions {
   bool weights = true;  // false: config and tokenizer only (tokenize, and info without a weight check)
+  // Q8: every matrix whose rows are whole blocks of 32 is quantized at load, and its mapped
+  // pages leave resident memory; norms stay float32. For the CPU backend only.
+  Quantization quantize = Quantization::None;
   // Runs the network under another attention mask than its family's (the autoregressive
   // baseline of a network; tests of the causal context cache).
   std::optional<MaskKind> attention;
@@ -55,15 +65,22 @@ class Model {
   // Parameters and bytes of the stored tensors (0 without weights).
   int64_t n_parameters() const;
   int64_t n_weight_bytes() const;
+  Quantization quantization() const { return quantization_; }
+  // Bytes of the weights the forward reads, in the form it reads them (quantized or as
+  // stored; a tied embedding once).
+  int64_t n_resident_weight_bytes() const;
 
  private:
   Model() = default;
+  void quantize_q8();
 
   Checkpoint checkpoint_;
   ModelConfig config_;
   TransformerWeights weights_;
   std::unique_ptr<Tokenizer> tokenizer_;
   bool has_weights_ = false;
+  Quantization quantization_ = Quantization::None;
+  std::vector<std::vector<std::byte>> quantized_;  // the Q8_0 blocks that weights_ points into
 };
 
 // The denoiser's view of a loaded model on the CPU. The exact context cache lives here, with

@@ -30,7 +30,8 @@ void EngineHost::fail(std::string why) {
   failure_ = std::move(why);
 }
 
-void EngineHost::load(std::filesystem::path dir, std::string device, Progress progress, Loaded loaded) {
+void EngineHost::load(std::filesystem::path dir, std::string device, std::string quantize, Progress progress,
+                      Loaded loaded) {
   shutdown();
   state_ = State::Loading;
   failure_.clear();
@@ -39,13 +40,14 @@ void EngineHost::load(std::filesystem::path dir, std::string device, Progress pr
   const uint64_t generation = ++generation_;
   // The loader thread reads the checkpoint, places it and warms it up before handing it to
   // the loop thread.
-  loader_ = std::thread([this, dir = std::move(dir), device = std::move(device), generation, progress, loaded] {
+  loader_ = std::thread([this, dir = std::move(dir), device = std::move(device), quantize = std::move(quantize),
+                         generation, progress, loaded] {
     auto report = [&](int percent, std::string message) {
       mailbox_.post([this, generation, progress, percent, message = std::move(message)] {
         if (generation == generation_) progress(percent, message);
       });
     };
-    auto backend = completion::LocalBackend::load(dir, {.device = device, .warm_up = true, .progress = report});
+    auto backend = completion::LocalBackend::load(dir, {.device = device, .quantize = quantize, .warm_up = true, .progress = report});
     mailbox_.post([this, generation, loaded, backend = std::make_shared<decltype(backend)>(std::move(backend))] {
       if (generation != generation_) return;  // superseded by a newer load, or shut down
       if (loader_.joinable()) loader_.join();

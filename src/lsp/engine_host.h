@@ -32,8 +32,9 @@ class EngineHost {
   EngineHost& operator=(const EngineHost&) = delete;
 
   // Drops the current model (its queued work is cancelled) and loads `dir` for `device`
-  // ("auto", "cpu", "cuda"). progress() reports stages with percentages; loaded() once.
-  void load(std::filesystem::path dir, std::string device, Progress progress, Loaded loaded);
+  // ("auto", "cpu", "cuda"), its weights as stored or quantized ("none", "q8").
+  // progress() reports stages with percentages; loaded() once.
+  void load(std::filesystem::path dir, std::string device, std::string quantize, Progress progress, Loaded loaded);
   // Marks the host failed without loading (no model configured).
   void fail(std::string why);
 

@@ -230,7 +230,7 @@ void Server::apply_settings_from(const json& object, bool at_initialize) {
   workspace_.set_max_document_bytes(static_cast<size_t>(settings_.max_document_bytes));
   // Suggestions depend on the prompt and decoding settings: start the cache afresh.
   cache_.clear();
-  if (settings_.model != before.model || settings_.device != before.device) {
+  if (settings_.model != before.model || settings_.device != before.device || settings_.quantize != before.quantize) {
     if (at_initialize && host_.state() == EngineHost::State::None) return;  // load_model() reads them
     cancel_where([](const Completion& c) { return c.in_engine(); }, ErrorCode::ServerCancelled,
                  "the model is being reloaded", &stats_.cancelled);
@@ -264,7 +264,7 @@ void Server::load_model() {
       progress_open_ = true;
     }
     host_.load(
-        dir, settings_.device,
+        dir, settings_.device, settings_.quantize,
         [this](int percent, std::string message) {
           if (progress_open_)
             notify("$/progress", {{"token", kProgressToken},

@@ -102,6 +102,15 @@ def main():
         check("a model too big for the GPU: auto runs on the CPU and says why", auto.returncode == 0
               and json.loads(auto.stdout)["device"] == "cpu" and "running on the CPU" in auto.stderr,
               auto.stdout[:200] + auto.stderr)
+        # 8-bit weights are the CPU's: --device cuda refuses them, auto runs them on the CPU.
+        q8_cuda = run(binary, ["complete", "--model", models[("dream", "bf16")], "--device", "cuda",
+                               "--quantize", "q8"] + ids)
+        check("--quantize q8 --device cuda: refused, saying why", q8_cuda.returncode == 2
+              and "run on the CPU only" in q8_cuda.stderr, q8_cuda.stderr)
+        q8_auto = run(binary, ["complete", "--model", models[("dream", "bf16")], "--quantize", "q8", "--json"] + ids)
+        check("--quantize q8 with device auto: the CPU, and it says why", q8_auto.returncode == 0
+              and json.loads(q8_auto.stdout)["device"] == "cpu (q8 weights)" and "8-bit weights" in q8_auto.stderr,
+              q8_auto.stdout[:200] + q8_auto.stderr)
         # The language server with the "device" setting: the same suggestion on the device.
         items, devices = {}, {}
         for dev in ("cpu", "cuda"):

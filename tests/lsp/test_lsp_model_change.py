@@ -159,5 +159,24 @@ def case_broken_folder_reported(k):
     finish(c)
 
 
+def case_quantize_setting_reloads(k):
+    """The quantize setting changed while serving: the model is loaded again with 8-bit
+    weights (device "cpu (q8 weights)"), requests go on; a bad value is an error that keeps
+    the weights as they are."""
+    c, folder, uri, pos = served(k)
+    complete(c, uri, pos, "as stored", timeout=60)
+    check(stats(c).get("device") == "cpu", "device before: %r" % stats(c).get("device"))
+    mark = c.mark()
+    c.notify("workspace/didChangeConfiguration", {"settings": {"infilld": {"quantize": "q8"}}})
+    status_after(c, status_after(c, mark, "loading"), "ready")
+    check(stats(c).get("device") == "cpu (q8 weights)", "device after: %r" % stats(c).get("device"))
+    complete(c, uri, pos, "with q8 weights", timeout=60)
+    c.notify("workspace/didChangeConfiguration", {"settings": {"infilld": {"quantize": "q4"}}})
+    c.wait_notification("window/showMessage", lambda p: "quantize" in (p or {}).get("message", ""), 30)
+    check(stats(c).get("device") == "cpu (q8 weights)", "a bad value changed the weights")
+    complete(c, uri, pos, "after the bad value", timeout=60)
+    finish(c)
+
+
 if __name__ == "__main__":
     sys.exit(main(__doc__, collect(globals())))

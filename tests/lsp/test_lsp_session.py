@@ -40,7 +40,7 @@ def case_initialize(k):
     nonzero = [key for key in STATS_KEYS if key not in ("forwards", "positions") and s[key] != 0]
     if nonzero or s["latencyMs"]["count"] != 0 or any(s["pending"].values()):
         problems.append("fresh stats not zero: %s" % json.dumps(s))
-    if not (s.get("device") in ("", "cpu") or str(s.get("device")).startswith("cuda: ")):
+    if not (s.get("device") in ("", "cpu", "cpu (q8 weights)") or str(s.get("device")).startswith("cuda: ")):
         problems.append("stats device %r" % s.get("device"))
     out = s.get("outgoing")
     if out != {"queuedBytes": out and out.get("queuedBytes"), "droppedNotifications": 0, "readPauses": 0} or \

@@ -9,6 +9,10 @@ seeded tiny checkpoint (tools/tiny_checkpoint.py), runs
 
 and compares OUT.npy (float32 [T, vocab_size]) with the reference logits:
 f32: max |ours - ref| <= 1e-4; bf16: max |ours - ref| / max |ref| <= 2e-2.
+For each family's bf16 checkpoint, and for models/default (infilld FIM), it also runs `forward --quantize q8` (8-bit weights,
+kernels/cpu/quantize.h) and bounds its error against our own bf16 logits relative to
+their scale: max |q8 - bf16| / max |bf16| <= 4e-2; `info --quantize q8` must report the
+weights quantized, resident in at most 60 % of the stored bytes.
 It does the same for a tiny look-alike of every real checkpoint folder in
 shared/data/checkpoints that has a model.safetensors.index.json (skipped when absent).
 
@@ -34,6 +38,7 @@ import tiny_checkpoint  # noqa: E402
 
 F32_ABS_TOL = 1e-4
 BF16_REL_TOL = 2e-2
+Q8_REL_TOL = 4e-2
 NUM_TOKENS = 24
 # Expected look-alike cases, reported as skipped when the shared folder is absent.
 KNOWN_REAL = ("dream-v0-base-7b", "dream-v0-instruct-7b", "llada-8b-instruct")
@@ -112,6 +117,47 @@ def check_forward(binary, model_dir, info, tokens, out_path, timeout):
     return text
 
 
+def forward_logits(binary, model_dir, tokens, out_path, timeout, extra=()):
+    proc = run([binary, "forward", "--model", model_dir, "--tokens", ",".join(map(str, tokens)),
+                "--out", out_path, *extra], timeout)
+    if proc.returncode != 0:
+        raise CaseFailure("forward %s: %s" % (" ".join(extra), describe(proc)))
+    return np.load(out_path, allow_pickle=False).astype(np.float64)
+
+
+def mib(line, label):
+    m = re.search(r"([\d.]+) (KiB|MiB|GiB) " + label, line)
+    if not m:
+        raise CaseFailure("info: no '%s' size in %r" % (label, line))
+    return float(m.group(1)) * {"KiB": 1 / 1024, "MiB": 1, "GiB": 1024}[m.group(2)]
+
+
+def check_q8(binary, model_dir, tokens, workdir, name, timeout, forward_args=()):
+    """8-bit weights against our own bf16 forward, and the resident size info reports."""
+    proc = run([binary, "info", "--model", model_dir, "--quantize", "q8"], timeout)
+    if proc.returncode != 0:
+        raise CaseFailure("info --quantize q8: " + describe(proc))
+    lines = {l.split()[0]: l for l in proc.stdout.splitlines() if l.strip()}
+    if "resident" not in lines or "(q8)" not in lines["resident"]:
+        raise CaseFailure("info --quantize q8 does not report q8 weights: %r" % lines.get("resident"))
+    stored, resident = mib(lines["weights"], "in"), mib(lines["resident"], r"weights \(q8\)")
+    if not resident <= 0.6 * stored:
+        raise CaseFailure("q8 weights take %.3f MiB of %.3f MiB stored" % (resident, stored))
+    bf16 = forward_logits(binary, model_dir, tokens, os.path.join(workdir, name + ".bf16.npy"), timeout,
+                          forward_args)
+    q8 = forward_logits(binary, model_dir, tokens, os.path.join(workdir, name + ".q8.npy"), timeout,
+                        (*forward_args, "--quantize", "q8"))
+    if q8.shape != bf16.shape or not np.all(np.isfinite(q8)):
+        raise CaseFailure("q8 logits: shape %s, finite %s" % (q8.shape, np.all(np.isfinite(q8))))
+    rel = np.abs(q8 - bf16).max() / np.abs(bf16).max()
+    text = "q8 vs bf16 rel=%.3g (tol %g), resident %.3f of %.3f MiB" % (rel, Q8_REL_TOL, resident, stored)
+    if not rel <= Q8_REL_TOL:
+        raise CaseFailure(text)
+    if rel == 0:
+        raise CaseFailure("q8 logits equal the bf16 ones: nothing was quantized")
+    return text
+
+
 def build_cases(checkpoints_dir):
     """[(name, kwargs for write_checkpoint or None when skipped, skip reason)]."""
     cases, seed = [], 0
@@ -121,6 +167,11 @@ def build_cases(checkpoints_dir):
                 seed += 1
                 cases.append(("%s-%s-shards%d" % (arch, dtype, shards),
                               dict(arch=arch, dtype=dtype, shards=shards, seed=seed), None))
+        seed += 1
+        cases.append(("%s-bf16-q8" % arch, dict(arch=arch, dtype="bf16", shards=1, seed=seed,
+                                                quantize="q8"), None))
+    # infilld's own format (block-causal) on the shipped model's trained weights
+    cases.append(("infilld_fim-default-q8", dict(default_model=True, seed=seed + 1), None))
     if checkpoints_dir and os.path.isdir(checkpoints_dir):
         for name in sorted(os.listdir(checkpoints_dir)):
             real = os.path.join(checkpoints_dir, name)
@@ -136,8 +187,17 @@ def build_cases(checkpoints_dir):
 
 def run_case(binary, workdir, name, kwargs, timeout):
     model_dir = os.path.join(workdir, name)
+    kwargs = dict(kwargs)
+    if kwargs.get("default_model"):
+        rng = np.random.default_rng(kwargs["seed"])
+        tokens = [int(t) for t in rng.integers(0, 12000, 40)]
+        return check_q8(binary, os.path.join(REPO, "models", "default"), tokens, workdir, name, timeout,
+                        ("--context-length", "24"))
+    quantize = kwargs.pop("quantize", None)
     info = tiny_checkpoint.write_checkpoint(model_dir, **kwargs)
     tokens = pick_tokens(info, kwargs["seed"])
+    if quantize:
+        return check_q8(binary, model_dir, tokens, workdir, name, timeout)
     check_info(binary, model_dir, info, timeout)
     return check_forward(binary, model_dir, info, tokens,
                          os.path.join(workdir, name + ".logits.npy"), timeout)

@@ -17,6 +17,7 @@ export type SettingSpec =
 export const SERVER_SETTINGS: readonly SettingSpec[] = [
   { key: 'model', kind: 'path' },
   { key: 'device', kind: 'enum', values: ['auto', 'cpu', 'cuda'], default: 'auto' },
+  { key: 'quantize', kind: 'enum', values: ['none', 'q8'], default: 'none' },
   { key: 'budget', kind: 'integer', min: 64, max: 131072, default: 2048 },
   { key: 'prefixShare', kind: 'number', min: 0, max: 1, default: 0.75 },
   { key: 'snippetShare', kind: 'number', min: 0, max: 1, default: 0.25 },

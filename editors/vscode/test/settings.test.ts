@@ -120,6 +120,7 @@ describe('buildServerSettings', () => {
     assert.deepEqual(problems, []);
     assert.deepEqual(initializationOptions(settings), {
       device: 'auto',
+      quantize: 'none',
       budget: 2048,
       prefixShare: 0.75,
       snippetShare: 0.25,
