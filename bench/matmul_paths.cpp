@@ -5,6 +5,8 @@
 // before: 256 weight rows converted per panel, then sgemm), our AVX2 + FMA kernel (weights
 // widened in registers), our AVX-512 BF16 kernel and oneDNN. One JSON line per (T, path) with
 // the summed milliseconds of those matrices and GFLOP/s; the first line names the machine.
+// The same matrices quantized to 8 bits (--quantize q8, kernels/cpu/quantize.h) run their
+// paths beside them: our integer kernel (AVX2) and the float32 panels they are widened into.
 //
 //   bench_matmul_paths --model DIR [--positions 16,32,512] [--rounds 7]
 #include <algorithm>
@@ -21,6 +23,7 @@
 #include "kernels/cpu/cpu_isa.h"
 #include "kernels/cpu/matmul.h"
 #include "kernels/cpu/onednn.h"
+#include "kernels/cpu/quantize.h"
 
 namespace {
 
@@ -38,7 +41,14 @@ std::string cpu_model() {
 struct Path {
   const char* name;
   std::function<void(const float*, int64_t, const Weight&, float*)> run;
+  bool q8 = false;  // runs on the quantized copy of the weights
 };
+
+std::vector<Weight> bench_weights(const infilld::engine::Model& model) {
+  const auto& w = model.weights();
+  const auto& L = w.layers.at(0);
+  return {L.wq, L.wk, L.wv, L.wo, L.w_gate, L.w_up, L.w_down, w.lm_head};
+}
 
 }  // namespace
 
@@ -60,9 +70,13 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "bench_matmul_paths: %s\n", model.message().c_str());
     return 2;
   }
-  const auto& w = model->weights();
-  const auto& L = w.layers.at(0);
-  std::vector<Weight> weights = {L.wq, L.wk, L.wv, L.wo, L.w_gate, L.w_up, L.w_down, w.lm_head};
+  auto quantized = infilld::engine::Model::load(model_dir, {.quantize = infilld::engine::Quantization::Q8,
+                                                             .attention = std::nullopt});
+  if (!quantized) {
+    std::fprintf(stderr, "bench_matmul_paths: %s\n", quantized.message().c_str());
+    return 2;
+  }
+  const std::vector<Weight> weights = bench_weights(*model), weights_q8 = bench_weights(*quantized);
   for (const Weight& m : weights)
     if (m.dtype != infilld::DType::BF16) {
       std::fprintf(stderr, "bench_matmul_paths: the model's weights are not BF16\n");
@@ -78,6 +92,8 @@ int main(int argc, char** argv) {
     paths.push_back({"onednn", [](const float* x, int64_t t, const Weight& m, float* y) {
                        if (!k::onednn::linear(x, t, m, y)) k::matmul_converted_panels(x, t, m, y);
                      }});
+  paths.push_back({"q8_f32_panels", k::matmul_converted_panels, true});
+  if (k::cpu_has_avx2_fma()) paths.push_back({"q8_avx2", k::matmul_q8_avx2, true});
   std::printf("{\"machine\": \"%s\", \"isa\": \"%s\", \"isa_detected\": \"%s\", \"model\": \"%s\"}\n", cpu_model().c_str(),
               std::string(k::cpu_isa_name(k::cpu_isa())).c_str(),
               std::string(k::cpu_isa_name(k::cpu_isa_detected())).c_str(), model_dir.c_str());
@@ -102,7 +118,7 @@ int main(int argc, char** argv) {
     for (int r = 0; r < rounds + 1; ++r)  // round 0 warms up
       for (size_t p = 0; p < paths.size(); ++p) {
         const auto t0 = Clock::now();
-        for (const Weight& m : weights) paths[p].run(x.data(), T, m, y.data());
+        for (const Weight& m : paths[p].q8 ? weights_q8 : weights) paths[p].run(x.data(), T, m, y.data());
         const double took = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
         if (r > 0) ms[p].push_back(took);
       }
