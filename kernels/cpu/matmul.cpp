@@ -27,8 +27,9 @@ namespace {
 // bench_matmul_paths: 2-4x faster than the panels up to 8 rows, even at 16, slower above).
 constexpr int64_t kAvx2KernelRows = 16;
 // Up to this many rows Q8_0 weights take the integer kernel; above, float32 panels
-// (bench_matmul_paths; docs/decisions.md, "8-bit weights").
-constexpr int64_t kQ8KernelRows = 32;
+// (bench_matmul_paths; docs/decisions.md, "8-bit weights": at 16 rows the kernel is 1.5x
+// faster on the 0.5B shape's matrices and 1.2x slower on the default model's small ones).
+constexpr int64_t kQ8KernelRows = 16;
 }  // namespace
 
 void matmul(const float* x, int64_t n_rows, const Weight& w, float* y) {

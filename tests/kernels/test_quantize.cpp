@@ -114,7 +114,7 @@ TEST_CASE("matmul q8: the AVX2 and portable kernels agree and stay within the qu
 
     std::vector<float> portable(static_cast<size_t>(c.t * c.n)), chosen(portable.size());
     matmul_q8_portable(x.data(), c.t, q, portable.data());
-    matmul(x.data(), c.t, q, chosen.data());  // the integer kernel up to 32 rows, float panels above
+    matmul(x.data(), c.t, q, chosen.data());  // the integer kernel up to 16 rows, float panels above
     // Weights and activations each off by at most half a step (1/254 of a block's largest
     // value): about 1/127 of the products' scale in the worst case, far less in norm.
     CHECK(max_rel(portable, ref) < 2e-2);
