@@ -153,6 +153,7 @@ void with_dtype(DType dtype, F&& f) {
     case DType::F32: f(float{}); break;
     case DType::BF16: f(bf16{}); break;
     case DType::F16: f(f16{}); break;
+    case DType::Q8_0: break;  // CPU only: the CUDA backend refuses 8-bit weights (engine/backend.cpp)
   }
 }
 
