@@ -9,12 +9,13 @@ seeded tiny checkpoint (tools/tiny_checkpoint.py), runs
 
 and compares OUT.npy (float32 [T, vocab_size]) with the reference logits:
 f32: max |ours - ref| <= 1e-4; bf16: max |ours - ref| / max |ref| <= 2e-2.
-For each family's bf16 checkpoint, and for models/default (infilld FIM), it also runs `forward --quantize q8` (8-bit weights,
-kernels/cpu/quantize.h) and bounds its error against our own bf16 logits relative to
-their scale: max |q8 - bf16| / max |bf16| <= 4e-2; `info --quantize q8` must report the
-weights quantized, resident in at most 60 % of the stored bytes.
 It does the same for a tiny look-alike of every real checkpoint folder in
 shared/data/checkpoints that has a model.safetensors.index.json (skipped when absent).
+For each family's bf16 checkpoint, and for models/default (infilld FIM), it also runs
+`forward --quantize q8` (8-bit weights, kernels/cpu/quantize.h) and bounds its error
+against our own bf16 logits relative to their scale: max |q8 - bf16| / max |bf16| <= 6e-2
+at 12 positions (our integer kernel) and at 24 (the float panels); `info --quantize q8`
+must report the weights quantized, resident in at most 60 % of the stored bytes.
 
     test_parity.py --infilld PATH [--workdir DIR] [--only SUBSTRING] [--checkpoints DIR]
 
@@ -38,7 +39,7 @@ import tiny_checkpoint  # noqa: E402
 
 F32_ABS_TOL = 1e-4
 BF16_REL_TOL = 2e-2
-Q8_REL_TOL = 4e-2
+Q8_REL_TOL = 6e-2  # random tiny weights; models/default, trained, stays near 2e-2
 NUM_TOKENS = 24
 # Expected look-alike cases, reported as skipped when the shared folder is absent.
 KNOWN_REAL = ("dream-v0-base-7b", "dream-v0-instruct-7b", "llada-8b-instruct")
@@ -143,17 +144,22 @@ def check_q8(binary, model_dir, tokens, workdir, name, timeout, forward_args=())
     stored, resident = mib(lines["weights"], "in"), mib(lines["resident"], r"weights \(q8\)")
     if not resident <= 0.6 * stored:
         raise CaseFailure("q8 weights take %.3f MiB of %.3f MiB stored" % (resident, stored))
-    bf16 = forward_logits(binary, model_dir, tokens, os.path.join(workdir, name + ".bf16.npy"), timeout,
-                          forward_args)
-    q8 = forward_logits(binary, model_dir, tokens, os.path.join(workdir, name + ".q8.npy"), timeout,
-                        (*forward_args, "--quantize", "q8"))
-    if q8.shape != bf16.shape or not np.all(np.isfinite(q8)):
-        raise CaseFailure("q8 logits: shape %s, finite %s" % (q8.shape, np.all(np.isfinite(q8))))
-    rel = np.abs(q8 - bf16).max() / np.abs(bf16).max()
-    text = "q8 vs bf16 rel=%.3g (tol %g), resident %.3f of %.3f MiB" % (rel, Q8_REL_TOL, resident, stored)
-    if not rel <= Q8_REL_TOL:
+    rels = []
+    # 12 positions take the integer kernel (activations quantized too), all of them (more
+    # than 16) the float32 panels the blocks are widened into (kernels/cpu/matmul.cpp)
+    for n in (12, len(tokens)):
+        paths = [os.path.join(workdir, "%s.%d.%s.npy" % (name, n, q)) for q in ("bf16", "q8")]
+        bf16 = forward_logits(binary, model_dir, tokens[:n], paths[0], timeout, forward_args)
+        q8 = forward_logits(binary, model_dir, tokens[:n], paths[1], timeout,
+                            (*forward_args, "--quantize", "q8"))
+        if q8.shape != bf16.shape or not np.all(np.isfinite(q8)):
+            raise CaseFailure("q8 logits: shape %s, finite %s" % (q8.shape, np.all(np.isfinite(q8))))
+        rels.append(np.abs(q8 - bf16).max() / np.abs(bf16).max())
+    text = "q8 vs bf16 rel=%.3g at 12 positions, %.3g at %d (tol %g), resident %.3f of %.3f MiB" % (
+        rels[0], rels[1], len(tokens), Q8_REL_TOL, resident, stored)
+    if not max(rels) <= Q8_REL_TOL:
         raise CaseFailure(text)
-    if rel == 0:
+    if min(rels) == 0:
         raise CaseFailure("q8 logits equal the bf16 ones: nothing was quantized")
     return text
 
@@ -192,7 +198,7 @@ def run_case(binary, workdir, name, kwargs, timeout):
         rng = np.random.default_rng(kwargs["seed"])
         tokens = [int(t) for t in rng.integers(0, 12000, 40)]
         return check_q8(binary, os.path.join(REPO, "models", "default"), tokens, workdir, name, timeout,
-                        ("--context-length", "24"))
+                        ("--context-length", "8"))
     quantize = kwargs.pop("quantize", None)
     info = tiny_checkpoint.write_checkpoint(model_dir, **kwargs)
     tokens = pick_tokens(info, kwargs["seed"])
