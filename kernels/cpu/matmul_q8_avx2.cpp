@@ -82,7 +82,7 @@ struct Tile {
 void matmul_q8_avx2(const float* x, int64_t n_rows, const Weight& w, float* y) {
   const int64_t k = w.cols;
   const int64_t n = w.rows;
-  QuantizedRows xq;
+  thread_local QuantizedRows xq;  // kept between calls: no allocation per matmul
   quantize_rows_q8(x, n_rows, k, xq);
   const int64_t groups = k / kQ8Group;
   for_each_tile<kMR, kNR>(n_rows, n, k, 1, [&](int64_t t, int mr, int64_t j, int nr) {

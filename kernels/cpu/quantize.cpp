@@ -33,19 +33,26 @@ bool can_quantize_q8(const Weight& w) {
 
 namespace {
 
+float block_amax(const float* g) {
+  float amax = 0.0f;
+  for (int64_t i = 0; i < kQ8Group; ++i) amax = std::max(amax, std::fabs(g[i]));
+  return amax;
+}
+
+// q = round(g / d), within +-127 (0 for a zero scale).
+void quantize_block(const float* g, float d, int8_t* q) {
+  const float inv = d > 0.0f ? 1.0f / d : 0.0f;
+  for (int64_t i = 0; i < kQ8Group; ++i)
+    q[i] = static_cast<int8_t>(std::clamp(std::nearbyint(g[i] * inv), -127.0f, 127.0f));
+}
+
 // One row of n values (a multiple of 32) into Q8_0 blocks.
 void quantize_row(const float* v, int64_t n, std::byte* out) {
   for (int64_t b = 0; b < n / kQ8Group; ++b, out += kQ8BlockBytes) {
     const float* g = v + b * kQ8Group;
-    float amax = 0.0f;
-    for (int64_t i = 0; i < kQ8Group; ++i) amax = std::max(amax, std::fabs(g[i]));
-    const uint16_t d16 = f32_to_f16(amax / 127.0f);
-    const float d = f16_to_f32(d16);  // the scale the kernels will use
-    const float inv = d > 0.0f ? 1.0f / d : 0.0f;
+    const uint16_t d16 = f32_to_f16(block_amax(g) / 127.0f);
     std::memcpy(out, &d16, 2);
-    auto* q = reinterpret_cast<int8_t*>(out + 2);
-    for (int64_t i = 0; i < kQ8Group; ++i)
-      q[i] = static_cast<int8_t>(std::clamp(std::nearbyint(g[i] * inv), -127.0f, 127.0f));
+    quantize_block(g, f16_to_f32(d16), reinterpret_cast<int8_t*>(out + 2));  // the scale the kernels use
   }
 }
 
@@ -89,13 +96,8 @@ void quantize_rows_q8(const float* x, int64_t rows, int64_t cols, QuantizedRows&
   out.scale.resize(static_cast<size_t>(rows * groups));
   for (int64_t g = 0; g < rows * groups; ++g) {
     const float* v = x + g * kQ8Group;  // rows are contiguous: block g of the whole
-    float amax = 0.0f;
-    for (int64_t i = 0; i < kQ8Group; ++i) amax = std::max(amax, std::fabs(v[i]));
-    const float d = amax / 127.0f;
-    const float inv = d > 0.0f ? 1.0f / d : 0.0f;
-    out.scale[g] = d;
-    for (int64_t i = 0; i < kQ8Group; ++i)
-      out.q[g * kQ8Group + i] = static_cast<int8_t>(std::clamp(std::nearbyint(v[i] * inv), -127.0f, 127.0f));
+    out.scale[g] = block_amax(v) / 127.0f;
+    quantize_block(v, out.scale[g], out.q.data() + g * kQ8Group);
   }
 }
 

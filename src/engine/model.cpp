@@ -69,7 +69,7 @@ void Model::quantize_q8() {
   };
   quantize(weights_.embed);
   for (LayerWeights& L : weights_.layers)
-    for (kernels::Weight* w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down}) quantize(*w);
+    for (kernels::Weight* w : matrices(L)) quantize(*w);
   if (config_.tied_embeddings) {
     weights_.lm_head = weights_.embed;
   } else {
@@ -146,7 +146,7 @@ int64_t Model::n_resident_weight_bytes() const {
   int64_t n = w.embed.bytes() + floats(w.final_norm);
   if (!config_.tied_embeddings) n += w.lm_head.bytes();
   for (const LayerWeights& L : w.layers) {
-    for (const kernels::Weight* m : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down}) n += m->bytes();
+    for (const kernels::Weight* m : matrices(L)) n += m->bytes();
     n += floats(L.attn_norm) + floats(L.ffn_norm) + floats(L.bq) + floats(L.bk) + floats(L.bv);
   }
   return n;

@@ -4,6 +4,7 @@
 // matrices stay in the checkpoint's mapped file in their stored dtype.
 #pragma once
 
+#include <array>
 #include <memory>
 #include <span>
 #include <vector>
@@ -29,6 +30,14 @@ struct LayerWeights {
   kernels::Weight w_up;          // [F, H]
   kernels::Weight w_down;        // [H, F]
 };
+
+// A layer's seven matrices, for code that treats them alike (quantization, sizes).
+inline std::array<kernels::Weight*, 7> matrices(LayerWeights& L) {
+  return {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down};
+}
+inline std::array<const kernels::Weight*, 7> matrices(const LayerWeights& L) {
+  return {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down};
+}
 
 struct TransformerWeights {
   kernels::Weight embed;          // [V, H]
