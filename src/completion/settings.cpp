@@ -36,8 +36,20 @@ std::string range_text(std::string_view kind, double lo, double hi) {
 struct Key {
   SettingDoc doc;
   std::function<std::string(Settings&, const json&, const Settings& defaults)> apply;
+  std::function<json(const Settings&)> read;  // the value as the key writes it (null: unset)
   bool numeric = false;  // a command-line value is read as a JSON number first
 };
+
+// The value of a field, or null for an unset optional one.
+template <typename T>
+std::function<json(const Settings&)> reader(T Settings::*field) {
+  return [=](const Settings& s) { return json(s.*field); };
+}
+
+template <typename T>
+std::function<json(const Settings&)> reader(std::optional<T> Settings::*field) {
+  return [=](const Settings& s) { return (s.*field) ? json(*(s.*field)) : json(nullptr); };
+}
 
 std::string read_integer(const json& v, double lo, double hi, int64_t& out) {
   const std::string expected = "expected an " + range_text("integer", lo, hi) + ", found " + describe(v);
@@ -68,7 +80,7 @@ Key integer(SettingDoc d, T Settings::*field, double lo, double hi) {
             if (e.empty()) s.*field = static_cast<T>(value);
             return e;
           },
-          true};
+          reader(field), true};
 }
 
 template <typename T>
@@ -82,7 +94,7 @@ Key optional_integer(SettingDoc d, std::optional<T> Settings::*field, double lo,
             if (e.empty()) s.*field = static_cast<T>(value);
             return e;
           },
-          true};
+          reader(field), true};
 }
 
 Key number(SettingDoc d, double Settings::*field, double lo, double hi) {
@@ -92,7 +104,7 @@ Key number(SettingDoc d, double Settings::*field, double lo, double hi) {
             if (v.is_null()) return s.*field = defaults.*field, std::string();
             return read_number(v, lo, hi, s.*field);
           },
-          true};
+          reader(field), true};
 }
 
 Key optional_number(SettingDoc d, std::optional<double> Settings::*field, double lo, double hi) {
@@ -105,7 +117,7 @@ Key optional_number(SettingDoc d, std::optional<double> Settings::*field, double
             if (e.empty()) s.*field = value;
             return e;
           },
-          true};
+          reader(field), true};
 }
 
 Key boolean(SettingDoc d, bool Settings::*field) {
@@ -115,7 +127,8 @@ Key boolean(SettingDoc d, bool Settings::*field) {
             if (!v.is_boolean()) return "expected true or false, found " + describe(v);
             s.*field = v.get<bool>();
             return {};
-          }};
+          },
+          reader(field)};
 }
 
 std::string quoted_list(const std::vector<std::string>& choices) {
@@ -135,12 +148,15 @@ Key string(SettingDoc d, std::string Settings::*field, std::vector<std::string> 
               return "expected " + expected + ", found " + describe(v);
             s.*field = value;
             return {};
-          }};
+          },
+          reader(field)};
 }
 
-// An engine enumeration read by its parse function (parse_policy...); `names` documents it.
-template <typename E, typename Parse>
-Key enumeration(SettingDoc d, std::optional<E> Settings::*field, Parse parse, std::vector<std::string> names) {
+// An engine enumeration read by its parse function (parse_policy...) and written by its
+// name function (policy_name...); `names` documents it.
+template <typename E, typename Parse, typename Name>
+Key enumeration(SettingDoc d, std::optional<E> Settings::*field, Parse parse, Name name,
+                std::vector<std::string> names) {
   d.accepts = quoted_list(names);
   return {d, [=](Settings& s, const json& v, const Settings&) -> std::string {
             if (v.is_null()) return (s.*field).reset(), std::string();
@@ -149,7 +165,8 @@ Key enumeration(SettingDoc d, std::optional<E> Settings::*field, Parse parse, st
             if (!parsed) return parsed.message();
             s.*field = *parsed;
             return {};
-          }};
+          },
+          [=](const Settings& s) { return (s.*field) ? json(std::string(name(*(s.*field)))) : json(nullptr); }};
 }
 
 const std::vector<Key>& keys() {
@@ -195,11 +212,11 @@ const std::vector<Key>& keys() {
                        1 << 20),
       optional_integer({"seed", "seed", {}, "0", "the sampler's seed"}, &Settings::seed, 0, kAny),
       enumeration({"alg", "alg", {}, "the family's", "which masked positions are revealed first"}, &Settings::alg,
-                  engine::parse_policy, {"confidence", "margin", "entropy", "random"}),
+                  engine::parse_policy, engine::policy_name, {"confidence", "margin", "entropy", "random"}),
       enumeration({"schedule", "schedule", {}, "the family's", "how many are revealed per step"}, &Settings::schedule,
-                  engine::parse_schedule, {"timestep", "even"}),
+                  engine::parse_schedule, engine::schedule_name, {"timestep", "even"}),
       enumeration({"cache", "cache", {}, "none", "Fast-dLLM's approximate cache (bidirectional models)"},
-                  &Settings::cache, engine::parse_cache_mode, {"none", "prefix", "dual"}),
+                  &Settings::cache, engine::parse_cache_mode, engine::cache_mode_name, {"none", "prefix", "dual"}),
       optional_number({"threshold", "threshold", {}, "(off)", "Fast-dLLM: reveal every position this confident"},
                       &Settings::threshold, 0.0, 1.0),
       optional_number({"factor", "factor", {}, "(off)", "Fast-dLLM factor decoding"}, &Settings::factor, 0.0, kAny),
@@ -252,6 +269,21 @@ SettingsReport apply_settings(Settings& settings, const json& object) {
     report.applied.push_back(name);
   }
   return report;
+}
+
+json settings_json(const Settings& settings) {
+  json out = json::object();
+  for (const Key& k : keys()) out[std::string(k.doc.key)] = k.read(settings);
+  return out;
+}
+
+std::vector<std::string> describe_changes(const Settings& before, const Settings& after) {
+  std::vector<std::string> changes;
+  for (const Key& k : keys()) {
+    const json was = k.read(before), now = k.read(after);
+    if (was != now) changes.push_back(std::string(k.doc.key) + " " + describe(now) + " (was " + describe(was) + ")");
+  }
+  return changes;
 }
 
 Status apply_flag(Settings& settings, std::string_view flag, std::string_view value) {

@@ -70,6 +70,13 @@ struct SettingsReport {
 // `object` must be a JSON object (anything else is one error).
 SettingsReport apply_settings(Settings& settings, const nlohmann::json& object);
 
+// Every key with its current value, as apply_settings() reads it (null: an unset decoding
+// key, which follows the family's default).
+nlohmann::json settings_json(const Settings& settings);
+
+// The keys whose value differs, one "budget 1024 (was 2048)" each, in the table's order.
+std::vector<std::string> describe_changes(const Settings& before, const Settings& after);
+
 // One command-line flag's value (`flag` without "--"), read through its key. Errors name
 // the flag: "--budget: expected an integer 64..131072, found \"abc\"". An unknown flag is
 // an error too.

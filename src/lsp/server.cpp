@@ -124,6 +124,7 @@ void Server::on_request(const Message& m) {
   if (m.method == "infilld/stats") {
     nlohmann::json stats = stats_.to_json(pending_counts());
     stats["device"] = host_.description();  // where the model runs; empty until one is loaded
+    stats["settings"] = completion::settings_json(settings_);  // every key's value now
     const Outbox& out = transport_.outbox();
     stats["outgoing"] = {{"queuedBytes", out.queued_bytes()},
                          {"droppedNotifications", out.dropped_notifications()},
@@ -226,6 +227,11 @@ void Server::apply_settings_from(const json& object, bool at_initialize) {
   SettingsReport report = apply_settings(settings_, object);
   for (const std::string& w : report.warnings) log_message(kWarning, w);
   for (const std::string& e : report.errors) show_message(kError, e);
+  if (std::vector<std::string> changes = completion::describe_changes(before, settings_); !changes.empty()) {
+    std::string text = "settings changed:";
+    for (const std::string& c : changes) text += (text.back() == ':' ? " " : ", ") + c;
+    log_message(kLog, std::move(text));
+  }
   if (settings_.cache_size != before.cache_size) cache_.set_capacity(static_cast<size_t>(settings_.cache_size));
   workspace_.set_max_document_bytes(static_cast<size_t>(settings_.max_document_bytes));
   // Suggestions depend on the prompt and decoding settings: start the cache afresh.

@@ -70,6 +70,33 @@ TEST_CASE("settings: null restores the default; decode_options lays the set keys
   CHECK(infilld::completion::decode_options(s, family).steps == 32);
 }
 
+TEST_CASE("settings: every key reads back what it was given, and changes are named") {
+  const json given = {{"model", "/m"}, {"device", "cpu"}, {"quantize", "q8"}, {"budget", 512},
+                      {"prefixShare", 0.5}, {"snippetShare", 0.0}, {"debounceMs", 30}, {"maxTokens", 16},
+                      {"deadlineMs", 200}, {"streaming", true}, {"speculative", false}, {"cacheSize", 8},
+                      {"maxDocumentBytes", 4096}, {"steps", 4}, {"blockLength", 8}, {"maxLength", 64},
+                      {"topK", 5}, {"seed", 7}, {"alg", "margin"}, {"schedule", "even"}, {"cache", "dual"},
+                      {"threshold", 0.9}, {"factor", 1.5}, {"temperature", 0.5}, {"topP", 0.8}, {"eps", 0.01}};
+  Settings s;
+  const json defaults = infilld::completion::settings_json(s);
+  REQUIRE(defaults.size() == infilld::completion::setting_docs().size());
+  CHECK(defaults["steps"].is_null());
+  CHECK(defaults["budget"] == 2048);
+  REQUIRE(apply_settings(s, given).errors.empty());
+  CHECK(infilld::completion::settings_json(s) == given);  // every key, so no key reads back another's field
+  Settings t;
+  apply_settings(t, infilld::completion::settings_json(s));
+  CHECK(infilld::completion::settings_json(t) == given);
+
+  Settings u;
+  apply_settings(u, json{{"budget", 1024}, {"alg", "entropy"}});
+  const auto changes = infilld::completion::describe_changes(Settings{}, u);
+  REQUIRE(changes.size() == 2);
+  CHECK(changes[0] == "budget 1024 (was 2048)");
+  CHECK(changes[1] == "alg \"entropy\" (was null)");
+  CHECK(infilld::completion::describe_changes(u, u).empty());
+}
+
 TEST_CASE("settings: a flag reads its value through the same key, with the same ranges and messages") {
   Settings s;
   CHECK(apply_flag(s, "max-tokens", "24").is_ok());

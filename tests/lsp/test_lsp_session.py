@@ -46,7 +46,11 @@ def case_initialize(k):
     if out != {"queuedBytes": out and out.get("queuedBytes"), "droppedNotifications": 0, "readPauses": 0} or \
             not isinstance(out.get("queuedBytes"), int):
         problems.append("fresh stats outgoing %r" % (out,))
-    extra = sorted(set(s) - set(STATS_KEYS) - {"latencyMs", "device", "last", "pending", "outgoing"})
+    extra = sorted(set(s) - set(STATS_KEYS) - {"latencyMs", "device", "last", "pending", "outgoing", "settings"})
+    settings = s.get("settings")
+    if not (isinstance(settings, dict) and settings.get("budget") == 2048 and settings.get("maxTokens") == 0
+            and settings.get("steps", "absent") is None and settings.get("device") == "auto"):
+        problems.append("fresh stats settings %r (expected every key at its default)" % (settings,))
     if extra:
         problems.append("stats keys not in docs/lsp.md: %s" % extra)
     finish(c)
@@ -544,6 +548,11 @@ def case_settings(k):
                         "alg" in p.get("message", ""), 5, since=mark)
     shows = [r for r in c.notifications("window/showMessage", since=mark)]
     check(len(shows) == 1, "valid settings reported: %r" % [r.msg for r in shows])
+    c.wait_notification("window/logMessage", lambda p: p.get("type") == 4 and p.get("message") ==
+                        "settings changed: maxTokens 8 (was 0), alg \"entropy\" (was null)", 5, since=mark)
+    now = stats(c)["settings"]
+    check(now["maxTokens"] == 8 and now["alg"] == "entropy" and now["budget"] == 2048 and
+          now["debounceMs"] == 0, "infilld/stats settings after the changes: %r" % now)
 
     def suggest(what):
         before = stats(c)
