@@ -22,6 +22,9 @@ fi
 # Tests and benchmarks: the PyTorch comparison and (later) the real LSP client.
 if [ "${INFILLD_MINIMAL:-0}" != "1" ]; then
   packages+=(python3-torch neovim)
+  # The VS Code extension in real VS Code: Chromium, and the headers code-server's native
+  # modules build against (editors/vscode/e2e/run.sh).
+  packages+=(chromium libkrb5-dev libsecret-1-dev libxkbfile-dev libx11-dev)
 fi
 
 missing=()

@@ -3,7 +3,8 @@
 #   1. Release build: unit tests, parity with the NumPy reference, CLI error contract (ctest);
 #      then the kernels, caches and parity again with the CPU capped at AVX2 (INFILLD_CPU_ISA).
 #   2. AddressSanitizer + UndefinedBehaviorSanitizer build: the same tests.
-#   3. The VS Code extension: npm ci, compile, unit and end-to-end tests, .vsix package.
+#   3. The VS Code extension: npm ci, compile, unit and end-to-end tests, .vsix package; then
+#      the .vsix in real VS Code (code-server) driven through headless Chromium.
 #   4. libFuzzer targets (clang): each fuzzed for a short, bounded time (scripts/fuzz.sh).
 # Skips: after each ctest run the skipped tests are counted and named. In CI (CI=true) the
 # ctest runs get INFILLD_REQUIRE_ALL=1 (a harness's skipped case, a doctest case's skip, a
@@ -54,6 +55,9 @@ echo "== VS Code extension: build, tests (with the server end to end), .vsix"
 tiny_model=build/models/tiny-dream-vscode
 /usr/bin/python3 tools/tiny_checkpoint.py --arch dream --dtype bf16 --seed 1 --printable --out "$tiny_model" >/dev/null
 INFILLD_BIN="$PWD/build/infilld" INFILLD_TEST_MODEL="$PWD/$tiny_model" editors/vscode/build.sh
+
+echo "== VS Code extension in real VS Code (code-server, headless Chromium)"
+editors/vscode/e2e/run.sh build "editors/vscode/infilld-$(node -p "require('./editors/vscode/package.json').version").vsix" "$tiny_model"
 
 echo "== sanitizer build (ASan + UBSan) and tests"
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DINFILLD_SANITIZE=ON -DINFILLD_CUDA=OFF

@@ -31,8 +31,10 @@ int cmd_lsp(Args args) {
   auto flags = Flags::parse(args, {.with_value = {"model", "port", "log", "max-message-bytes"}, .boolean = {"stdio", "test-requests"}});
   if (!flags) return fail(flags.message());
   if (flags->has("stdio") && flags->has("port")) return fail("lsp: --stdio and --port exclude each other");
-  if (auto log = flags->get("log"))
+  if (auto log = flags->get("log")) {
     if (std::freopen(log->c_str(), "a", stderr) == nullptr) return fail("--log " + *log + ": cannot open the file");
+    std::setvbuf(stderr, nullptr, _IOLBF, 0);  // a file would be fully buffered: keep `tail -f` current
+  }
   size_t max_body = lsp::kDefaultMaxBody;
   auto max_message = flags->integer("max-message-bytes", static_cast<int64_t>(max_body), 1024, std::numeric_limits<int64_t>::max());
   if (!max_message) return fail(max_message.message());
