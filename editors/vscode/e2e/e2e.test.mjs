@@ -131,14 +131,13 @@ after(async () => {
 });
 
 describe('infilld in VS Code (code-server, headless Chromium)', () => {
-  it('status bar: starting or loading, then ready with the model named', async () => {
+  it('status bar: starting, loading, then ready with the model named', async () => {
     await ui.openFile('primes.py');
     await until('the status item to say ready', async () => /infilld: ready/.test((await ui.status()).label), 60000);
     const history = await ui.statusHistory();
-    assert.ok(
-      history.some((l) => /infilld: (starting the server|loading the model)/.test(l)),
-      `no starting/loading state before ready: ${JSON.stringify(history)}`,
-    );
+    const at = (re) => history.findIndex((l) => re.test(l));
+    const starting = at(/infilld: starting the server/), loading = at(/infilld: loading the model/), ready = at(/infilld: ready/);
+    assert.ok(starting >= 0 && loading > starting && ready > loading, `not starting, loading, ready in order: ${JSON.stringify(history)}`);
     assert.match((await ui.status()).label, new RegExp(`model ${tinyModel.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
   });
 
