@@ -25,6 +25,7 @@
 #include "cli/commands.h"
 #include "cli/device_flag.h"
 #include "cli/file_plan.h"
+#include "cli/settings_flags.h"
 #include "cli/flags.h"
 #include "cli/location.h"
 #include "cli/model_dir.h"
@@ -89,23 +90,12 @@ Expected<Context> read_context(const Flags& flags) {
   return ctx;
 }
 
-// The completion settings given as flags (--max-tokens...), read through the one settings
-// table the language server reads its keys from (completion/settings.h).
-Expected<completion::Settings> read_settings(const Flags& flags) {
-  completion::Settings settings;
-  for (const completion::SettingDoc& d : completion::setting_docs())
-    if (auto v = d.flag.empty() ? std::nullopt : flags.get(d.flag))
-      INFILLD_TRY(completion::apply_flag(settings, d.flag, *v));
-  return settings;
-}
-
 // Every flag `complete` takes: its own, and the settings table's.
 FlagSpec complete_flags() {
   FlagSpec spec{.with_value = {"model", "prefix-file", "suffix-file", "prefix-ids", "suffix-ids", "language", "with",
                                "repeat"},
                 .boolean = {"stdin", "json", "raw", "show"}};
-  for (const completion::SettingDoc& d : completion::setting_docs())
-    if (!d.flag.empty()) spec.with_value.emplace(d.flag);
+  add_settings_flags(spec);
   return spec;
 }
 

@@ -20,6 +20,7 @@ int cmd_bench(Args args);
 int cmd_complete(Args args);
 int cmd_context(Args args);
 int cmd_lsp(Args args);
+int cmd_serve(Args args);
 
 // Prints "infilld: error: <message>" on stderr and returns exit status 2.
 int fail(std::string_view message);

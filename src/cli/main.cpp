@@ -42,6 +42,12 @@ constexpr Command kCommands[] = {
     {"lsp", cmd_lsp,
      "  lsp [--stdio | --port N] [--model DIR] [--log FILE] [--max-message-bytes N]\n"
      "                                         the language server (docs/lsp.md); stdio by default\n"},
+    {"serve", cmd_serve,
+     "  serve [--host 127.0.0.1] [--port 8080] [--model DIR] [--api-key-file F] [--parallel N]\n"
+     "        [--max-queue N] [--max-body-bytes N] [--device D] [--quantize q8] [--max-tokens N] ...\n"
+     "                                         the model over HTTP: OpenAI /v1/completions with suffix,\n"
+     "                                         /v1/fim/completions, llama.cpp /infill (docs/serve.md)\n",
+     infilld::completion::settings_help},
     {"info", cmd_info, "  info --model DIR [--quantize q8]       architecture, size, dtype, resident memory, mask id, shift convention\n"},
     {"forward", cmd_forward,
      "  forward --model DIR --tokens 1,2,3 --out logits.npy [--context-length N] [--quantize q8]\n"

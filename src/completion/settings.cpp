@@ -271,6 +271,16 @@ SettingsReport apply_settings(Settings& settings, const json& object) {
   return report;
 }
 
+std::string apply_setting(Settings& settings, std::string_view name, const json& value) {
+  const Key* key = find_key(name, false);
+  if (key == nullptr) return "not a setting";
+  static const Settings defaults;
+  const Settings before = settings;
+  std::string problem = key->apply(settings, value, defaults);
+  if (!problem.empty()) settings = before;
+  return problem;
+}
+
 json settings_json(const Settings& settings) {
   json out = json::object();
   for (const Key& k : keys()) out[std::string(k.doc.key)] = k.read(settings);

@@ -70,6 +70,11 @@ struct SettingsReport {
 // `object` must be a JSON object (anything else is one error).
 SettingsReport apply_settings(Settings& settings, const nlohmann::json& object);
 
+// One key (`name`, the JSON name) set to `value`: "" when accepted, else what was wrong
+// ("expected an integer 0..1024, found 2000", "not a setting"), the settings unchanged. For
+// front ends that name the problem by their own field (the HTTP server's `max_tokens`).
+std::string apply_setting(Settings& settings, std::string_view name, const nlohmann::json& value);
+
 // Every key with its current value, as apply_settings() reads it (null: an unset decoding
 // key, which follows the family's default).
 nlohmann::json settings_json(const Settings& settings);
