@@ -271,6 +271,56 @@ def case_disconnect_cancels(k):
     check(running and running.group(1) == "0", "still running after the cancel:\n%s" % text)
 
 
+def case_concurrent_clients(k):
+    """Eight clients at once (the engine batches them): each answered once, with the text
+    it gets alone."""
+    s = k.server
+    prompts = [("def f%d(x):\n    return " % i, "\n\nprint(f%d(2))\n" % i) for i in range(8)]
+    alone = []
+    for p, sfx in prompts:
+        status, body, _ = s.post("/v1/completions", {"prompt": p, "suffix": sfx, "max_tokens": 8})
+        check(status == 200, "alone: %d %r" % (status, body))
+        alone.append(body["choices"][0]["text"])
+    results = [None] * len(prompts)
+
+    def ask(i):
+        p, sfx = prompts[i]
+        results[i] = s.post("/v1/completions", {"prompt": p, "suffix": sfx, "max_tokens": 8})
+    threads = [threading.Thread(target=ask, args=(i,)) for i in range(len(prompts))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for i, r in enumerate(results):
+        check(r is not None and r[0] == 200, "client %d: %r" % (i, r and r[:2]))
+        check(r[1]["choices"][0]["text"] == alone[i], "client %d: %r together, %r alone" %
+              (i, r[1]["choices"][0]["text"], alone[i]))
+
+
+def case_disconnect_storm(k):
+    """Thirty clients that send a streamed request and go away at once, half of them
+    mid-body: the server cancels what started, stays up, and answers the next client."""
+    s = k.server
+    body = json.dumps({"prompt": PREFIX, "suffix": SUFFIX, "max_tokens": 64, "stream": True}).encode()
+    head = b"POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" \
+           b"Content-Length: %d\r\n\r\n" % len(body)
+    for i in range(30):
+        conn = socket.create_connection(("127.0.0.1", s.port), timeout=10)
+        conn.sendall(head + (body if i % 2 == 0 else body[:len(body) // 2]))
+        conn.close()
+    deadline = time.time() + 60
+    while True:
+        _, text = s.get("/metrics")
+        running = re.search(r"^infilld_requests_running (\d+)$", text, re.M)
+        waiting = re.search(r"^infilld_requests_waiting (\d+)$", text, re.M)
+        if running and waiting and running.group(1) == "0" and waiting.group(1) == "0":
+            break
+        check(time.time() < deadline, "requests still held a minute after their clients left:\n%s" % text)
+        time.sleep(0.1)
+    status, body, _ = s.post("/v1/completions", {"prompt": PREFIX, "suffix": SUFFIX, "max_tokens": 8})
+    check(status == 200 and body["choices"][0]["text"] == k.text, "after the storm: %d %r" % (status, body))
+
+
 def case_api_key_and_limits(k):
     key_file = os.path.join(k.tmp, "key")
     with open(key_file, "w") as f:
@@ -314,7 +364,8 @@ def case_api_key_and_limits(k):
 
 
 CASES = [case_health_models, case_openai_matches_cli, case_streams, case_stop_sequences, case_bad_requests,
-         case_metrics, case_disconnect_cancels, case_api_key_and_limits]
+         case_metrics, case_disconnect_cancels, case_concurrent_clients, case_disconnect_storm,
+         case_api_key_and_limits]
 
 
 def main():
