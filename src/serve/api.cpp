@@ -30,8 +30,33 @@ constexpr std::array kRequestKeys = {"budget",    "prefixShare", "snippetShare",
 constexpr int32_t kDefaultMaxTokens = 16;
 
 std::string describe(const json& v) {
+  if (v.is_array()) return "an array";
+  if (v.is_object()) return "an object";
   std::string s = v.dump(-1, ' ', false, json::error_handler_t::replace);
   return s.size() > 60 ? s.substr(0, 57) + "..." : s;
+}
+
+// Bodies nest no deeper than this: the JSON library's dump and copies recurse, and a body
+// of a few MB of "[[[[" would exhaust an HTTP thread's stack.
+constexpr int kMaxDepth = 64;
+
+bool too_deep(std::string_view text) {
+  int depth = 0;
+  bool in_string = false, escaped = false;
+  for (char c : text) {
+    if (in_string) {
+      if (escaped) escaped = false;
+      else if (c == '\\') escaped = true;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > kMaxDepth) return true;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return false;
 }
 
 Parsed fail(std::string field, std::string problem) {
@@ -53,6 +78,7 @@ std::optional<std::string> string_field(const json& body, std::string_view field
 }  // namespace
 
 Parsed parse_request(Api api, std::string_view body_text, const completion::Settings& base) {
+  if (too_deep(body_text)) return fail("", "the body nests deeper than " + std::to_string(kMaxDepth) + " levels");
   json body = json::parse(body_text, nullptr, false);
   if (body.is_discarded()) return fail("", "the body is not JSON");
   if (!body.is_object()) return fail("", "expected a JSON object, found " + describe(body));
@@ -112,14 +138,18 @@ Parsed parse_request(Api api, std::string_view body_text, const completion::Sett
     r.stream = it->get<bool>();
   }
   if (auto it = body.find("stop"); it != body.end() && !it->is_null()) {
-    const json list = it->is_string() ? json::array({*it}) : *it;
-    if (!list.is_array() || list.size() > 16)
+    if (it->is_string()) {
+      r.stop.push_back(it->get<std::string>());
+    } else if (it->is_array() && it->size() <= 16) {
+      for (const json& s : *it) {
+        if (!s.is_string()) return fail("stop", "expected strings, found " + describe(s));
+        r.stop.push_back(s.get<std::string>());
+      }
+    } else {
       return fail("stop", "expected a string or an array of at most 16 strings, found " + describe(*it));
-    for (const json& s : list) {
-      if (!s.is_string() || s.get<std::string>().empty())
-        return fail("stop", "expected non-empty strings, found " + describe(s));
-      r.stop.push_back(s.get<std::string>());
     }
+    for (const std::string& s : r.stop)
+      if (s.empty()) return fail("stop", "expected non-empty strings, found \"\"");
   }
 
   // The APIs' own names for settings keys, then the keys themselves.

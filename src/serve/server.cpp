@@ -2,6 +2,7 @@
 
 #include <httplib.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -134,15 +135,21 @@ std::string sse(const json& event) {
 }
 
 // A streamed completion: the engine's updates and its result, handed from the worker
-// thread to the HTTP thread that writes the events.
+// thread to the HTTP thread that writes the events. The worker's callbacks only store and
+// notify (under the mutex); the HTTP thread copies what they stored and writes without the
+// lock, so a slow client never holds up the engine.
 struct Stream {
   std::mutex mutex;
   std::condition_variable changed;
-  std::string middle;
+  std::string middle;                    // the worker's, under the mutex
   bool finished = false;
+  uint64_t version = 0;                  // one more per callback
   Expected<completion::FillResult> result = error("no result yet");
-  std::shared_ptr<completion::Ticket> ticket;
-  size_t sent = 0;  // bytes of the answer's text already sent
+  std::shared_ptr<completion::Ticket> ticket;  // set before the first event; then read only
+  // The HTTP thread's own.
+  uint64_t seen = 0;
+  size_t sent = 0;       // bytes of the answer's text already sent
+  bool counted = false;  // the request's outcome is in the metrics
 };
 
 void stream_response(Server::Impl& s, httplib::Response& res, std::shared_ptr<completion::CompletionBackend> backend,
@@ -156,12 +163,14 @@ void stream_response(Server::Impl& s, httplib::Response& res, std::shared_ptr<co
       [st](std::string middle) {
         std::lock_guard lock(st->mutex);
         st->middle = std::move(middle);
+        ++st->version;
         st->changed.notify_one();
       },
       [st](Expected<completion::FillResult> result) {
         std::lock_guard lock(st->mutex);
         st->result = std::move(result);
         st->finished = true;
+        ++st->version;
         st->changed.notify_one();
       });
   auto request = std::make_shared<ApiRequest>(std::move(r));
@@ -169,52 +178,69 @@ void stream_response(Server::Impl& s, httplib::Response& res, std::shared_ptr<co
   res.set_chunked_content_provider(
       "text/event-stream",
       [&s, st, request, slot, prompt_tokens, id, endpoint, t0, created](size_t, httplib::DataSink& sink) -> bool {
-        std::unique_lock lock(st->mutex);
-        st->changed.wait_for(lock, std::chrono::milliseconds(100));
-        const auto seconds = [&] { return std::chrono::duration<double>(Clock::now() - t0).count(); };
-        if (!sink.is_writable()) {  // the client went away: stop the engine's work
-          st->ticket->cancel();
-          s.metrics.request(endpoint, "cancelled", seconds());
-          return false;
+        std::string middle;
+        bool finished = false;
+        Expected<completion::FillResult> result = error("no result yet");
+        {
+          std::unique_lock lock(st->mutex);
+          // Wakes for news, or every 100 ms to see whether the client is still there.
+          st->changed.wait_for(lock, std::chrono::milliseconds(100), [&] { return st->version != st->seen; });
+          st->seen = st->version;
+          middle = st->middle;
+          finished = st->finished;
+          if (finished) result = st->result;
         }
-        bool stopped = false;
-        std::string text = cut_at_stop(completion::printable_prefix(st->middle), request->stop, stopped);
-        const bool last = st->finished || stopped;
-        if (st->finished && !st->result) {
-          sink.os << sse(error_json(st->result.message(), "server_error"));
-          s.metrics.request(endpoint, "error", seconds());
+        const auto count = [&](const char* outcome) {
+          st->counted = true;
+          s.metrics.request(endpoint, outcome, std::chrono::duration<double>(Clock::now() - t0).count());
+        };
+        const auto gone = [&] {  // the client went away: stop the engine's work
+          st->ticket->cancel();
+          count("cancelled");
+          return false;
+        };
+        if (!sink.is_writable()) return gone();
+        if (finished && !result) {
+          const std::string event = sse(error_json(result.message(), "server_error"));
+          sink.write(event.data(), event.size());
+          count("error");
           sink.done();
           return true;
         }
+        bool stopped = false;
+        std::string text = cut_at_stop(completion::printable_prefix(middle), request->stop, stopped);
         Outcome o;
-        if (st->finished) {
-          o = outcome_of(*request, *st->result, prompt_tokens);
+        if (finished) {
+          o = outcome_of(*request, *result, prompt_tokens);
           text = o.text;
         } else if (stopped) {
           st->ticket->cancel();  // the rest is not wanted
-          o.text = text;
-          o.stopped = true;
-          o.prompt_tokens = prompt_tokens;
+          o = {.text = text, .stopped = true, .prompt_tokens = prompt_tokens};
         }
+        const bool last = finished || stopped;
         const size_t ready = last ? text.size() : streamable_length(text, request->stop);
         if (ready > st->sent) {
-          const std::string piece = text.substr(st->sent, ready - st->sent);
+          const std::string event = sse(stream_chunk_json(*request, text.substr(st->sent, ready - st->sent), nullptr, id,
+                                                          created));
           st->sent = ready;
-          const std::string event = sse(stream_chunk_json(*request, piece, nullptr, id, created));
-          if (!sink.write(event.data(), event.size())) {
-            st->ticket->cancel();
-            return false;
-          }
+          if (!sink.write(event.data(), event.size())) return gone();
         }
         if (!last) return true;
         std::string tail = sse(stream_chunk_json(*request, "", &o, id, created));
         if (ends_with_done(request->api)) tail += "data: [DONE]\n\n";
-        sink.write(tail.data(), tail.size());
-        s.metrics.request(endpoint, "ok", seconds());
-        if (st->finished && st->result)
-          s.metrics.engine_run(st->result->stats.forwards, prompt_tokens, o.completion_tokens);
+        if (!sink.write(tail.data(), tail.size())) return gone();
+        count("ok");
+        if (finished) s.metrics.engine_run(result->stats.forwards, prompt_tokens, o.completion_tokens);
         sink.done();
         return true;
+      },
+      // After the last write, or instead of any when the server stops first: what is
+      // still running is not wanted.
+      [&s, st, endpoint, t0](bool) {
+        st->ticket->cancel();  // a no-op when the engine has finished
+        if (!st->counted)
+          s.metrics.request(endpoint, "cancelled", std::chrono::duration<double>(Clock::now() - t0).count());
+        st->counted = true;
       });
 }
 
@@ -261,8 +287,13 @@ void complete(Server::Impl& s, Api api, const std::string& endpoint, const httpl
   const int64_t created = std::chrono::duration_cast<std::chrono::seconds>(
                               std::chrono::system_clock::now().time_since_epoch()).count();
   if (plan->shape.kind == context::ShapeKind::None) {  // nothing fits at this cursor
-    Outcome empty{.text = "", .stopped = true, .prompt_tokens = prompt_tokens};
-    return finish(200, "ok", response_json(r, empty, id, created));
+    const Outcome empty{.text = "", .stopped = true, .prompt_tokens = prompt_tokens};
+    if (!r.stream) return finish(200, "ok", response_json(r, empty, id, created));
+    std::string events = sse(stream_chunk_json(r, "", &empty, id, created));
+    if (ends_with_done(r.api)) events += "data: [DONE]\n\n";
+    res.set_content(events, "text/event-stream");
+    s.metrics.request(endpoint, "ok", std::chrono::duration<double>(Clock::now() - t0).count());
+    return;
   }
   auto fill = completion::fill_request(std::move(*plan), options);
   if (!fill) return finish(400, "bad_request", error_json(fill.message(), "invalid_request_error"));
@@ -356,7 +387,13 @@ Expected<std::unique_ptr<Server>> Server::start(ServeOptions options) {
     if (loaded) impl->backend = std::shared_ptr<completion::CompletionBackend>(std::move(*loaded));
     else impl->load_error = loaded.message();
   });
-  impl->listener = std::thread([impl] { impl->http.listen_after_bind(); });
+  auto listening_ended = std::make_shared<std::atomic<bool>>(false);
+  impl->listener = std::thread([impl, listening_ended] {
+    impl->http.listen_after_bind();
+    *listening_ended = true;
+  });
+  // httplib's stop() does nothing before the listener runs: return only once it does.
+  while (!impl->http.is_running() && !*listening_ended) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   return std::unique_ptr<Server>(new Server(std::move(s)));
 }
 

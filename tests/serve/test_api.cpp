@@ -41,7 +41,9 @@ TEST_CASE("serve api: the three request shapes read into one request") {
 
   Settings server;
   server.max_tokens = 24;  // `serve --max-tokens 24`: the default when a request names none
-  CHECK(parse_request(Api::Fim, R"({"prompt":"x"})", server).request->settings.max_tokens == 24);
+  auto fim = parse_request(Api::Fim, R"({"prompt":"x"})", server);
+  REQUIRE(fim.request);
+  CHECK(fim.request->settings.max_tokens == 24);
 }
 
 TEST_CASE("serve api: errors name the request's field") {
@@ -57,6 +59,11 @@ TEST_CASE("serve api: errors name the request's field") {
   CHECK(error_of(Api::Llama, R"({"input_extra":[{"text":3}]})").field == "input_extra[0].text");
   CHECK(error_of(Api::OpenAI, "[1]").field.empty());
   CHECK(error_of(Api::OpenAI, "{").message == "the body is not JSON");
+  // Deep nesting is refused before parsing (dumping it would recurse past the stack).
+  const std::string deep = R"({"prompt":"x","stop":)" + std::string(100000, '[') + std::string(100000, ']') + "}";
+  CHECK(error_of(Api::OpenAI, deep.c_str()).message == "the body nests deeper than 64 levels");
+  const std::string brackets_in_text = R"({"prompt":")" + std::string(1000, '[') + R"("})";
+  CHECK(parse_request(Api::OpenAI, brackets_in_text, base).request);
 }
 
 TEST_CASE("serve api: stop sequences cut the text, and a stream holds back what may start one") {

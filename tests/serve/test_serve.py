@@ -49,6 +49,13 @@ class Served:
     def __init__(self, binary, model, extra=()):
         self.proc = subprocess.Popen([binary, "serve", "--port", "0", "--model", model, *extra],
                                      stderr=subprocess.PIPE, text=True)
+        try:
+            self._wait_ready()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _wait_ready(self):
         line = self.proc.stderr.readline()
         m = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
         check(m, "no listening line from infilld serve: %r" % line)
@@ -129,7 +136,6 @@ def cli_complete(binary, model, tmp, prefix, suffix, max_tokens, extra=()):
 
 def case_health_models(k):
     s = k.server
-    check(s.health_seen <= {200, 503}, "/health answered %r" % s.health_seen)
     status, text = s.get("/health")
     check(status == 200 and json.loads(text) == {"status": "ok"}, "/health: %d %s" % (status, text))
     status, text = s.get("/v1/models")
@@ -261,14 +267,14 @@ def case_disconnect_cancels(k):
     time.sleep(0.3)
     conn.close()
     deadline = time.time() + 30
-    while True:
+    while True:  # cancelled, and its slot given back
         _, text = s.get("/metrics")
-        if re.search(r'^infilld_requests_total\{endpoint="/v1/completions",outcome="cancelled"\} 1$', text, re.M):
+        if re.search(r'^infilld_requests_total\{endpoint="/v1/completions",outcome="cancelled"\} 1$', text, re.M) \
+                and re.search(r"^infilld_requests_running 0$", text, re.M):
             break
-        check(time.time() < deadline, "the request of a client that went away was not cancelled:\n%s" % text)
+        check(time.time() < deadline, "the request of a client that went away was not cancelled, or still "
+              "holds its slot:\n%s" % text)
         time.sleep(0.1)
-    running = re.search(r"^infilld_requests_running (\d+)$", text, re.M)
-    check(running and running.group(1) == "0", "still running after the cancel:\n%s" % text)
 
 
 def case_concurrent_clients(k):
@@ -301,6 +307,9 @@ def case_disconnect_storm(k):
     """Thirty clients that send a streamed request and go away at once, half of them
     mid-body: the server cancels what started, stays up, and answers the next client."""
     s = k.server
+    answered = lambda text: sum(int(n) for n in re.findall(  # noqa: E731
+        r'^infilld_requests_total\{endpoint="/v1/completions",outcome="\w+"\} (\d+)$', text, re.M))
+    before = answered(s.get("/metrics")[1])
     body = json.dumps({"prompt": PREFIX, "suffix": SUFFIX, "max_tokens": 64, "stream": True}).encode()
     head = b"POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" \
            b"Content-Length: %d\r\n\r\n" % len(body)
@@ -313,9 +322,13 @@ def case_disconnect_storm(k):
         _, text = s.get("/metrics")
         running = re.search(r"^infilld_requests_running (\d+)$", text, re.M)
         waiting = re.search(r"^infilld_requests_waiting (\d+)$", text, re.M)
-        if running and waiting and running.group(1) == "0" and waiting.group(1) == "0":
+        # The 15 whole requests each ended (cancelled, or done before the server saw the
+        # client go), none holds a slot; the 15 cut bodies never became requests.
+        if answered(text) - before >= 15 and running and waiting and running.group(1) == "0" and \
+                waiting.group(1) == "0":
             break
-        check(time.time() < deadline, "requests still held a minute after their clients left:\n%s" % text)
+        check(time.time() < deadline, "the requests of clients that left were not all ended a minute "
+              "later (%d of 15):\n%s" % (answered(text) - before, text))
         time.sleep(0.1)
     status, body, _ = s.post("/v1/completions", {"prompt": PREFIX, "suffix": SUFFIX, "max_tokens": 8})
     check(status == 200 and body["choices"][0]["text"] == k.text, "after the storm: %d %r" % (status, body))
@@ -340,22 +353,33 @@ def case_api_key_and_limits(k):
         auth = {"Authorization": "Bearer s3cret-key"}
         status, body, _ = s.post("/v1/completions", {"prompt": "x" * 4096}, auth)
         check(status == 413 and "larger" in body["error"]["message"], "a 4 KB body over 2048: %d %r" % (status, body))
-        # One slot, no queue: a second request while the first runs gets 429 with Retry-After.
-        long = {"prompt": PREFIX, "suffix": SUFFIX, "max_tokens": 256, "steps": 256}
-        first = {}
-        t = threading.Thread(target=lambda: first.update(r=s.post("/v1/completions", long, auth)))
-        t.start()
+        # One slot, no queue: a streamed request that is not read holds the slot; a second
+        # request gets 429 with Retry-After; closing the first gives the slot back.
+        long = json.dumps({"prompt": PREFIX, "suffix": SUFFIX, "max_tokens": 1024, "steps": 1024,
+                           "stream": True}).encode()
+        held = socket.create_connection(("127.0.0.1", s.port), timeout=10)
+        held.sendall(b"POST /v1/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer s3cret-key\r\n"
+                     b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(long), long))
+        try:
+            deadline = time.time() + 30
+            while True:  # until the long request is in the engine
+                _, text = s.get("/metrics", auth)
+                if re.search(r"^infilld_requests_running 1$", text, re.M):
+                    break
+                check(time.time() < deadline, "the held request never ran:\n%s" % text)
+                time.sleep(0.02)
+            status, body, hdrs = s.post("/v1/completions", req, auth)
+            check(status == 429 and hdrs.get("Retry-After") == "1", "a request beyond the queue: %d %r" %
+                  (status, body))
+        finally:
+            held.close()
         deadline = time.time() + 30
-        while True:  # until the first is in the engine
-            _, text = s.get("/metrics", auth)
-            if re.search(r"^infilld_requests_running 1$", text, re.M):
+        while True:  # the slot comes back once the held client is gone
+            status, body, _ = s.post("/v1/completions", req, auth)
+            if status == 200:
                 break
-            check(time.time() < deadline and t.is_alive(), "the long request never ran alone")
-            time.sleep(0.02)
-        status, body, hdrs = s.post("/v1/completions", req, auth)
-        check(status == 429 and hdrs.get("Retry-After") == "1", "a request beyond the queue: %d %r" % (status, body))
-        t.join()
-        check(first["r"][0] == 200, "the long request: %r" % (first["r"][:2],))
+            check(status == 429 and time.time() < deadline, "after the held client left: %d %r" % (status, body))
+            time.sleep(0.1)
     finally:
         code = s.stop()
     log = s.first_line + "".join(s.rest)

@@ -114,6 +114,10 @@ function baseSettings(model) {
       'extensions.autoCheckUpdates': false,
       'update.mode': 'none',
       'editor.inlineSuggest.enabled': true,
+      // Typed characters stay as typed (no closing bracket or quote added after them).
+      'editor.autoClosingBrackets': 'never',
+      'editor.autoClosingQuotes': 'never',
+      'editor.autoSurround': 'never',
       'files.autoSave': 'off',
   };
 }
@@ -126,7 +130,7 @@ afterEach(async () => {
 
 after(async () => {
   await wb?.close();
-  if (process.env.KEEP_E2E !== '1') fs.rmSync(root, { recursive: true, force: true });
+  if (process.env.KEEP_E2E !== '1') fs.rmSync(root, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
   else console.log(`kept ${root}`);
 });
 
@@ -246,12 +250,15 @@ describe('infilld in VS Code (code-server, headless Chromium)', () => {
   });
 
   it('commands: toggle turns suggestions off and on', async () => {
+    const s0 = await stats();
     await ui.runCommand('infilld: Toggle Suggestions');
     await until('the status item says off', async () => /suggestions are off/.test((await ui.status()).label));
     await focusEditorAt(7, 5);  // unicode.py's empty body of main()
     await ui.type('import o');
     await sleep(2000);
     assert.equal(await ui.ghostText(), '', 'a suggestion while suggestions are off');
+    const s1 = await stats();
+    assert.equal(s1.requests, s0.requests, 'the server was asked while suggestions are off');
     await ui.runCommand('infilld: Toggle Suggestions');
     await until('the status item says ready', async () => /infilld: ready/.test((await ui.status()).label));
     await ui.type('s');
@@ -273,6 +280,7 @@ describe('infilld in VS Code (code-server, headless Chromium)', () => {
     await ui.runCommand('infilld: Show Statistics');
     const toast = await until('the statistics notification', async () =>
       (await ui.notifications()).find((n) => /^infilld: \d+ requests, \d+ shown, \d+ accepted/.test(n)));
+    await ui.page.click('.panel .title-actions [aria-label^="Clear Output"]');  // stats() reads a block of its own
     const s = await stats();
     assert.match(toast, new RegExp(`^infilld: \\d+ requests, \\d+ shown, ${s.accepted} accepted`));
     await ui.clearNotifications();

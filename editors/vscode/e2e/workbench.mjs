@@ -68,31 +68,48 @@ export async function startWorkbench({ root, vsix, settings, workspace, viewport
     { stdio: ['ignore', log, log], detached: true },
   );
   let exited = null;
+  const gone = new Promise((resolve) => server.on('exit', resolve));
   server.on('exit', (code, signal) => (exited = `code-server exited (${code ?? signal}); see ${logFile}`));
-  await until('code-server to listen', () => {
-    if (exited) throw new Error(exited);
-    return /HTTP server listening/.test(fs.readFileSync(logFile, 'utf8'));
-  }, 60000);
-
-  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: ['--no-sandbox'], headless: true });
-  const context = await browser.newContext({ viewport: viewport ?? { width: 1280, height: 800 } });
-  const page = await context.newPage();
-  if (beforeLoad) await beforeLoad(page);
-  await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}`);
-  await page.waitForSelector('.monaco-workbench', { timeout: 60000 });
-
-  return {
-    page,
-    userSettingsFile,
-    codeServerLog: logFile,
-    async close() {
-      await browser.close().catch(() => undefined);
+  let browser;
+  // Ends code-server's whole process group (the extension host, and so infilld) and waits.
+  const stopServer = async () => {
+    const signalGroup = (signal) => {
       try {
-        process.kill(-server.pid, 'SIGTERM');  // code-server and the extension host (and so infilld)
+        process.kill(-server.pid, signal);
       } catch {
         /* already gone */
       }
-      fs.closeSync(log);
-    },
+    };
+    signalGroup('SIGTERM');
+    const timer = setTimeout(() => signalGroup('SIGKILL'), 5000);
+    if (exited === null) await gone;
+    clearTimeout(timer);
+    signalGroup('SIGKILL');  // what the group left behind
+    fs.closeSync(log);
   };
+  try {
+    await until('code-server to listen', () => {
+      if (exited) throw new Error(exited);
+      return /HTTP server listening/.test(fs.readFileSync(logFile, 'utf8'));
+    }, 60000);
+    browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: ['--no-sandbox'], headless: true });
+    const context = await browser.newContext({ viewport: viewport ?? { width: 1280, height: 800 } });
+    const page = await context.newPage();
+    if (beforeLoad) await beforeLoad(page);
+    await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}`);
+    await page.waitForSelector('.monaco-workbench', { timeout: 60000 });
+    return {
+      page,
+      userSettingsFile,
+      codeServerLog: logFile,
+      async close() {
+        await browser.close().catch(() => undefined);
+        await stopServer();
+      },
+    };
+  } catch (error) {
+    await browser?.close().catch(() => undefined);
+    await stopServer();
+    throw error;
+  }
 }
