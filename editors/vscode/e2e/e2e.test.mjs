@@ -261,6 +261,7 @@ describe('infilld in VS Code (code-server, headless Chromium)', () => {
     assert.equal(s1.requests, s0.requests, 'the server was asked while suggestions are off');
     await ui.runCommand('infilld: Toggle Suggestions');
     await until('the status item says ready', async () => /infilld: ready/.test((await ui.status()).label));
+    await focusEditorAt(7, 13);  // the end of "    import o"
     await ui.type('s');
     await ui.waitGhost('a suggestion once they are on again');
     await ui.page.keyboard.press('Escape');
