@@ -8,6 +8,8 @@ pkg_check_modules(UTF8PROC REQUIRED IMPORTED_TARGET libutf8proc)
 pkg_check_modules(LIBUV REQUIRED IMPORTED_TARGET libuv)
 # infilld serve's HTTP/1.1 (Debian's libcpp-httplib-dev; docs/decisions.md "HTTP library").
 pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
+# Remote engines (completion/remote_backend.h): Debian's libcurl4-openssl-dev.
+pkg_check_modules(CURL REQUIRED IMPORTED_TARGET libcurl)
 # CPU BLAS: oneDNN (docs/decisions.md, bench/results/blas_shapes.json). Found by header and
 # library rather than find_package(dnnl): Debian's dnnl-config.cmake requires the OpenCL
 # headers, which we do not use. OpenBLAS is only for the BLAS comparison benchmark.

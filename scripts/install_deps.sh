@@ -9,7 +9,7 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 packages=(
   build-essential cmake ninja-build ccache pkg-config git
-  nlohmann-json3-dev libuv1-dev doctest-dev libpcre2-dev libutf8proc-dev libcpp-httplib-dev
+  nlohmann-json3-dev libuv1-dev doctest-dev libpcre2-dev libutf8proc-dev libcpp-httplib-dev libcurl4-openssl-dev
   libdnnl-dev libopenblas-dev libopenblas0-pthread
   python3 python3-numpy python3-regex
   clang libclang-rt-14-dev

@@ -11,6 +11,9 @@
 // Text input goes through the context engine: the shape at the cursor sets the canvas length
 // (unless --max-tokens), prompt windows fit --budget tokens (default 2048), and the middle is
 // post-processed (cut to the shape, no duplicate of the suffix...) unless --raw.
+// --backend URL fills the middle on another engine (completion/remote_backend.h:
+// --backend-kind infilld|openai|fim|llamacpp|ollama, --backend-model, --backend-key-env VAR,
+// --backend-ca-file, --backend-timeout-ms); the plan uses the --model folder's tokenizer.
 #include <algorithm>
 #include <chrono>
 #include <optional>
@@ -33,6 +36,7 @@
 #include "common/mapped_file.h"
 #include "completion/backend.h"
 #include "completion/local_backend.h"
+#include "completion/remote_backend.h"
 #include "completion/settings.h"
 #include "context/shape.h"
 #include "engine/denoise/denoiser.h"
@@ -93,10 +97,40 @@ Expected<Context> read_context(const Flags& flags) {
 // Every flag `complete` takes: its own, and the settings table's.
 FlagSpec complete_flags() {
   FlagSpec spec{.with_value = {"model", "prefix-file", "suffix-file", "prefix-ids", "suffix-ids", "language", "with",
-                               "repeat"},
+                               "repeat", "backend", "backend-kind", "backend-model", "backend-key-env",
+                               "backend-ca-file", "backend-timeout-ms"},
                 .boolean = {"stdin", "json", "raw", "show"}};
   add_settings_flags(spec);
   return spec;
+}
+
+// The model loaded here, or with --backend URL another engine (the plan still uses the
+// --model folder's tokenizer). Token ids need no tokenizer; text does.
+Expected<std::unique_ptr<completion::CompletionBackend>> make_backend(const Flags& flags,
+                                                                      const completion::Settings& settings,
+                                                                      const std::filesystem::path& dir, bool ids) {
+  if (auto url = flags.get("backend")) {
+    if (ids) return error("--backend takes text (FILE:LINE:COL, --prefix-file or --stdin), not token ids");
+    auto timeout = flags.integer("backend-timeout-ms", 30000, 1, 3600000);
+    if (!timeout) return timeout.error();
+    completion::RemoteOptions o{.kind = flags.get("backend-kind").value_or("infilld"),
+                                .url = *url,
+                                .model = flags.get("backend-model").value_or(""),
+                                .api_key_env = flags.get("backend-key-env").value_or(""),
+                                .timeout_ms = *timeout,
+                                .ca_file = flags.get("backend-ca-file").value_or(""),
+                                .headers = {},
+                                .tokenizer_dir = dir};
+    auto remote = completion::RemoteBackend::make(std::move(o));
+    if (!remote) return remote.error();
+    return std::unique_ptr<completion::CompletionBackend>(std::move(*remote));
+  }
+  for (const char* f : {"backend-kind", "backend-model", "backend-key-env", "backend-ca-file", "backend-timeout-ms"})
+    if (flags.has(f)) return error("--", f, " needs --backend URL");
+  auto local = completion::LocalBackend::load(dir, {.device = settings.device, .quantize = settings.quantize, .require_tokenizer = !ids});
+  if (!local) return local.error();
+  note_cpu_fallback(settings.device, (*local)->fallback_reason());
+  return std::unique_ptr<completion::CompletionBackend>(std::move(*local));
 }
 
 nlohmann::json stats_json(const engine::DenoiseStats& s) {
@@ -123,10 +157,8 @@ int cmd_complete(Args args) {
     return fail("--show needs text (FILE:LINE:COL, --prefix-file or --stdin) and no --json");
   auto dir = resolve_model_dir(*flags);
   if (!dir) return fail(dir.message());
-  // Token ids need no tokenizer; text does.
-  auto backend = completion::LocalBackend::load(*dir, {.device = settings->device, .quantize = settings->quantize, .require_tokenizer = !ctx->ids});
+  auto backend = make_backend(*flags, *settings, *dir, ctx->ids);
   if (!backend) return fail(backend.message());
-  note_cpu_fallback(settings->device, (*backend)->fallback_reason());
   const completion::ModelFacts& model = (*backend)->facts();
   const engine::DecodeOptions options =
       completion::request_options(*settings, model.defaults, std::chrono::steady_clock::now());

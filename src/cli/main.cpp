@@ -34,6 +34,8 @@ constexpr Command kCommands[] = {
      "  complete FILE:LINE:COL | --prefix-file P [--suffix-file S] | --stdin | --prefix-ids IDS\n"
      "           [--model DIR] [--json | --show] [--raw] [--language ID] [--with FILE,...] [--repeat N]\n"
      "           [--max-tokens N] [--budget N] [--alg A] [--device D] ... (complete --help lists them)\n"
+     "           [--backend URL [--backend-kind infilld|openai|fim|llamacpp|ollama] [--backend-model M]\n"
+     "            [--backend-key-env VAR] [--backend-ca-file F] [--backend-timeout-ms N]]\n"
      "                                         fill the middle; prints it (or JSON with stats)\n",
      infilld::completion::settings_help},
     {"context", cmd_context,

@@ -3,7 +3,9 @@
 `infilld complete` answers for the same prompt and suffix (the suffix is real FIM: another
 suffix, another middle), streamed and whole; stop sequences; errors that name the field;
 the API key; the queue limit (429); the body limit (413); /health, /v1/models, /metrics;
-a client that goes away mid-stream cancels its work; SIGTERM stops the server.
+a client that goes away mid-stream cancels its work; SIGTERM stops the server. And the
+other direction: `infilld complete --backend` through each wire protocol (infilld serve
+as the server, a recording stand-in for Ollama), keys from the environment.
 
     test_serve.py --infilld PATH [--workdir DIR] [--only NAME[,NAME...]]
 
@@ -334,6 +336,95 @@ def case_disconnect_storm(k):
     check(status == 200 and body["choices"][0]["text"] == k.text, "after the storm: %d %r" % (status, body))
 
 
+def cli_remote(k, url, kind, extra=(), env=None):
+    p, sfx = os.path.join(k.tmp, "prefix.txt"), os.path.join(k.tmp, "suffix.txt")
+    with open(p, "w") as f:
+        f.write(PREFIX)
+    with open(sfx, "w") as f:
+        f.write(SUFFIX)
+    return subprocess.run([k.binary, "complete", "--prefix-file", p, "--suffix-file", sfx, "--model", k.model, "--raw",
+                           "--json", "--max-tokens", "8", "--backend", url, "--backend-kind", kind, *extra],
+                          capture_output=True, text=True, timeout=120, env=env)
+
+
+def case_remote_backends(k):
+    """`infilld complete --backend` through each wire protocol infilld serve speaks: the
+    same middle as the model run here."""
+    base = "http://127.0.0.1:%d" % k.server.port
+    for kind, url in (("infilld", base), ("openai", base + "/v1"), ("fim", base + "/v1"), ("llamacpp", base)):
+        out = cli_remote(k, url, kind)
+        check(out.returncode == 0, "--backend-kind %s: %s" % (kind, out.stderr))
+        got = json.loads(out.stdout)
+        check(got["text"] == k.text and got["device"] == "remote: %s %s" % (kind, url),
+              "--backend-kind %s: %r, here %r" % (kind, got, k.text))
+    out = cli_remote(k, "http://127.0.0.1:1", "infilld")
+    check(out.returncode == 2 and "Couldn't connect" in out.stderr, "no server: %r" % out.stderr)
+
+
+class OllamaStandIn:
+    """A recording stand-in for Ollama's /api/generate (no Ollama here): it keeps the
+    request and streams NDJSON the way Ollama does."""
+
+    def __init__(self):
+        import http.server
+        stand_in = self
+        self.requests = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                stand_in.requests.append((self.path, dict(self.headers), json.loads(body)))
+                self.send_response(200)
+                self.send_header("Content-Type", "application/x-ndjson")
+                self.end_headers()
+                for line in ({"model": "m", "response": "a + ", "done": False},
+                             {"model": "m", "response": "b", "done": False},
+                             {"model": "m", "response": "", "done": True, "done_reason": "stop"}):
+                    self.wfile.write((json.dumps(line) + "\n").encode())
+                    self.wfile.flush()
+
+            def log_message(self, *args):
+                pass
+        self.server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
+
+
+def case_remote_ollama_and_keys(k):
+    ollama = OllamaStandIn()
+    try:
+        out = cli_remote(k, ollama.url, "ollama", ("--backend-model", "qwen2.5-coder:1.5b"))
+    finally:
+        ollama.server.shutdown()
+    check(out.returncode == 0, "ollama: %s" % out.stderr)
+    got = json.loads(out.stdout)
+    check(got["text"] == "a + b" and got["finish_reason"] == "stop", "ollama stream read as %r" % got)
+    path, _, req = ollama.requests[0]
+    check(path == "/api/generate" and req["model"] == "qwen2.5-coder:1.5b" and req["prompt"] == PREFIX and
+          req["suffix"] == SUFFIX and req["stream"] is True and req["options"]["num_predict"] == 8,
+          "the request Ollama got: %s %r" % (path, req))
+    # A server that wants a key: from the environment variable, and refused with the server's message.
+    key_file = os.path.join(k.tmp, "remote-key")
+    with open(key_file, "w") as f:
+        f.write("remote-secret\n")
+    s = Served(k.binary, k.model, ["--api-key-file", key_file])
+    try:
+        url = "http://127.0.0.1:%d" % s.port
+        out = cli_remote(k, url, "infilld", ("--backend-key-env", "INFILLD_TEST_KEY"),
+                         dict(os.environ, INFILLD_TEST_KEY="remote-secret"))
+        check(out.returncode == 0 and json.loads(out.stdout)["text"] == k.text, "with the key: %s" % out.stderr)
+        out = cli_remote(k, url, "infilld", ("--backend-key-env", "INFILLD_TEST_KEY"),
+                         dict(os.environ, INFILLD_TEST_KEY="wrong"))
+        check(out.returncode == 2 and "HTTP 401" in out.stderr and "API key" in out.stderr,
+              "a wrong key: %r" % out.stderr)
+        env = dict(os.environ)
+        env.pop("INFILLD_TEST_KEY", None)
+        out = cli_remote(k, url, "infilld", ("--backend-key-env", "INFILLD_TEST_KEY"), env)
+        check(out.returncode == 2 and "INFILLD_TEST_KEY is not set" in out.stderr, "no key set: %r" % out.stderr)
+    finally:
+        s.stop()
+
+
 def case_api_key_and_limits(k):
     key_file = os.path.join(k.tmp, "key")
     with open(key_file, "w") as f:
@@ -389,7 +480,7 @@ def case_api_key_and_limits(k):
 
 CASES = [case_health_models, case_openai_matches_cli, case_streams, case_stop_sequences, case_bad_requests,
          case_metrics, case_disconnect_cancels, case_concurrent_clients, case_disconnect_storm,
-         case_api_key_and_limits]
+         case_remote_backends, case_remote_ollama_and_keys, case_api_key_and_limits]
 
 
 def main():

@@ -1,0 +1,278 @@
+#include "completion/remote_backend.h"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <cstdlib>
+
+#include <nlohmann/json.hpp>
+
+namespace infilld::completion {
+
+namespace {
+
+using nlohmann::json;
+
+// What one kind sends and how its stream reads.
+struct Wire {
+  std::string path;
+  bool ndjson = false;  // ollama: one JSON object per line; the others: SSE "data: ..." events
+};
+
+Wire wire_of(const std::string& kind) {
+  if (kind == "infilld") return {"/v1/completions"};
+  if (kind == "openai") return {"/completions"};
+  if (kind == "fim") return {"/fim/completions"};
+  if (kind == "llamacpp") return {"/infill"};
+  return {"/api/generate", true};  // ollama
+}
+
+json request_body(const RemoteOptions& o, const FillRequest& r) {
+  const engine::DecodeOptions& d = r.options;
+  if (o.kind == "llamacpp")
+    return {{"input_prefix", r.prefix}, {"input_suffix", r.suffix}, {"n_predict", d.max_tokens},
+            {"temperature", d.temperature}, {"top_p", d.top_p}, {"seed", d.seed}, {"stream", true},
+            {"cache_prompt", true}};
+  if (o.kind == "ollama")
+    return {{"model", o.model}, {"prompt", r.prefix}, {"suffix", r.suffix}, {"stream", true},
+            {"options", {{"num_predict", d.max_tokens}, {"temperature", d.temperature}, {"top_p", d.top_p},
+                         {"seed", d.seed}}}};
+  json body = {{"model", o.model}, {"prompt", r.prefix}, {"suffix", r.suffix}, {"max_tokens", d.max_tokens},
+               {"temperature", d.temperature}, {"top_p", d.top_p}, {"seed", d.seed}, {"stream", true}};
+  if (o.kind == "infilld") {  // our own server takes the decoding keys by name
+    if (d.steps > 0) body["steps"] = d.steps;
+    if (d.block_length > 0) body["blockLength"] = d.block_length;
+    if (d.threshold) body["threshold"] = *d.threshold;
+  }
+  return body;
+}
+
+// One streamed event's text and whether it says the model ended (not the length limit).
+struct Piece {
+  std::string text;
+  bool finished = false, stopped = false;
+  std::string error;
+};
+
+Piece read_event(const std::string& kind, const json& e) {
+  Piece p;
+  if (const auto err = e.find("error"); err != e.end()) {
+    p.error = err->is_object() && err->contains("message") && (*err)["message"].is_string()
+                  ? (*err)["message"].get<std::string>()
+                  : err->dump();
+    return p;
+  }
+  auto str = [](const json& v, const char* key) {
+    auto it = v.find(key);
+    return it != v.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  if (kind == "llamacpp") {
+    p.text = str(e, "content");
+    p.finished = e.value("stop", false);
+    p.stopped = p.finished && e.value("stopped_eos", false);
+  } else if (kind == "ollama") {
+    p.text = str(e, "response");
+    p.finished = e.value("done", false);
+    p.stopped = p.finished && str(e, "done_reason") == "stop";
+  } else if (e.contains("choices") && e["choices"].is_array() && !e["choices"].empty()) {
+    const json& c = e["choices"][0];
+    p.text = kind == "fim" && c.contains("delta") ? str(c["delta"], "content") : str(c, "text");
+    if (c.contains("finish_reason") && c["finish_reason"].is_string()) {
+      p.finished = true;
+      p.stopped = c["finish_reason"] == "stop";
+    }
+  }
+  return p;
+}
+
+// One transfer's state, shared with libcurl's callbacks.
+struct Stream {
+  const std::string* kind = nullptr;
+  bool ndjson = false;
+  const Ticket* ticket = nullptr;
+  CompletionBackend::Update on_update;
+  std::string pending;  // bytes not yet split into lines
+  std::string text;     // the middle so far
+  bool finished = false, stopped = false;
+  std::string error;
+  std::string body;     // a non-streamed answer (an error page), kept to quote
+  long status = 0;
+
+  void line(std::string_view l) {
+    if (!l.empty() && l.back() == '\r') l.remove_suffix(1);
+    if (!ndjson) {
+      if (l.substr(0, 5) != "data:") return;  // SSE comments, event names, blank separators
+      l.remove_prefix(5);
+      while (!l.empty() && l.front() == ' ') l.remove_prefix(1);
+      if (l == "[DONE]") return void(finished = true);
+    }
+    if (l.empty()) return;
+    const json e = json::parse(l, nullptr, false);
+    if (e.is_discarded() || !e.is_object()) return;
+    const Piece p = read_event(*kind, e);
+    if (!p.error.empty()) return void(error = p.error);
+    if (!p.text.empty()) {
+      text += p.text;
+      if (on_update) on_update(text);
+    }
+    if (p.finished) {
+      finished = true;
+      stopped = stopped || p.stopped;
+    }
+  }
+};
+
+size_t on_data(char* data, size_t one, size_t n, void* user) {
+  auto* t = static_cast<Stream*>(user);
+  const size_t size = one * n;
+  t->pending.append(data, size);
+  if (t->body.size() < 4096) t->body.append(data, std::min(size, 4096 - t->body.size()));
+  size_t start = 0;
+  for (size_t nl; (nl = t->pending.find('\n', start)) != std::string::npos; start = nl + 1)
+    t->line(std::string_view(t->pending).substr(start, nl - start));
+  t->pending.erase(0, start);
+  return size;
+}
+
+int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  return static_cast<Stream*>(user)->ticket->cancelled() ? 1 : 0;  // non-zero aborts the transfer
+}
+
+// The remote's message in an error answer ({"error": {"message"}} or {"error": "..."}), or
+// the start of the body.
+std::string quote_error(const std::string& body) {
+  const json e = json::parse(body, nullptr, false);
+  if (!e.is_discarded() && e.is_object() && e.contains("error")) {
+    const json& err = e["error"];
+    if (err.is_string()) return err.get<std::string>();
+    if (err.is_object() && err.contains("message") && err["message"].is_string()) return err["message"].get<std::string>();
+  }
+  return body.substr(0, 200);
+}
+
+Expected<FillResult> run_transfer(const RemoteOptions& o, const std::string& key, const FillRequest& request,
+                                  const Ticket& ticket, const CompletionBackend::Update& on_update) {
+  const Wire wire = wire_of(o.kind);
+  Stream t;
+  t.kind = &o.kind;
+  t.ndjson = wire.ndjson;
+  t.ticket = &ticket;
+  t.on_update = on_update;
+  CURL* curl = curl_easy_init();
+  if (curl == nullptr) return error("remote: cannot start a transfer (libcurl)");
+  std::string url = o.url;
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  url += wire.path;
+  const std::string body = request_body(o, request).dump(-1, ' ', false, json::error_handler_t::replace);
+  curl_slist* headers = curl_slist_append(nullptr, "Content-Type: application/json");
+  headers = curl_slist_append(headers, wire.ndjson ? "Accept: application/x-ndjson" : "Accept: text/event-stream");
+  if (!key.empty()) headers = curl_slist_append(headers, ("Authorization: Bearer " + key).c_str());
+  for (const auto& [name, value] : o.headers) headers = curl_slist_append(headers, (name + ": " + value).c_str());
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.c_str());
+  curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_data);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &t);
+  curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
+  curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &t);
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(o.timeout_ms));
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  if (!o.ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, o.ca_file.c_str());
+  char curl_error[CURL_ERROR_SIZE] = {0};
+  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, curl_error);
+  const CURLcode rc = curl_easy_perform(curl);
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &t.status);
+  curl_slist_free_all(headers);
+  curl_easy_cleanup(curl);
+
+  FillResult result;
+  if (rc == CURLE_ABORTED_BY_CALLBACK || ticket.cancelled()) {
+    result.text = t.text;
+    result.finish = engine::FinishReason::Cancelled;
+    return result;
+  }
+  if (rc != CURLE_OK)
+    return error("remote ", url, ": ", curl_error[0] != 0 ? curl_error : curl_easy_strerror(rc));
+  if (t.status != 200) return error("remote ", url, ": HTTP ", std::to_string(t.status), ": ", quote_error(t.body));
+  if (!t.pending.empty()) t.line(t.pending);  // a last line without its newline
+  if (!t.error.empty()) return error("remote ", url, ": ", t.error);
+  result.text = std::move(t.text);
+  result.finish = t.stopped ? engine::FinishReason::Stop : engine::FinishReason::Length;
+  return result;
+}
+
+}  // namespace
+
+const std::vector<std::string>& RemoteBackend::kinds() {
+  static const std::vector<std::string> k = {"infilld", "openai", "fim", "llamacpp", "ollama"};
+  return k;
+}
+
+Expected<std::unique_ptr<RemoteBackend>> RemoteBackend::make(RemoteOptions options) {
+  if (std::find(kinds().begin(), kinds().end(), options.kind) == kinds().end())
+    return error("backend kind \"", options.kind, "\": expected infilld, openai, fim, llamacpp or ollama");
+  if (options.url.rfind("http://", 0) != 0 && options.url.rfind("https://", 0) != 0)
+    return error("backend url \"", options.url, "\": expected http://... or https://...");
+  std::unique_ptr<RemoteBackend> b(new RemoteBackend());
+  if (!options.api_key_env.empty()) {
+    const char* key = std::getenv(options.api_key_env.c_str());
+    if (key == nullptr || *key == '\0')
+      return error("backend apiKeyEnv: the environment variable ", options.api_key_env, " is not set");
+    b->api_key_ = key;
+  }
+  auto tokenizer = engine::Tokenizer::load(options.tokenizer_dir);
+  if (!tokenizer) return error("the tokenizer to plan with (", options.tokenizer_dir.string(), "): ", tokenizer.message());
+  b->tokenizer_ = std::make_unique<engine::Tokenizer>(std::move(*tokenizer));
+  b->facts_.tokenizer = b->tokenizer_.get();
+  b->facts_.max_positions = options.max_positions;
+  b->options_ = std::move(options);
+  static std::once_flag curl_ready;
+  std::call_once(curl_ready, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+  return b;
+}
+
+RemoteBackend::~RemoteBackend() {
+  std::list<Transfer> all;
+  {
+    std::lock_guard lock(mutex_);
+    all.swap(transfers_);
+  }
+  for (Transfer& t : all) {
+    t.ticket->cancel();
+    t.thread.join();
+  }
+}
+
+std::string RemoteBackend::describe() const { return "remote: " + options_.kind + " " + options_.url; }
+
+void RemoteBackend::reap() {
+  std::list<Transfer> ended;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto it = transfers_.begin(); it != transfers_.end();) {
+      auto next = std::next(it);
+      if (*it->ended) ended.splice(ended.end(), transfers_, it);
+      it = next;
+    }
+  }
+  for (Transfer& t : ended) t.thread.join();
+}
+
+std::shared_ptr<Ticket> RemoteBackend::submit(FillRequest request, Update on_update, Done done) {
+  reap();
+  auto ticket = std::make_shared<Ticket>();
+  auto ended = std::make_shared<bool>(false);
+  std::lock_guard lock(mutex_);
+  transfers_.push_back({std::thread([this, request = std::move(request), on_update = std::move(on_update),
+                                     done = std::move(done), ticket, ended] {
+                          done(run_transfer(options_, api_key_, request, *ticket, on_update));
+                          std::lock_guard ended_lock(mutex_);
+                          *ended = true;
+                        }),
+                        ticket, ended});
+  return ticket;
+}
+
+}  // namespace infilld::completion
