@@ -54,12 +54,17 @@ struct Piece {
   std::string error;
 };
 
+// The message of an "error" member: {"error": {"message": ...}} or {"error": "..."}.
+std::string error_message(const json& err) {
+  if (err.is_string()) return err.get<std::string>();
+  if (err.is_object() && err.contains("message") && err["message"].is_string()) return err["message"].get<std::string>();
+  return err.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
 Piece read_event(const std::string& kind, const json& e) {
   Piece p;
   if (const auto err = e.find("error"); err != e.end()) {
-    p.error = err->is_object() && err->contains("message") && (*err)["message"].is_string()
-                  ? (*err)["message"].get<std::string>()
-                  : err->dump();
+    p.error = error_message(*err);
     return p;
   }
   auto str = [](const json& v, const char* key) {
@@ -142,11 +147,7 @@ int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
 // the start of the body.
 std::string quote_error(const std::string& body) {
   const json e = json::parse(body, nullptr, false);
-  if (!e.is_discarded() && e.is_object() && e.contains("error")) {
-    const json& err = e["error"];
-    if (err.is_string()) return err.get<std::string>();
-    if (err.is_object() && err.contains("message") && err["message"].is_string()) return err["message"].get<std::string>();
-  }
+  if (!e.is_discarded() && e.is_object() && e.contains("error")) return error_message(e["error"]);
   return body.substr(0, 200);
 }
 

@@ -41,6 +41,13 @@ struct Server::Impl {
 
 namespace {
 
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+// Seconds since 1970: the APIs' `created`.
+int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
 void send_json(httplib::Response& res, int status, const json& body) {
   res.status = status;
   res.set_content(body.dump(-1, ' ', false, json::error_handler_t::replace), "application/json");
@@ -154,10 +161,8 @@ struct Stream {
 
 void stream_response(Server::Impl& s, httplib::Response& res, std::shared_ptr<completion::CompletionBackend> backend,
                      std::shared_ptr<Slot> slot, ApiRequest r, completion::FillRequest fill, int64_t prompt_tokens,
-                     std::string id, std::string endpoint, Clock::time_point t0) {
+                     std::string id, int64_t created, std::string endpoint, Clock::time_point t0) {
   auto st = std::make_shared<Stream>();
-  const int64_t created = std::chrono::duration_cast<std::chrono::seconds>(
-                              std::chrono::system_clock::now().time_since_epoch()).count();
   st->ticket = backend->submit(
       std::move(fill),
       [st](std::string middle) {
@@ -192,7 +197,7 @@ void stream_response(Server::Impl& s, httplib::Response& res, std::shared_ptr<co
         }
         const auto count = [&](const char* outcome) {
           st->counted = true;
-          s.metrics.request(endpoint, outcome, std::chrono::duration<double>(Clock::now() - t0).count());
+          s.metrics.request(endpoint, outcome, seconds_since(t0));
         };
         const auto gone = [&] {  // the client went away: stop the engine's work
           st->ticket->cancel();
@@ -239,7 +244,7 @@ void stream_response(Server::Impl& s, httplib::Response& res, std::shared_ptr<co
       [&s, st, endpoint, t0](bool) {
         st->ticket->cancel();  // a no-op when the engine has finished
         if (!st->counted)
-          s.metrics.request(endpoint, "cancelled", std::chrono::duration<double>(Clock::now() - t0).count());
+          s.metrics.request(endpoint, "cancelled", seconds_since(t0));
         st->counted = true;
       });
 }
@@ -249,7 +254,7 @@ void complete(Server::Impl& s, Api api, const std::string& endpoint, const httpl
   const Clock::time_point t0 = Clock::now();
   const auto finish = [&](int status, const std::string& outcome, const json& body) {
     send_json(res, status, body);
-    s.metrics.request(endpoint, outcome, std::chrono::duration<double>(Clock::now() - t0).count());
+    s.metrics.request(endpoint, outcome, seconds_since(t0));
   };
   if (!authorized(s, req)) {
     res.set_header("WWW-Authenticate", "Bearer");
@@ -284,22 +289,21 @@ void complete(Server::Impl& s, Api api, const std::string& endpoint, const httpl
     std::lock_guard lock(s.mutex);
     id = "cmpl-infilld-" + std::to_string(s.next_id++);
   }
-  const int64_t created = std::chrono::duration_cast<std::chrono::seconds>(
-                              std::chrono::system_clock::now().time_since_epoch()).count();
+  const int64_t created = unix_now();
   if (plan->shape.kind == context::ShapeKind::None) {  // nothing fits at this cursor
     const Outcome empty{.text = "", .stopped = true, .prompt_tokens = prompt_tokens};
     if (!r.stream) return finish(200, "ok", response_json(r, empty, id, created));
     std::string events = sse(stream_chunk_json(r, "", &empty, id, created));
     if (ends_with_done(r.api)) events += "data: [DONE]\n\n";
     res.set_content(events, "text/event-stream");
-    s.metrics.request(endpoint, "ok", std::chrono::duration<double>(Clock::now() - t0).count());
+    s.metrics.request(endpoint, "ok", seconds_since(t0));
     return;
   }
   auto fill = completion::fill_request(std::move(*plan), options);
   if (!fill) return finish(400, "bad_request", error_json(fill.message(), "invalid_request_error"));
   fill->settled = {};  // an API client asked for up to max_tokens: the whole canvas
 
-  if (r.stream) return stream_response(s, res, backend, slot, std::move(r), std::move(*fill), prompt_tokens, id, endpoint, t0);
+  if (r.stream) return stream_response(s, res, backend, slot, std::move(r), std::move(*fill), prompt_tokens, id, created, endpoint, t0);
   auto result = backend->fill(std::move(*fill));
   if (!result) return finish(500, "error", error_json(result.message(), "server_error"));
   const Outcome o = outcome_of(r, *result, prompt_tokens);
