@@ -32,6 +32,27 @@ class SlowModel : public test::ScriptedDenoisable {
   }
 };
 
+// The first forward waits at a gate until the test opens it, so what the test submits meanwhile
+// is certainly still queued: no timing luck.
+class GatedModel : public SlowModel {
+ public:
+  std::atomic<bool> open{false}, entered{false};
+  std::atomic<size_t> largest{0};
+  Status canvas_logits(std::span<const int32_t> tokens, std::vector<float>& logits) override {
+    entered = true;
+    while (!open) std::this_thread::sleep_for(std::chrono::microseconds(200));
+    return SlowModel::canvas_logits(tokens, logits);
+  }
+  Status canvas_logits_batch(std::span<const std::span<const int32_t>> canvases,
+                             std::span<std::vector<float>*> logits) override {
+    largest = std::max(largest.load(), canvases.size());
+    return ScriptedDenoisable::canvas_logits_batch(canvases, logits);
+  }
+  void wait_entered() const {
+    for (int i = 0; i < 5000 && !entered; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+};
+
 CanvasSpec spec() {
   CanvasSpec s;
   s.mask = 7;
@@ -68,17 +89,20 @@ TEST_CASE("worker: runs requests on its own thread, in order, each answered once
 }
 
 TEST_CASE("worker: a cancelled request is answered as cancelled within a step") {
-  SlowModel model;
+  GatedModel model;
   std::promise<InfillResult> first, second;
   EngineWorker worker(model, spec());
   auto ticket1 = worker.submit(request(64), [&](Expected<InfillResult> r) { first.set_value(std::move(*r)); });
+  model.wait_entered();  // the first request is running, alone
   auto ticket2 = worker.submit(request(4), [&](Expected<InfillResult> r) { second.set_value(std::move(*r)); });
   ticket2->cancel();  // still queued: skipped without a forward
+  model.open = true;
   std::this_thread::sleep_for(std::chrono::milliseconds(10));
   ticket1->cancel();  // running: returns before its next step
   auto r1 = first.get_future().get();
   auto r2 = second.get_future().get();
   CHECK(r1.finish == FinishReason::Cancelled);
+  CHECK(r1.stats.forwards >= 1);
   CHECK(r1.stats.forwards < 64);
   CHECK(r2.finish == FinishReason::Cancelled);
   CHECK(r2.stats.forwards == 0);
@@ -95,28 +119,12 @@ TEST_CASE("worker: destruction answers every queued request") {
 }
 
 TEST_CASE("worker: requests pending together share batched forwards") {
-  // The first forward waits at a gate until the other requests are queued: no timing luck.
-  class GatedBatchModel : public SlowModel {
-   public:
-    std::atomic<bool> open{false}, entered{false};
-    std::atomic<size_t> largest{0};
-    Status canvas_logits(std::span<const int32_t> tokens, std::vector<float>& logits) override {
-      entered = true;
-      while (!open) std::this_thread::sleep_for(std::chrono::microseconds(200));
-      return SlowModel::canvas_logits(tokens, logits);
-    }
-    Status canvas_logits_batch(std::span<const std::span<const int32_t>> canvases,
-                         std::span<std::vector<float>*> logits) override {
-      largest = std::max(largest.load(), canvases.size());
-      return ScriptedDenoisable::canvas_logits_batch(canvases, logits);
-    }
-  };
-  GatedBatchModel model;
+  GatedModel model;
   std::atomic<int> answered{0};
   {
     EngineWorker worker(model, spec());
     worker.submit(request(4), [&](Expected<InfillResult> r) { answered += r.is_ok(); });
-    for (int i = 0; i < 5000 && !model.entered; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    model.wait_entered();
     for (int i = 0; i < 3; ++i) worker.submit(request(4), [&](Expected<InfillResult> r) { answered += r.is_ok(); });
     model.open = true;
     // Wait for the answers: destroying the worker would cancel what is still queued.
