@@ -94,7 +94,6 @@ Piece read_event(const std::string& kind, const json& e) {
 struct Stream {
   const std::string* kind = nullptr;
   bool ndjson = false;
-  const Ticket* ticket = nullptr;
   CompletionBackend::Update on_update;
   std::string pending;  // bytes not yet split into lines
   std::string text;     // the middle so far
@@ -139,10 +138,6 @@ size_t on_data(char* data, size_t one, size_t n, void* user) {
   return size;
 }
 
-int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
-  return static_cast<Stream*>(user)->ticket->cancelled() ? 1 : 0;  // non-zero aborts the transfer
-}
-
 // The remote's message in an error answer ({"error": {"message"}} or {"error": "..."}), or
 // the start of the body.
 std::string quote_error(const std::string& body) {
@@ -151,13 +146,35 @@ std::string quote_error(const std::string& body) {
   return body.substr(0, 200);
 }
 
+// Runs `curl` on `multi` until it ends or the ticket is cancelled: the wait wakes at once on
+// cancel() (curl_multi_wakeup), so a superseded request's connection closes then, not at
+// libcurl's next progress tick. Returns the transfer's code, or CURLE_ABORTED_BY_CALLBACK.
+CURLcode perform(CURLM* multi, CURL* curl, const Ticket& ticket) {
+  curl_multi_add_handle(multi, curl);
+  CURLcode rc = CURLE_ABORTED_BY_CALLBACK;
+  for (int running = 1; running > 0 && !ticket.cancelled();) {
+    if (const CURLMcode mc = curl_multi_perform(multi, &running); mc != CURLM_OK) {
+      rc = CURLE_FAILED_INIT;
+      break;
+    }
+    if (running == 0) {
+      int left = 0;
+      while (CURLMsg* m = curl_multi_info_read(multi, &left))
+        if (m->msg == CURLMSG_DONE) rc = m->data.result;
+    } else {
+      curl_multi_poll(multi, nullptr, 0, 1000, nullptr);
+    }
+  }
+  curl_multi_remove_handle(multi, curl);
+  return rc;
+}
+
 Expected<FillResult> run_transfer(const RemoteOptions& o, const std::string& key, const FillRequest& request,
-                                  const Ticket& ticket, const CompletionBackend::Update& on_update) {
+                                  CURLM* multi, const Ticket& ticket, const CompletionBackend::Update& on_update) {
   const Wire wire = wire_of(o.kind);
   Stream t;
   t.kind = &o.kind;
   t.ndjson = wire.ndjson;
-  t.ticket = &ticket;
   t.on_update = on_update;
   CURL* curl = curl_easy_init();
   if (curl == nullptr) return error("remote: cannot start a transfer (libcurl)");
@@ -175,15 +192,12 @@ Expected<FillResult> run_transfer(const RemoteOptions& o, const std::string& key
   curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_data);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &t);
-  curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
-  curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
-  curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &t);
   curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(o.timeout_ms));
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
   if (!o.ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, o.ca_file.c_str());
   char curl_error[CURL_ERROR_SIZE] = {0};
   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, curl_error);
-  const CURLcode rc = curl_easy_perform(curl);
+  const CURLcode rc = perform(multi, curl, ticket);
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &t.status);
   curl_slist_free_all(headers);
   curl_easy_cleanup(curl);
@@ -263,12 +277,18 @@ void RemoteBackend::reap() {
 
 std::shared_ptr<Ticket> RemoteBackend::submit(FillRequest request, Update on_update, Done done) {
   reap();
-  auto ticket = std::make_shared<Ticket>();
+  // The transfer's multi handle, shared with its ticket: cancel() wakes the transfer's wait
+  // (the ticket may outlive the transfer; waking an idle handle does nothing).
+  std::shared_ptr<CURLM> multi(curl_multi_init(), curl_multi_cleanup);
+  auto ticket = std::make_shared<Ticket>([multi] {
+    if (multi) curl_multi_wakeup(multi.get());
+  });
   auto ended = std::make_shared<bool>(false);
   std::lock_guard lock(mutex_);
   transfers_.push_back({std::thread([this, request = std::move(request), on_update = std::move(on_update),
-                                     done = std::move(done), ticket, ended] {
-                          done(run_transfer(options_, api_key_, request, *ticket, on_update));
+                                     done = std::move(done), ticket, ended, multi] {
+                          if (!multi) done(error("remote: cannot start a transfer (libcurl)"));
+                          else done(run_transfer(options_, api_key_, request, multi.get(), *ticket, on_update));
                           std::lock_guard ended_lock(mutex_);
                           *ended = true;
                         }),

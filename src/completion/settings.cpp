@@ -152,6 +152,65 @@ Key string(SettingDoc d, std::string Settings::*field, std::vector<std::string> 
           reader(field)};
 }
 
+// The backend object ({"kind": "infilld", "url": ...}): every member checked, the whole
+// object replacing the previous one (members left out take their defaults); a url without
+// a kind means another infilld.
+std::string read_backend(const json& v, BackendSettings& out) {
+  if (!v.is_object()) return "expected an object {\"kind\", \"url\", ...}, found " + describe(v);
+  static const std::vector<std::string> kinds = {"local", "infilld", "openai", "fim", "llamacpp", "ollama"};
+  BackendSettings b;
+  if (v.contains("url")) b.kind = "infilld";
+  for (const auto& [name, value] : v.items()) {
+    const std::string at = "member \"" + name + "\": ";
+    if (name == "timeoutMs") {
+      if (std::string e = read_integer(value, 1, 3600000, b.timeout_ms); !e.empty()) return at + e;
+    } else if (name == "headers") {
+      if (!value.is_object()) return at + "expected an object of header names to strings, found " + describe(value);
+      for (const auto& [header, text] : value.items()) {
+        const bool bad_name = header.empty() || header.find_first_of(":\r\n ") != std::string::npos;
+        if (bad_name || !text.is_string() || text.get<std::string>().find_first_of("\r\n") != std::string::npos)
+          return at + "header \"" + header + "\": expected a name without ':' or spaces and a one-line string";
+        b.headers.emplace_back(header, text.get<std::string>());
+      }
+    } else {
+      std::string BackendSettings::*field = name == "kind"        ? &BackendSettings::kind
+                                            : name == "url"       ? &BackendSettings::url
+                                            : name == "model"     ? &BackendSettings::model
+                                            : name == "apiKeyEnv" ? &BackendSettings::api_key_env
+                                            : name == "caFile"    ? &BackendSettings::ca_file
+                                                                  : nullptr;
+      if (field == nullptr)
+        return at + "not a backend member (kind, url, model, apiKeyEnv, timeoutMs, caFile, headers)";
+      if (!value.is_string()) return at + "expected a string, found " + describe(value);
+      b.*field = value.get<std::string>();
+    }
+  }
+  if (std::find(kinds.begin(), kinds.end(), b.kind) == kinds.end())
+    return "member \"kind\": expected one of " + quoted_list(kinds) + ", found \"" + b.kind + "\"";
+  if (b.remote() && b.url.rfind("http://", 0) != 0 && b.url.rfind("https://", 0) != 0)
+    return "member \"url\": kind \"" + b.kind + "\" needs an http:// or https:// URL, found \"" + b.url + "\"";
+  out = std::move(b);
+  return {};
+}
+
+// Header values may be secrets (a key some proxy wants): they are read back as their length
+// only, so that logs and infilld/stats never show them.
+json backend_json(const BackendSettings& b) {
+  json headers = json::object();
+  for (const auto& [name, text] : b.headers) headers[name] = "(" + std::to_string(text.size()) + " characters)";
+  return {{"kind", b.kind}, {"url", b.url}, {"model", b.model}, {"apiKeyEnv", b.api_key_env},
+          {"timeoutMs", b.timeout_ms}, {"caFile", b.ca_file}, {"headers", headers}};
+}
+
+Key backend(SettingDoc d) {
+  d.accepts = "object {kind, url, model, apiKeyEnv, timeoutMs, caFile, headers}";
+  return {d, [](Settings& s, const json& v, const Settings& defaults) -> std::string {
+            if (v.is_null()) return s.backend = defaults.backend, std::string();
+            return read_backend(v, s.backend);
+          },
+          [](const Settings& s) { return backend_json(s.backend); }};
+}
+
 // An engine enumeration read by its parse function (parse_policy...) and written by its
 // name function (policy_name...); `names` documents it.
 template <typename E, typename Parse, typename Name>
@@ -201,6 +260,10 @@ const std::vector<Key>& keys() {
                "larger documents are tracked but not completed; above 2 MiB a document is completed without a "
                "syntax tree (docs/decisions.md)"},
               &Settings::max_document_bytes, 1024, 1 << 30),
+      backend({"backend", "", {}, "local",
+               "where middles are filled: {\"kind\": \"local\"} or another engine over HTTP, kind \"infilld\", "
+               "\"openai\", \"fim\", \"llamacpp\" or \"ollama\" with its url (docs/serve.md); changing it "
+               "reloads"}),
       optional_integer({"steps", "steps", {}, "the family's", "denoising steps (0: one per token)"}, &Settings::steps, 0,
                        4096),
       optional_integer({"blockLength", "block-length", {}, "the family's", "tokens per block (0: one block)"},
@@ -291,7 +354,9 @@ std::vector<std::string> describe_changes(const Settings& before, const Settings
   std::vector<std::string> changes;
   for (const Key& k : keys()) {
     const json was = k.read(before), now = k.read(after);
-    if (was != now) changes.push_back(std::string(k.doc.key) + " " + describe(now) + " (was " + describe(was) + ")");
+    // (an object, the backend, in full: its URL is what one looks for)
+    auto text = [](const json& v) { return v.is_object() ? v.dump() : describe(v); };
+    if (was != now) changes.push_back(std::string(k.doc.key) + " " + text(now) + " (was " + text(was) + ")");
   }
   return changes;
 }

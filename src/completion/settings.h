@@ -17,6 +17,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -25,6 +26,21 @@
 #include "engine/denoise/decode_options.h"
 
 namespace infilld::completion {
+
+// Where middles are filled: "local" (the model loaded in this process) or another engine
+// over HTTP (completion/remote_backend.h). The plan, the context and the post-processing
+// stay local whichever it is; a remote kind plans with the model folder's tokenizer.
+struct BackendSettings {
+  std::string kind = "local";  // local | infilld | openai | fim | llamacpp | ollama
+  std::string url;             // the remote's base URL (http:// or https://)
+  std::string model;           // the remote's name for its model (sent as "model")
+  std::string api_key_env;     // the environment variable holding the key; empty: no key
+  int64_t timeout_ms = 30000;  // one whole transfer
+  std::string ca_file;         // an extra CA bundle for HTTPS; empty: the system's
+  std::vector<std::pair<std::string, std::string>> headers;  // sent with every request
+  bool operator==(const BackendSettings&) const = default;
+  bool remote() const { return kind != "local"; }
+};
 
 struct Settings {
   std::string model;             // model folder; empty: --model, then INFILLD_MODEL
@@ -40,6 +56,7 @@ struct Settings {
   bool speculative = true;       // compute the suggestion after the current one when idle
   int32_t cache_size = 256;      // completion cache entries; 0: off
   int32_t max_document_bytes = 64 << 20;  // larger documents: tracked, not completed (64 MiB)
+  BackendSettings backend;
   // Decoding: unset keys follow the model family's defaults.
   std::optional<int32_t> steps, block_length, top_k, max_length;
   std::optional<uint64_t> seed;

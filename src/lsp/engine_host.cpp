@@ -1,6 +1,7 @@
 #include "lsp/engine_host.h"
 
 #include "completion/local_backend.h"
+#include "completion/remote_backend.h"
 
 namespace infilld::lsp {
 
@@ -30,24 +31,48 @@ void EngineHost::fail(std::string why) {
   failure_ = std::move(why);
 }
 
-void EngineHost::load(std::filesystem::path dir, std::string device, std::string quantize, Progress progress,
+namespace {
+
+// The backend the settings ask for: the model here, or a remote one planning with `dir`'s
+// tokenizer.
+Expected<std::unique_ptr<completion::CompletionBackend>> make_backend(const std::filesystem::path& dir,
+                                                                      const completion::Settings& settings,
+                                                                      const std::function<void(int, std::string)>& report) {
+  const completion::BackendSettings& b = settings.backend;
+  if (b.remote()) {
+    auto remote = completion::RemoteBackend::make({.kind = b.kind, .url = b.url, .model = b.model,
+                                                   .api_key_env = b.api_key_env, .timeout_ms = b.timeout_ms,
+                                                   .ca_file = b.ca_file, .headers = b.headers, .tokenizer_dir = dir});
+    if (!remote) return remote.error();
+    report(100, "remote " + b.kind + " " + b.url);
+    return std::unique_ptr<completion::CompletionBackend>(std::move(*remote));
+  }
+  auto local = completion::LocalBackend::load(
+      dir, {.device = settings.device, .quantize = settings.quantize, .warm_up = true, .progress = report});
+  if (!local) return local.error();
+  return std::unique_ptr<completion::CompletionBackend>(std::move(*local));
+}
+
+}  // namespace
+
+void EngineHost::load(std::filesystem::path dir, const completion::Settings& settings, Progress progress,
                       Loaded loaded) {
   shutdown();
   state_ = State::Loading;
   failure_.clear();
   dir_ = dir;
+  settings_ = settings;
   stamp_ = folder_stamp(dir_);
   const uint64_t generation = ++generation_;
   // The loader thread reads the checkpoint, places it and warms it up before handing it to
   // the loop thread.
-  loader_ = std::thread([this, dir = std::move(dir), device = std::move(device), quantize = std::move(quantize),
-                         generation, progress, loaded] {
+  loader_ = std::thread([this, dir = std::move(dir), settings, generation, progress, loaded] {
     auto report = [&](int percent, std::string message) {
       mailbox_.post([this, generation, progress, percent, message = std::move(message)] {
         if (generation == generation_) progress(percent, message);
       });
     };
-    auto backend = completion::LocalBackend::load(dir, {.device = device, .quantize = quantize, .warm_up = true, .progress = report});
+    auto backend = make_backend(dir, settings, report);
     mailbox_.post([this, generation, loaded, backend = std::make_shared<decltype(backend)>(std::move(backend))] {
       if (generation != generation_) return;  // superseded by a newer load, or shut down
       if (loader_.joinable()) loader_.join();
@@ -63,6 +88,11 @@ void EngineHost::load(std::filesystem::path dir, std::string device, std::string
       loaded(Status::ok());
     });
   });
+}
+
+bool EngineHost::same_load(const std::filesystem::path& dir, const completion::Settings& settings) const {
+  return dir == dir_ && settings.device == settings_.device && settings.quantize == settings_.quantize &&
+         settings.backend == settings_.backend;
 }
 
 std::shared_ptr<completion::Ticket> EngineHost::submit(completion::FillRequest request, Done done, Update update) {

@@ -1,6 +1,7 @@
 // The server's side of the completion backend: loads the model on a background thread (the
-// loop keeps answering meanwhile) as a completion::LocalBackend, then owns it. Results come
-// back to the loop thread through the Mailbox.
+// loop keeps answering meanwhile) as a completion::LocalBackend, or with a remote `backend`
+// setting makes a completion::RemoteBackend that plans with the model folder's tokenizer,
+// then owns it. Results come back to the loop thread through the Mailbox.
 //
 // Which thread may call what: everything here on the loop thread; the callbacks given to
 // load() and submit() run on the loop thread too (posted through the mailbox).
@@ -31,18 +32,23 @@ class EngineHost {
   EngineHost(const EngineHost&) = delete;
   EngineHost& operator=(const EngineHost&) = delete;
 
-  // Drops the current model (its queued work is cancelled) and loads `dir` for `device`
-  // ("auto", "cpu", "cuda"), its weights as stored or quantized ("none", "q8").
+  // Drops the current backend (its queued work is cancelled, its transfers aborted) and
+  // loads `dir` as the settings say: here for `device` ("auto", "cpu", "cuda"), its weights
+  // as stored or quantized ("none", "q8"), or, with a remote `backend`, only its tokenizer.
   // progress() reports stages with percentages; loaded() once.
-  void load(std::filesystem::path dir, std::string device, std::string quantize, Progress progress, Loaded loaded);
+  void load(std::filesystem::path dir, const completion::Settings& settings, Progress progress, Loaded loaded);
   // Marks the host failed without loading (no model configured).
   void fail(std::string why);
 
   State state() const { return state_; }
   const std::string& failure() const { return failure_; }
-  // Where the loaded model runs: "cpu" or "cuda: <the GPU>" (empty before a load).
+  // Where the loaded model runs: "cpu", "cuda: <the GPU>" or "remote: <kind> <url>" (empty
+  // before a load).
   const std::string& description() const { return description_; }
   const std::filesystem::path& model_dir() const { return dir_; }
+  // Whether the last load() was for `dir` with the same device, quantization and backend as
+  // `settings` (so loading it again would change nothing).
+  bool same_load(const std::filesystem::path& dir, const completion::Settings& settings) const;
 
   // Ready only:
   // The model's facts for the planner (tokenizer, positions, canvas layout, defaults).
@@ -63,6 +69,7 @@ class EngineHost {
   State state_ = State::None;
   std::string failure_;
   std::filesystem::path dir_;
+  completion::Settings settings_;  // what the last load() was given
   std::thread loader_;
   uint64_t generation_ = 0;  // a newer load() makes an older loader's result stale
   std::unique_ptr<completion::CompletionBackend> backend_;

@@ -236,7 +236,8 @@ void Server::apply_settings_from(const json& object, bool at_initialize) {
   workspace_.set_max_document_bytes(static_cast<size_t>(settings_.max_document_bytes));
   // Suggestions depend on the prompt and decoding settings: start the cache afresh.
   cache_.clear();
-  if (settings_.model != before.model || settings_.device != before.device || settings_.quantize != before.quantize) {
+  if (settings_.model != before.model || settings_.device != before.device || settings_.quantize != before.quantize ||
+      (settings_.backend != before.backend && (settings_.backend.remote() || before.backend.remote()))) {
     if (at_initialize && host_.state() == EngineHost::State::None) return;  // load_model() reads them
     cancel_where([](const Completion& c) { return c.in_engine(); }, ErrorCode::ServerCancelled,
                  "the model is being reloaded", &stats_.cancelled);
@@ -251,7 +252,7 @@ void Server::load_model() {
     if (stopped_ || shutdown_) return;
     // initializationOptions.model wins over --model / INFILLD_MODEL.
     const std::string dir = settings_.model.empty() ? options_.model_dir : settings_.model;
-    if (host_.state() == EngineHost::State::Loading && host_.model_dir() == dir) return;
+    if (host_.state() == EngineHost::State::Loading && host_.same_load(dir, settings_)) return;
     if (dir.empty()) {
       host_.fail("no model: set initializationOptions.model, pass --model DIR or set INFILLD_MODEL");
       return on_model_loaded(error(host_.failure()));
@@ -270,7 +271,7 @@ void Server::load_model() {
       progress_open_ = true;
     }
     host_.load(
-        dir, settings_.device, settings_.quantize,
+        dir, settings_,
         [this](int percent, std::string message) {
           if (progress_open_)
             notify("$/progress", {{"token", kProgressToken},
@@ -326,7 +327,8 @@ void Server::on_model_loaded(Status status) {
     return;
   }
   load_failure_shown_ = false;
-  set_status("ready", "model " + host_.model_dir().string());
+  const std::string where = host_.description().rfind("remote", 0) == 0 ? " (" + host_.description() + ")" : "";
+  set_status("ready", "model " + host_.model_dir().string() + where);
   // The folder changed again while it loaded (the watch's quiet second may have passed
   // during the load): load what is there now.
   if (host_.folder_changed()) return reload_changed_model();

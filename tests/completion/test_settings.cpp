@@ -76,7 +76,9 @@ TEST_CASE("settings: every key reads back what it was given, and changes are nam
                       {"deadlineMs", 200}, {"streaming", true}, {"speculative", false}, {"cacheSize", 8},
                       {"maxDocumentBytes", 4096}, {"steps", 4}, {"blockLength", 8}, {"maxLength", 64},
                       {"topK", 5}, {"seed", 7}, {"alg", "margin"}, {"schedule", "even"}, {"cache", "dual"},
-                      {"threshold", 0.9}, {"factor", 1.5}, {"temperature", 0.5}, {"topP", 0.8}, {"eps", 0.01}};
+                      {"threshold", 0.9}, {"factor", 1.5}, {"temperature", 0.5}, {"topP", 0.8}, {"eps", 0.01},
+                      {"backend", {{"kind", "openai"}, {"url", "http://h:1/v1"}, {"model", "m"}, {"apiKeyEnv", "K"},
+                                   {"timeoutMs", 500}, {"caFile", "/ca"}, {"headers", json::object()}}}};
   Settings s;
   const json defaults = infilld::completion::settings_json(s);
   REQUIRE(defaults.size() == infilld::completion::setting_docs().size());
@@ -95,6 +97,51 @@ TEST_CASE("settings: every key reads back what it was given, and changes are nam
   CHECK(changes[0] == "budget 1024 (was 2048)");
   CHECK(changes[1] == "alg \"entropy\" (was null)");
   CHECK(infilld::completion::describe_changes(u, u).empty());
+}
+
+TEST_CASE("settings: the backend object is checked member by member and replaces the previous one") {
+  Settings s;
+  auto ok = apply_settings(s, json{{"backend", {{"url", "http://127.0.0.1:8080"}, {"headers", {{"X-Team", "a"}}}}}});
+  REQUIRE(ok.errors.empty());
+  CHECK(s.backend.kind == "infilld");  // a url without a kind: another infilld
+  CHECK(s.backend.remote());
+  CHECK(s.backend.timeout_ms == 30000);
+  REQUIRE(s.backend.headers.size() == 1);
+  CHECK(s.backend.headers[0] == std::pair<std::string, std::string>{"X-Team", "a"});
+  // Header values never read back (they may be keys): their length only.
+  CHECK(infilld::completion::settings_json(s)["backend"]["headers"]["X-Team"] == "(1 characters)");
+  // Each bad member is named, and the whole previous object is kept.
+  const std::pair<json, std::string> bad[] = {
+      {json{{"kind", "grpc"}, {"url", "http://h"}}, "member \"kind\": expected one of \"local\", \"infilld\""},
+      {json{{"kind", "openai"}}, "member \"url\": kind \"openai\" needs an http:// or https:// URL"},
+      {json{{"url", "ftp://h"}}, "member \"url\""},
+      {json{{"url", "http://h"}, {"timeoutMs", 0}}, "member \"timeoutMs\": expected an integer 1..3600000, found 0"},
+      {json{{"url", "http://h"}, {"headers", {{"X-A", "1\r\nX-B: 2"}}}}, "member \"headers\": header \"X-A\""},
+      {json{{"url", "http://h"}, {"headers", {{"Bad Name", "1"}}}}, "header \"Bad Name\""},
+      {json{{"url", "http://h"}, {"token", "k"}}, "member \"token\": not a backend member"},
+      {json{{"url", 5}}, "member \"url\": expected a string, found 5"},
+      {json("http://h"), "expected an object"},
+  };
+  for (const auto& [value, message] : bad) {
+    auto report = apply_settings(s, json{{"backend", value}});
+    REQUIRE(report.errors.size() == 1);
+    CHECK_MESSAGE(report.errors[0].find(message) != std::string::npos, report.errors[0]);
+    CHECK(s.backend.url == "http://127.0.0.1:8080");
+    CHECK(s.backend.headers.size() == 1);
+  }
+  // A new object replaces the old one whole: members left out take their defaults.
+  REQUIRE(apply_settings(s, json{{"backend", {{"kind", "ollama"}, {"url", "http://o:11434"}}}}).errors.empty());
+  CHECK(s.backend.headers.empty());
+  const auto changes = infilld::completion::describe_changes(Settings{}, s);
+  REQUIRE(changes.size() == 1);
+  CHECK(changes[0].find("backend {") == 0);
+  CHECK(changes[0].find("\"url\":\"http://o:11434\"") != std::string::npos);  // whole, not cut short
+  CHECK(changes[0].find("(was {") != std::string::npos);
+  REQUIRE(apply_settings(s, json{{"backend", {{"kind", "local"}}}}).errors.empty());
+  CHECK_FALSE(s.backend.remote());
+  apply_settings(s, json{{"backend", {{"url", "http://h"}}}});
+  apply_settings(s, json{{"backend", nullptr}});
+  CHECK(s.backend == infilld::completion::BackendSettings{});
 }
 
 TEST_CASE("settings: a flag reads its value through the same key, with the same ranges and messages") {

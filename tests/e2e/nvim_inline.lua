@@ -34,6 +34,8 @@
 --                        answers the item must have sent infilld/completionUpdate
 --                        notifications, each a prefix of the item (default: off, and
 --                        then none may arrive)
+--   INFILLD_E2E_BACKEND  JSON of initializationOptions.backend (another engine fills the
+--                        middles, docs/lsp.md) (default: none, the model here)
 --   INFILLD_E2E_ENCODINGS comma list offered as capabilities.general.positionEncodings
 --                        (default: none offered, as Neovim 0.7.2 itself does: UTF-16)
 --   INFILLD_E2E_WAIT_MS  bound on every wait (default 30000)
@@ -236,6 +238,7 @@ local function body()
   local type_through = tonumber(getenv("INFILLD_E2E_TYPE_THROUGH", "0"))
   local streaming = getenv("INFILLD_E2E_STREAMING", "0") == "1"
   local speculative = getenv("INFILLD_E2E_SPECULATIVE", "") ~= "0"
+  local backend = getenv("INFILLD_E2E_BACKEND", "")
   local typed_list = vim.json.decode(getenv("INFILLD_E2E_TYPED", '["x", "y", "z"]'))
   check("INFILLD_E2E_TYPED is a non-empty list of strings", type(typed_list) == "table" and #typed_list > 0)
   for _, t in ipairs(typed_list) do
@@ -263,7 +266,8 @@ local function body()
     cmd = { bin, "lsp", "--model", model },
     cmd_cwd = vim.fn.fnamemodify(path, ":h"),
     root_dir = vim.fn.fnamemodify(path, ":h"),
-    init_options = { maxTokens = 16, streaming = streaming, speculative = speculative },
+    init_options = { maxTokens = 16, streaming = streaming, speculative = speculative,
+                     backend = backend ~= "" and vim.fn.json_decode(backend) or nil },
     capabilities = capabilities,
     get_language_id = function(b, _) return language_of(api.nvim_buf_get_name(b)) end,
     handlers = {

@@ -34,8 +34,11 @@ import json
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+HERE_E2E = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE_E2E)
 import nvim_harness  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(HERE_E2E), "serve"))
+from test_serve import Served  # noqa: E402
 from nvim_harness import CURSOR, HERE, PYTHON_FILE, NvimRun, cli_complete  # noqa: E402
 
 SCRIPT = os.path.join(HERE, "nvim_inline.lua")
@@ -52,10 +55,10 @@ C_TYPED = ["count(", "\"x\")", " + 1", " * 2", " - n"]
 
 
 def case(name, fname, text, typed, offered, encoding, type_through=2, streaming=False,
-         speculative=True):
+         speculative=True, remote=False):
     return {"name": name, "file": fname, "text": text, "typed": typed, "offered": offered,
             "encoding": encoding, "type_through": type_through, "streaming": streaming,
-            "speculative": speculative}
+            "speculative": speculative, "remote": remote}
 
 
 CASES = [
@@ -70,6 +73,10 @@ CASES = [
          type_through=0),
     case("python, streaming updates", "demo.py", PYTHON_FILE,
          ["total = ", "area(", "r) + 1", " * 2", " - r"], [], "utf-16", streaming=True),
+    # The middles filled by `infilld serve` on the same checkpoint (backend kind infilld):
+    # the cross-check against `infilld complete` run here still holds.
+    case("c, multi-byte line, through infilld serve", "demo.c", C_FILE, C_TYPED, [], "utf-16",
+         speculative=False, remote=True),
 ]
 
 
@@ -183,6 +190,10 @@ def verify(c, lay, r):
                                 % (before.get("forwards"), after.get("forwards")))
     elif isinstance(tt, dict):
         problems.append("typed through %r in a case that accepts at once" % tt.get("typed"))
+    if c["remote"] and not str(stats.get("device", "")).startswith("remote: infilld http://127.0.0.1:"):
+        problems.append("stats.device %r: not the remote backend" % stats.get("device"))
+    if c["remote"] and stats.get("forwards") != 0:
+        problems.append("stats.forwards %r: the model ran here, not in infilld serve" % stats.get("forwards"))
     if not isinstance(stats.get("accepted"), int) or stats["accepted"] < 1:
         problems.append("stats.accepted %r" % stats.get("accepted"))
     if (r.get("exit") or {}).get("code") != 0:
@@ -225,12 +236,10 @@ def cross_check(c, lay, r, binary, model_dir, d, timeout):
     return problems
 
 
-def run_case(c, nvim, binary, model_dir, base, timeout, verbose):
-    name = c["name"]
-    lay = Layout(c["text"])
-    run = NvimRun(base, name, c["file"], lay.file_text)
-    d = run.dir
-    r = run.run(nvim, SCRIPT, {
+def run_script(c, lay, run, nvim, binary, model_dir, served, timeout):
+    """Runs the case's Neovim script; its result.json."""
+    backend = {"kind": "infilld", "url": "http://127.0.0.1:%d" % served.port} if served else None
+    return run.run(nvim, SCRIPT, {
         "INFILLD_BIN": binary,
         "INFILLD_MODEL_DIR": model_dir,
         "INFILLD_E2E_FILE": run.src,
@@ -243,8 +252,22 @@ def run_case(c, nvim, binary, model_dir, base, timeout, verbose):
         "INFILLD_E2E_ENCODINGS": ",".join(c["offered"]),
         "INFILLD_E2E_STREAMING": "1" if c["streaming"] else "0",
         "INFILLD_E2E_SPECULATIVE": "1" if c["speculative"] else "0",
+        "INFILLD_E2E_BACKEND": json.dumps(backend) if backend else "",
         "INFILLD_E2E_WAIT_MS": "30000",
     }, timeout, unset=("INFILLD_MODEL",))
+
+
+def run_case(c, nvim, binary, model_dir, base, timeout, verbose):
+    name = c["name"]
+    lay = Layout(c["text"])
+    run = NvimRun(base, name, c["file"], lay.file_text)
+    d = run.dir
+    served = Served(binary, model_dir) if c["remote"] else None
+    try:
+        r = run_script(c, lay, run, nvim, binary, model_dir, served, timeout)
+    finally:
+        if served:
+            served.stop()
 
     def checks():
         return (verify(c, lay, r)

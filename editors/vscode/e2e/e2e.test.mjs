@@ -329,7 +329,11 @@ describe('infilld in VS Code (code-server, headless Chromium)', () => {
     const manifest = JSON.parse(fs.readFileSync(path.join(repo, 'editors', 'vscode', 'package.json'), 'utf8'));
     const keys = Object.keys(manifest.contributes.configuration.properties).map((k) => k.replace(/^infilld\./, ''));
     // Not the server's: the client's own keys, the LSP trace, and the model (the next cases).
-    const serverKeys = keys.filter((k) => !['enable', 'path', 'serverArgs', 'languages', 'trace.server', 'model'].includes(k));
+    // The backend is an object: the settings editor offers "Edit in settings.json", so it is
+    // written there (below).
+    const serverKeys = keys.filter(
+      (k) => !['enable', 'path', 'serverArgs', 'languages', 'trace.server', 'model', 'backend'].includes(k),
+    );
     assert.deepEqual(serverKeys.slice().sort(), Object.keys(values).sort(), 'a setting without a value in this case');
     await ui.openSettings();
     for (const key of serverKeys) {
@@ -338,6 +342,17 @@ describe('infilld in VS Code (code-server, headless Chromium)', () => {
       const expected = `settings changed: ${key} ${JSON.stringify(value)} (was`;
       await until(`the server to log "${expected}"`, () => serverLogText().includes(expected), 15000);
     }
+    // The backend object, as a user writes it into settings.json (still the model here, so
+    // the cases after this one keep their engine).
+    // (Written again if VS Code's watch of the file missed the first write.)
+    const logged = () => /settings changed: backend \{[^\n]*"timeoutMs":5000/.test(serverLogText());
+    for (let attempt = 0; attempt < 3 && !logged(); ++attempt) {
+      const user = JSON.parse(fs.readFileSync(wb.userSettingsFile, 'utf8'));
+      user['infilld.backend'] = { kind: 'local', timeoutMs: 5000 };
+      fs.writeFileSync(wb.userSettingsFile, JSON.stringify(user, null, 2));
+      await until('the server to log the backend change', logged, 10000).catch(() => {});
+    }
+    assert.ok(logged(), 'the server never logged the backend written into settings.json');
   });
 
   it('a bad model folder shows the error state with its reason', async () => {

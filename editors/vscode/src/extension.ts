@@ -21,6 +21,7 @@ import {
   didChangeConfigurationParams,
   documentSelector,
   initializationOptions,
+  JsonValue,
   PathContext,
   SERVER_SETTINGS,
   serverCommandLine,
@@ -90,7 +91,7 @@ class Extension implements vscode.Disposable {
     return settings;
   }
 
-  private readServerSettings(): Record<string, string | number | boolean | null> {
+  private readServerSettings(): Record<string, JsonValue> {
     const config = this.config();
     const { settings, problems } = buildServerSettings((key) => config.get(key), this.pathContext());
     if (problems.length > 0) {

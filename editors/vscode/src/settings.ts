@@ -4,14 +4,15 @@
 // caught here (reported, and left out so the server keeps its previous value) instead of
 // reaching the server. No 'vscode' import: tested under plain node.
 
-export type JsonValue = string | number | boolean | null;
+export type JsonValue = string | number | boolean | null | { [key: string]: JsonValue };
 
 export type SettingSpec =
   | { key: string; kind: 'integer'; min: number; max: number; default?: number }
   | { key: string; kind: 'number'; min: number; max?: number; default?: number }
   | { key: string; kind: 'boolean'; default: boolean }
   | { key: string; kind: 'enum'; values: readonly string[]; default?: string }
-  | { key: string; kind: 'path' };
+  | { key: string; kind: 'path' }
+  | { key: string; kind: 'object' };
 
 /** Every key of the server's settings table. A spec without `default` is "unset: the model family's default". */
 export const SERVER_SETTINGS: readonly SettingSpec[] = [
@@ -41,6 +42,8 @@ export const SERVER_SETTINGS: readonly SettingSpec[] = [
   { key: 'speculative', kind: 'boolean', default: true },
   { key: 'cacheSize', kind: 'integer', min: 0, max: 10000, default: 256 },
   { key: 'maxDocumentBytes', kind: 'integer', min: 1024, max: 1073741824, default: 67108864 },
+  // Checked member by member by the server (its message names the member); {} is "local".
+  { key: 'backend', kind: 'object' },
 ];
 
 export interface PathContext {
@@ -110,6 +113,10 @@ export function validateSetting(
       const expanded = expandPath(value, context);
       return { value: expanded === '' ? null : expanded };
     }
+    case 'object':
+      if (typeof value !== 'object' || Array.isArray(value)) return bad('an object');
+      if (Object.keys(value).length === 0) return { value: null };
+      return { value: value as { [key: string]: JsonValue } };
   }
 }
 

@@ -47,6 +47,10 @@ describe('contributes.configuration', () => {
         case 'path':
           assert.equal(p.type, 'string');
           break;
+        case 'object':
+          assert.equal(p.type, 'object');
+          assert.deepEqual(p.default, {}, `${spec.key} default`);
+          break;
       }
     }
   });
@@ -75,6 +79,9 @@ describe('contributes.configuration', () => {
           break;
         case 'path':
           expected = 'string';
+          break;
+        case 'object':
+          expected = `object {${Object.keys(properties[`infilld.${spec.key}`].properties as object).join(', ')}}`;
           break;
       }
       assert.equal(accepts.get(spec.key), expected, `${spec.key}: docs/lsp.md accepts`);

@@ -63,6 +63,18 @@ describe('validateSetting', () => {
     });
   });
 
+  it('passes the backend object on whole (the server checks its members); {} is unset', () => {
+    const remote = { kind: 'infilld', url: 'http://gpu-box:8080', headers: { 'X-Team': 'a' } };
+    assert.deepEqual(validateSetting(spec('backend'), remote), { value: remote });
+    assert.deepEqual(validateSetting(spec('backend'), {}), { value: null });
+    assert.deepEqual(validateSetting(spec('backend'), 'http://gpu-box:8080'), {
+      problem: 'infilld.backend: expected an object, found "http://gpu-box:8080"',
+    });
+    assert.deepEqual(validateSetting(spec('backend'), [remote]), {
+      problem: 'infilld.backend: expected an object, found an array',
+    });
+  });
+
   it('treats null and undefined as unset', () => {
     assert.deepEqual(validateSetting(spec('steps'), null), { value: null });
     assert.deepEqual(validateSetting(spec('budget'), undefined), { value: null });
@@ -115,7 +127,7 @@ describe('buildServerSettings', () => {
 
   it('the VS Code defaults (what config.get returns for untouched settings) validate cleanly', () => {
     const defaults: Record<string, unknown> = {};
-    for (const s of SERVER_SETTINGS) defaults[s.key] = 'default' in s ? s.default : s.kind === 'path' ? '' : null;
+    for (const s of SERVER_SETTINGS) defaults[s.key] = 'default' in s ? s.default : s.kind === 'path' ? '' : s.kind === 'object' ? {} : null;
     const { settings, problems } = buildServerSettings(reader(defaults));
     assert.deepEqual(problems, []);
     assert.deepEqual(initializationOptions(settings), {
