@@ -96,6 +96,10 @@ class CompletionBackend {
   // weight files are the ones it mapped (an error naming the file otherwise: load again).
   virtual Status check() const { return Status::ok(); }
 
+  // The engine's denoising steps by how many requests took them together (index: batch
+  // size; index 0 unused); empty where no engine runs here (a remote backend).
+  virtual std::vector<uint64_t> steps_by_batch_size() const { return {}; }
+
   // submit() and wait for its result (the CLI's one completion).
   Expected<FillResult> fill(FillRequest request);
 };

@@ -53,6 +53,8 @@ Status LocalBackend::check() const { return model_->checkpoint().check_files(); 
 
 std::string LocalBackend::describe() const { return placed_->description; }
 
+std::vector<uint64_t> LocalBackend::steps_by_batch_size() const { return worker_->steps_by_batch_size(); }
+
 std::shared_ptr<Ticket> LocalBackend::submit(FillRequest request, Update on_update, Done done) {
   // The worker's callbacks decode on the worker thread (the tokenizer is read-only), so that
   // a front end gets text, as from any backend.

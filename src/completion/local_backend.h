@@ -1,7 +1,7 @@
 // The model loaded here as a CompletionBackend (completion/backend.h): a model folder read
 // (engine::Model::load), placed on a device (engine::make_backend: the CPU, or a CUDA GPU)
 // and run by its own engine worker (engine::EngineWorker, DESIGN.md section 3), which
-// batches requests pending together.
+// batches the requests it runs together (a new one joins at the next denoising step).
 //
 // Which thread may call what: load() on any thread (the language server loads on a thread
 // of its own, the CLI on its main thread), and it may take seconds (reading, placing and
@@ -55,6 +55,7 @@ class LocalBackend final : public CompletionBackend {
   // The checkpoint's weight files (engine::Checkpoint::check_files). A run during which a
   // file changed ends with that error instead of its (meaningless) middle.
   Status check() const override;
+  std::vector<uint64_t> steps_by_batch_size() const override;
 
   // Why device "auto" runs on the CPU (no GPU, a GPU too small...); empty otherwise.
   const std::string& fallback_reason() const { return fallback_reason_; }

@@ -74,6 +74,9 @@ class Denoisable {
   virtual ~Denoisable() = default;
   virtual int64_t n_vocab() const = 0;
   virtual bool has_cache(ForwardCall::Cache cache) const { return cache == ForwardCall::Cache::None; }
+  // How many context-cache calls one forward() may stack (each its own exact cache); 1:
+  // they run one by one through the model's one cache, so their requests take turns.
+  virtual int64_t context_slots() const { return 1; }
 
   // Several calls in one pass where the model can stack them (weights streamed once for
   // all); out[i] receives call i's logits. The calls are checked here, once for every model.

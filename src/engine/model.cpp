@@ -92,45 +92,64 @@ Status Model::forward(std::span<const int32_t> tokens, const AttentionMask& mask
 
 
 Status ModelDenoisable::run(std::span<const ForwardCall> calls, std::span<Logits* const> out) {
-  // The calls without the context cache go through one stacked forward; those with it one by one.
+  // Every call in one stacked forward; a context-cache call through a slot of its own.
+  const ModelConfig& c = model_.config();
   std::vector<SequenceRows> stacked;
-  std::vector<Logits*> stacked_out;
-  for (size_t i = 0; i < calls.size(); ++i) {
-    const ForwardCall& c = calls[i];
-    const auto n = static_cast<int64_t>(c.tokens.size());
-    switch (c.cache) {
+  std::vector<AttentionMask> masks;
+  masks.reserve(calls.size());  // the sequences point at them
+  std::vector<Slot*> taken;
+  std::vector<std::span<const int32_t>> filled;  // what each taken slot holds after the forward
+  ++clock_;
+  for (const ForwardCall& call : calls) {
+    const auto n = static_cast<int64_t>(call.tokens.size());
+    switch (call.cache) {
       case ForwardCall::Cache::None:
-        stacked.push_back({c.tokens, 0, n, nullptr, c.head_rows});
+        stacked.push_back({call.tokens, 0, n, nullptr, call.head_rows});
         break;
       case ForwardCall::Cache::Kv:
-        stacked.push_back({c.tokens, c.r0, c.r1, c.kv, c.head_rows});
+        stacked.push_back({call.tokens, call.r0, call.r1, call.kv, call.head_rows});
         break;
-      case ForwardCall::Cache::Context:
-        INFILLD_TRY(run_in_context(c, *out[i]));
-        continue;
+      case ForwardCall::Cache::Context: {
+        const AttentionMask& mask = masks.emplace_back(call.mask.value_or(model_.own_mask()));
+        auto picked = pick_slot(call, mask, taken);
+        if (!picked) return picked.error();
+        auto [slot, reused] = *picked;
+        KvCache& kv = slot->cache.prepare(call.tokens, reused, c.n_layers, c.n_kv_heads * c.head_dim);
+        stacked.push_back({call.tokens, reused, n, &kv, call.head_rows, &mask});
+        slot->last_used = clock_;
+        taken.push_back(slot);
+        filled.push_back(call.tokens);
+        break;
+      }
     }
-    stacked_out.push_back(out[i]);
   }
-  if (stacked.empty()) return Status::ok();
-  return model_.forward(stacked, model_.own_mask(), stacked_out);
+  Status s = model_.forward(stacked, model_.own_mask(), out);
+  for (size_t i = 0; i < taken.size(); ++i) {
+    if (s) {
+      taken[i]->cache.commit(filled[i]);
+    } else {
+      taken[i]->cache.clear();  // its rows may be half written
+    }
+  }
+  return s;
 }
 
-Status ModelDenoisable::run_in_context(const ForwardCall& call, Logits& out) {
-  const ModelConfig& c = model_.config();
-  const AttentionMask mask = call.mask.value_or(model_.own_mask());
-  auto held = context_rows(context_cache_.tokens(), call.tokens, mask, call.head_rows);
-  if (!held) return held.error();
-  const int64_t reused = *held;
-  KvCache& kv = context_cache_.prepare(call.tokens, reused, c.n_layers, c.n_kv_heads * c.head_dim);
-  const SequenceRows rows{call.tokens, reused, static_cast<int64_t>(call.tokens.size()), &kv, call.head_rows};
-  Logits* o = &out;
-  Status s = model_.forward({&rows, 1}, mask, {&o, 1});
-  if (!s) {
-    context_cache_.clear();
-    return s;
+Expected<std::pair<ModelDenoisable::Slot*, int64_t>> ModelDenoisable::pick_slot(const ForwardCall& call,
+                                                                                 const AttentionMask& mask,
+                                                                                 std::span<Slot* const> taken) {
+  Slot* best = nullptr;
+  int64_t best_rows = -1;
+  for (Slot& slot : slots_) {
+    if (std::find(taken.begin(), taken.end(), &slot) != taken.end()) continue;
+    auto rows = context_rows(slot.cache.tokens(), call.tokens, mask, call.head_rows);
+    if (!rows) return rows.error();
+    if (*rows > best_rows || (*rows == best_rows && slot.last_used < best->last_used)) {
+      best = &slot;
+      best_rows = *rows;
+    }
   }
-  context_cache_.commit(call.tokens);
-  return Status::ok();
+  if (best == nullptr) return error("forward: more context-cache calls than the ", kContextSlots, " caches");
+  return std::pair{best, best_rows};
 }
 
 int64_t Model::n_parameters() const {

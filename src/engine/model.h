@@ -83,9 +83,10 @@ class Model {
   std::vector<std::vector<std::byte>> quantized_;  // the Q8_0 blocks that weights_ points into
 };
 
-// The denoiser's view of a loaded model on the CPU. The exact context cache lives here, with
+// The denoiser's view of a loaded model on the CPU. The exact context caches live here, with
 // the worker that owns this object: successive requests (the user typing at the cursor)
-// reuse each other's context.
+// reuse each other's context, and requests batched together each have a cache of their
+// own, their context-cache calls stacked in one forward.
 class ModelDenoisable : public Denoisable {
  public:
   explicit ModelDenoisable(const Model& model) : model_(model) {}
@@ -93,15 +94,26 @@ class ModelDenoisable : public Denoisable {
   bool has_cache(ForwardCall::Cache cache) const override {
     return has_cache_for(model_.config().attention, cache);
   }
+  // One per request of a full batch (engine/worker.h).
+  static constexpr int64_t kContextSlots = 8;
+  int64_t context_slots() const override { return kContextSlots; }
 
  protected:
   Status run(std::span<const ForwardCall> calls, std::span<Logits* const> out) override;
 
  private:
-  Status run_in_context(const ForwardCall& call, Logits& out);
+  struct Slot {
+    ContextCache cache;
+    uint64_t last_used = 0;
+  };
+  // The slot for a call: of those not `taken` by this forward, the one that holds the most of
+  // its rows, then the least recently used; with the rows it keeps.
+  Expected<std::pair<Slot*, int64_t>> pick_slot(const ForwardCall& call, const AttentionMask& mask,
+                                                std::span<Slot* const> taken);
 
   const Model& model_;
-  ContextCache context_cache_;
+  std::vector<Slot> slots_ = std::vector<Slot>(kContextSlots);
+  uint64_t clock_ = 0;  // counts forwards, for last_used
 };
 
 }  // namespace infilld::engine

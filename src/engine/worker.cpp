@@ -26,31 +26,34 @@ std::shared_ptr<EngineWorker::Ticket> EngineWorker::submit(InfillRequest request
 }
 
 void EngineWorker::loop() {
-  constexpr size_t kMaxBatch = 8;
+  DenoiseBatch batch(model_, spec_);
   for (;;) {
-    std::vector<Job> jobs;
+    std::vector<Job> joining;
     {
       std::unique_lock lock(mutex_);
-      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping, and every queued job has been answered
-      // Everything pending runs together: its full forwards are batched.
-      while (!queue_.empty() && jobs.size() < kMaxBatch) {
-        jobs.push_back(std::move(queue_.front()));
+      wake_.wait(lock, [&] { return stopping_ || !queue_.empty() || !batch.empty(); });
+      if (queue_.empty() && batch.empty()) return;  // stopping, and every job has been answered
+      // What is queued joins the running batch at its next step, up to the batch's size.
+      while (!queue_.empty() && batch.size() + joining.size() < kMaxBatch) {
+        joining.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
     }
-    std::vector<InfillRequest> requests;
-    for (Job& job : jobs) {
+    for (Job& job : joining) {
       job.request.cancel = &job.ticket->cancelled_;
-      requests.push_back(std::move(job.request));
+      // The ticket stays alive (the request reads its flag) until the job is answered.
+      batch.add(std::move(job.request), [done = std::move(job.done), ticket = job.ticket](Expected<InfillResult> r) {
+        done(std::move(r));
+      });
     }
-    if (jobs.size() == 1) {
-      jobs[0].done(denoise(model_, spec_, requests[0]));
-      continue;
-    }
-    auto results = denoise_batch(model_, spec_, requests);
-    for (size_t i = 0; i < jobs.size(); ++i) jobs[i].done(std::move(results[i]));
+    if (const size_t stepped = batch.round(); stepped > 0) ++steps_by_size_[std::min(stepped, kMaxBatch)];
   }
+}
+
+std::vector<uint64_t> EngineWorker::steps_by_batch_size() const {
+  std::vector<uint64_t> counts;
+  for (const auto& n : steps_by_size_) counts.push_back(n.load(std::memory_order_relaxed));
+  return counts;
 }
 
 }  // namespace infilld::engine

@@ -1,13 +1,16 @@
 // The engine worker (DESIGN.md section 3): one thread owns the model and runs requests from
-// a queue, first in first out. Requests pending together (up to 8) run together: their full
-// forwards go through one batched forward per step (denoise_batch).
+// a queue, first in first out, up to 8 at once in one DenoiseBatch (continuous batching):
+// a request submitted while others run joins them at their next step, their forwards
+// stacked in one pass per step, and each leaves as soon as it is done.
 //
 // Which thread may call what: submit() and the Ticket's cancel() from any thread; the
 // callbacks (on_update, done) run on the worker thread, so a caller such as the LSP loop
 // hands results to its own thread (uv_async_send) instead of touching its state there.
 #pragma once
 
+#include <array>
 #include <atomic>
+#include <cstdint>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -43,6 +46,11 @@ class EngineWorker {
 
   std::shared_ptr<Ticket> submit(InfillRequest request, Done done);
 
+  // The denoising steps run so far, by how many requests took them together (index: the
+  // batch's size, 1..kMaxBatch; index 0 unused). From any thread.
+  static constexpr size_t kMaxBatch = 8;
+  std::vector<uint64_t> steps_by_batch_size() const;
+
  private:
   struct Job {
     InfillRequest request;
@@ -57,6 +65,7 @@ class EngineWorker {
   std::condition_variable wake_;
   std::deque<Job> queue_;
   bool stopping_ = false;
+  std::array<std::atomic<uint64_t>, kMaxBatch + 1> steps_by_size_{};
   std::thread thread_;  // last: starts after the members it uses exist
 };
 

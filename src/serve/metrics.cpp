@@ -23,7 +23,7 @@ void Metrics::engine_run(int64_t forwards, int64_t prompt_tokens, int64_t comple
   completion_tokens_ += completion_tokens;
 }
 
-std::string Metrics::prometheus_text() const {
+std::string Metrics::prometheus_text(const std::vector<uint64_t>& steps_by_batch_size) const {
   std::lock_guard lock(mutex_);
   std::string out;
   auto line = [&](const std::string& text) { out += text + "\n"; };
@@ -63,6 +63,17 @@ std::string Metrics::prometheus_text() const {
   line("infilld_request_seconds_bucket{le=\"+Inf\"} " + std::to_string(cumulative));
   line("infilld_request_seconds_sum " + number(latency_sum_));
   line("infilld_request_seconds_count " + std::to_string(latency_count_));
+  line("# HELP infilld_batch_size Requests that took each denoising step together (continuous batching).");
+  line("# TYPE infilld_batch_size histogram");
+  uint64_t steps = 0, requests = 0;
+  for (size_t size = 1; size < steps_by_batch_size.size(); ++size) {
+    steps += steps_by_batch_size[size];
+    requests += steps_by_batch_size[size] * size;
+    line("infilld_batch_size_bucket{le=\"" + std::to_string(size) + "\"} " + std::to_string(steps));
+  }
+  line("infilld_batch_size_bucket{le=\"+Inf\"} " + std::to_string(steps));
+  line("infilld_batch_size_sum " + std::to_string(requests));
+  line("infilld_batch_size_count " + std::to_string(steps));
   return out;
 }
 

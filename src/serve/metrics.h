@@ -1,6 +1,6 @@
 // What `infilld serve` counts, for GET /metrics in Prometheus's text format: requests by
-// endpoint and outcome, requests waiting and running, forwards, tokens, and a latency
-// histogram. Every method may be called from any thread.
+// endpoint and outcome, requests waiting and running, forwards, tokens, a latency
+// histogram and the engine's batch sizes (steps by how many requests took them together). Every method may be called from any thread.
 #pragma once
 
 #include <array>
@@ -10,6 +10,7 @@
 #include <mutex>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace infilld::serve {
 
@@ -23,7 +24,8 @@ class Metrics {
   std::atomic<int64_t> waiting{0};  // admitted, waiting for a slot
   std::atomic<int64_t> running{0};  // in the engine
 
-  std::string prometheus_text() const;
+  // `steps_by_batch_size`: the engine's (CompletionBackend::steps_by_batch_size).
+  std::string prometheus_text(const std::vector<uint64_t>& steps_by_batch_size = {}) const;
 
   // The histogram's upper bounds, in seconds (then +Inf).
   static constexpr std::array<double, 10> kBuckets = {0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};

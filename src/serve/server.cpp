@@ -327,7 +327,13 @@ void routes(Server::Impl& s) {
   });
   http.Get("/metrics", [&s](const httplib::Request& req, httplib::Response& res) {
     if (!authorized(s, req)) return send_json(res, 401, error_json("a valid API key is required", "authentication_error"));
-    res.set_content(s.metrics.prometheus_text(), "text/plain; version=0.0.4");
+    std::shared_ptr<completion::CompletionBackend> backend;
+    {
+      std::lock_guard lock(s.mutex);
+      backend = s.backend;
+    }
+    res.set_content(s.metrics.prometheus_text(backend ? backend->steps_by_batch_size() : std::vector<uint64_t>{}),
+                    "text/plain; version=0.0.4");
   });
   const std::pair<const char*, Api> endpoints[] = {
       {"/v1/completions", Api::OpenAI}, {"/completions", Api::OpenAI}, {"/v1/fim/completions", Api::Fim},

@@ -1,7 +1,8 @@
 // `infilld serve`: the model behind HTTP/1.1 (docs/serve.md). cpp-httplib's thread pool
 // reads the requests; each completion is planned like `infilld complete`'s (the suffix is
 // the model's real right context) and submitted to the CompletionBackend, whose engine
-// worker batches the requests pending together; the answer goes back whole or as
+// worker batches the requests running together (continuously: each joins at the next
+// denoising step); the answer goes back whole or as
 // server-sent events.
 //
 // Threads: start() binds and returns; the model loads on a thread of its own (GET /health

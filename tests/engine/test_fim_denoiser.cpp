@@ -120,6 +120,59 @@ TEST_CASE("fim denoiser: the exact context cache gives the tokens of full forwar
   CHECK(d->stats.positions > 3 * c->stats.positions);
 }
 
+TEST_CASE("fim denoiser: requests batched together each keep a context cache, stacked in one forward") {
+  auto model = Model::load(infilld::test::write_tiny_dream("fim-batched", 3, fim_config()));
+  REQUIRE(model);
+  const CanvasSpec spec = canvas_spec(model->config(), 0);
+  // Counts the calls of each forward (the stacked ones arrive together).
+  class Counting : public ModelDenoisable {
+   public:
+    using ModelDenoisable::ModelDenoisable;
+    size_t largest = 0;
+
+   protected:
+    Status run(std::span<const ForwardCall> calls, std::span<Logits* const> out) override {
+      largest = std::max(largest, calls.size());
+      return ModelDenoisable::run(calls, out);
+    }
+  };
+  // Ten requests (more than the model's 8 caches), different contexts and lengths.
+  std::vector<InfillRequest> requests;
+  for (int i = 0; i < 10; ++i) {
+    InfillRequest r;
+    r.prefix = {20, static_cast<int32_t>(21 + i), 22, 23};
+    for (int j = 0; j < i % 3; ++j) r.prefix.push_back(static_cast<int32_t>(30 + j));
+    r.suffix = {30, static_cast<int32_t>(31 + i)};
+    r.options.schedule = Schedule::Even;
+    r.options.max_tokens = 8 + 4 * (i % 2);
+    r.options.steps = r.options.max_tokens / 2;
+    requests.push_back(r);
+  }
+  Counting batched(*model);
+  auto results = denoise_batch(batched, spec, requests);
+  CHECK(batched.largest == static_cast<size_t>(ModelDenoisable::kContextSlots));
+  for (size_t i = 0; i < requests.size(); ++i) {
+    ModelDenoisable alone(*model);
+    auto solo = denoise(alone, spec, requests[i]);
+    REQUIRE(solo);
+    REQUIRE(results[i]);
+    CHECK(results[i]->tokens == solo->tokens);
+    CHECK(results[i]->stats.forwards == solo->stats.forwards);
+    // (one that joins later may reuse the leading rows a finished request left in a cache)
+    CHECK(results[i]->stats.positions <= solo->stats.positions);
+  }
+  // The caches stay the requests' own: each again, one by one, reuses its whole context.
+  for (const InfillRequest& r : std::span(requests).last(ModelDenoisable::kContextSlots)) {
+    auto again = denoise(batched, spec, r);
+    REQUIRE(again);
+    ModelDenoisable fresh(*model);
+    auto first = denoise(fresh, spec, r);
+    REQUIRE(first);
+    CHECK(again->tokens == first->tokens);
+    CHECK(again->stats.positions < first->stats.positions);
+  }
+}
+
 TEST_CASE("fim denoiser: blocks are revealed in their steps, <|eom|> ends the middle, max_tokens cuts it") {
   const int64_t context = 1 + 2 + 1 + 3 + 1;  // <|suffix|> S(2) <|prefix|> P(3) <|middle|>
   InfillRequest request;

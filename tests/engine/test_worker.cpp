@@ -118,18 +118,54 @@ TEST_CASE("worker: destruction answers every queued request") {
   CHECK(answered == 5);
 }
 
-TEST_CASE("worker: requests pending together share batched forwards") {
+TEST_CASE("worker: requests submitted while one runs join it at its next step, and leave when done") {
+  GatedModel model;
+  std::mutex m;
+  std::vector<int> order;  // which request was answered when
+  std::vector<std::promise<InfillResult>> results(4);
+  {
+    EngineWorker worker(model, spec());
+    auto answer = [&](int i) {
+      return [&, i](Expected<InfillResult> r) {
+        std::lock_guard lock(m);
+        order.push_back(i);
+        results[i].set_value(std::move(*r));
+      };
+    };
+    worker.submit(request(24), answer(0));
+    model.wait_entered();  // request 0 is in its first forward, alone
+    for (int i = 1; i < 4; ++i) worker.submit(request(4), answer(i));
+    model.open = true;
+    std::vector<InfillResult> r;
+    for (auto& p : results) r.push_back(p.get_future().get());
+    // The three joined the running request: one forward of all four.
+    CHECK(model.largest == 4);
+    // Each short one left when it was done, long before the long one.
+    REQUIRE(order.size() == 4);
+    CHECK(order.back() == 0);
+    // Each result is what the request gives alone (SlowModel predicts by position).
+    for (int i = 0; i < 4; ++i) {
+      SlowModel alone;
+      auto solo = denoise(alone, spec(), request(i == 0 ? 24 : 4));
+      REQUIRE(solo);
+      CHECK(r[i].tokens == solo->tokens);
+      CHECK(r[i].finish == solo->finish);
+      CHECK(r[i].stats.forwards == solo->stats.forwards);
+    }
+  }
+}
+
+TEST_CASE("worker: more requests than a batch holds wait, and join as others leave") {
   GatedModel model;
   std::atomic<int> answered{0};
   {
     EngineWorker worker(model, spec());
     worker.submit(request(4), [&](Expected<InfillResult> r) { answered += r.is_ok(); });
     model.wait_entered();
-    for (int i = 0; i < 3; ++i) worker.submit(request(4), [&](Expected<InfillResult> r) { answered += r.is_ok(); });
+    for (int i = 0; i < 11; ++i) worker.submit(request(4), [&](Expected<InfillResult> r) { answered += r.is_ok(); });
     model.open = true;
-    // Wait for the answers: destroying the worker would cancel what is still queued.
-    for (int i = 0; i < 5000 && answered < 4; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    for (int i = 0; i < 10000 && answered < 12; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
-  CHECK(answered == 4);
-  CHECK(model.largest == 3);
+  CHECK(answered == 12);
+  CHECK(model.largest == 8);  // the batch's bound
 }

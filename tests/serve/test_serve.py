@@ -258,6 +258,17 @@ def case_metrics(k):
     inf = re.search(r'^infilld_request_seconds_bucket\{le="\+Inf"\} (\d+)$', text, re.M)
     check(ok and int(ok.group(1)) >= 3 and bad and int(bad.group(1)) >= 11, "request counts:\n%s" % text)
     check(fw and int(fw.group(1)) > 0 and count and inf and count.group(1) == inf.group(1), "forwards/histogram:\n%s" % text)
+    # The engine's batch sizes: every step counted once, in the bucket of its size; each
+    # request's forwards are steps it took, so the sum over steps of their sizes (requests
+    # per step) is at least the forwards of the requests answered (those cut short by a
+    # stop sequence or a cancel took steps too).
+    buckets = [int(n) for n in re.findall(r'^infilld_batch_size_bucket\{le="(?:\d+|\+Inf)"\} (\d+)$', text, re.M)]
+    steps = re.search(r"^infilld_batch_size_count (\d+)$", text, re.M)
+    stepped = re.search(r"^infilld_batch_size_sum (\d+)$", text, re.M)
+    check(len(buckets) == 9 and buckets == sorted(buckets) and steps and int(steps.group(1)) == buckets[-1] > 0,
+          "batch size histogram:\n%s" % text)
+    check(stepped and int(stepped.group(1)) >= int(fw.group(1)),
+          "requests per step summed %s, forwards %s" % (stepped and stepped.group(1), fw.group(1)))
 
 
 def case_disconnect_cancels(k):

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <memory>
 
 #include "engine/denoise/layout.h"
@@ -38,11 +39,15 @@ class Run {
   bool begin_step();
   // The step's forward call (its head rows: the rows that predict the block's masked positions).
   const ForwardCall& step_call();
-  // Whether the step's forward may be stacked with other runs' (no device-side scoring, no
-  // context cache: a model has one).
-  bool batchable() const { return !device_ && !spec_.fim; }
+  // Whether the step's forward may be stacked with other runs' (no device-side scoring; a
+  // context-cache call only where the model has a cache for each request of a batch).
+  bool batchable() const { return !device_ && (!spec_.fim || model_.context_slots() > 1); }
   // The step's forward here, alone, then end_step().
   void step();
+  // The same for a step whose call step_call() has made already.
+  void step_prepared();
+  // Finished (its result or error ready for take_result()).
+  bool finished() const { return done_; }
   // Scores and reveals with the step's logits, applies the layout's edits, reports
   // progress, ends early when a stop token is final.
   void end_step(Logits&& logits, double ms);
@@ -288,10 +293,14 @@ void Run::step() {
     if (Status s = forward_device(/*all=*/false); !s) return fail(std::move(s));
     return end_step(Logits{}, -1.0);
   }
-  const ForwardCall& call = step_call();
+  step_call();
+  step_prepared();
+}
+
+void Run::step_prepared() {
   const auto t = Clock::now();
   Logits logits;
-  if (Status s = model_.forward(call, logits); !s) return fail(std::move(s));
+  if (Status s = model_.forward(call_, logits); !s) return fail(std::move(s));
   end_step(std::move(logits), ms_since(t));
 }
 
@@ -382,57 +391,78 @@ Expected<InfillResult> denoise(Denoisable& model, const CanvasSpec& spec, const 
   return run.run();
 }
 
+// A request in the batch: the run refers to the request, so both stay where they are.
+struct DenoiseBatch::Entry {
+  InfillRequest request;
+  Done done;
+  std::unique_ptr<Run> run;
+};
+
+DenoiseBatch::DenoiseBatch(Denoisable& model, const CanvasSpec& spec) : model_(model), spec_(spec) {}
+DenoiseBatch::~DenoiseBatch() = default;
+
+void DenoiseBatch::add(InfillRequest request, Done done) {
+  auto entry = std::make_unique<Entry>(Entry{std::move(request), std::move(done), nullptr});
+  entry->run = std::make_unique<Run>(model_, spec_, entry->request);
+  if (Status s = entry->run->start(); !s) return entry->done(Error{s.message()});
+  entries_.push_back(std::move(entry));
+}
+
+size_t DenoiseBatch::round() {
+  // Every run begins a step (one that ends here leaves below); the batchable ones share one
+  // stacked forward, the others (device-side scoring) run their own. Context-cache runs step
+  // as far as the model has caches for them (with one, only the oldest).
+  const size_t contexts = spec_.fim ? static_cast<size_t>(std::max<int64_t>(model_.context_slots(), 1)) : SIZE_MAX;
+  std::vector<Run*> batch;
+  std::vector<ForwardCall> calls;
+  size_t stepped = 0;
+  for (auto& entry : entries_) {
+    Run& run = *entry->run;
+    if (stepped == contexts) break;  // the others wait for a cache
+    if (!run.begin_step()) continue;
+    ++stepped;
+    if (run.batchable()) {
+      batch.push_back(&run);
+      calls.push_back(run.step_call());
+    } else {
+      run.step();
+    }
+  }
+  if (batch.size() == 1) {
+    batch[0]->step_prepared();  // alone: the single forward, exactly as denoise() runs it
+  } else if (!batch.empty()) {
+    std::vector<Logits> logits(batch.size());
+    std::vector<Logits*> outs;
+    for (Logits& l : logits) outs.push_back(&l);
+    const auto t = Clock::now();
+    Status s = model_.forward(calls, outs);
+    const double ms = ms_since(t);
+    for (size_t i = 0; i < batch.size(); ++i) {
+      if (s) {
+        batch[i]->end_step(std::move(logits[i]), ms);
+      } else {
+        batch[i]->fail(s);
+      }
+    }
+  }
+  // The finished leave now, each answered (the others keep their places: oldest first).
+  std::vector<std::unique_ptr<Entry>> finished;
+  std::erase_if(entries_, [&](std::unique_ptr<Entry>& e) {
+    if (!e->run->finished()) return false;
+    finished.push_back(std::move(e));
+    return true;
+  });
+  for (auto& e : finished) e->done(e->run->take_result());
+  return stepped;
+}
+
 std::vector<Expected<InfillResult>> denoise_batch(Denoisable& model, const CanvasSpec& spec,
                                                   std::span<const InfillRequest> requests) {
-  std::vector<Expected<InfillResult>> results;
-  if (spec.fim) {  // one exact context cache: the requests take turns
-    for (const InfillRequest& r : requests) results.push_back(denoise(model, spec, r));
-    return results;
-  }
-  std::vector<std::unique_ptr<Run>> runs;
-  std::vector<Status> invalid;
-  std::vector<Run*> live;
-  for (const InfillRequest& r : requests) {
-    runs.push_back(std::make_unique<Run>(model, spec, r));
-    invalid.push_back(runs.back()->start());
-    if (invalid.back()) live.push_back(runs.back().get());
-  }
-  // Lockstep: each round, every live run begins a step; the batchable ones share one
-  // stacked forward, the others (device-side scoring) run their own.
-  while (!live.empty()) {
-    std::vector<Run*> batch, next;
-    std::vector<ForwardCall> calls;
-    for (Run* r : live) {
-      if (!r->begin_step()) continue;
-      next.push_back(r);
-      if (r->batchable()) {
-        batch.push_back(r);
-        calls.push_back(r->step_call());
-      } else {
-        r->step();
-      }
-    }
-    if (!batch.empty()) {
-      std::vector<Logits> logits(batch.size());
-      std::vector<Logits*> outs;
-      for (Logits& l : logits) outs.push_back(&l);
-      const auto t = Clock::now();
-      Status s = model.forward(calls, outs);
-      const double ms = ms_since(t);
-      for (size_t i = 0; i < batch.size(); ++i) {
-        if (s) {
-          batch[i]->end_step(std::move(logits[i]), ms);
-        } else {
-          batch[i]->fail(s);
-        }
-      }
-    }
-    live.clear();
-    for (Run* r : next)
-      if (r->ok()) live.push_back(r);
-  }
+  std::vector<Expected<InfillResult>> results(requests.size(), Expected<InfillResult>(Error{"not run"}));
+  DenoiseBatch batch(model, spec);
   for (size_t i = 0; i < requests.size(); ++i)
-    results.push_back(invalid[i] ? runs[i]->take_result() : Expected<InfillResult>(Error{invalid[i].message()}));
+    batch.add(requests[i], [&results, i](Expected<InfillResult> r) { results[i] = std::move(r); });
+  while (!batch.empty()) batch.round();
   return results;
 }
 

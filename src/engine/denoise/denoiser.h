@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string_view>
@@ -71,10 +72,43 @@ struct InfillResult {
 
 Expected<InfillResult> denoise(Denoisable& model, const CanvasSpec& spec, const InfillRequest& request);
 
-// Several requests at once: they advance in lockstep, their forwards stacked in one pass per
-// step (each with its own K/V cache, if any); each finishes on its own (its stop, deadline or
-// cancel). The results are those denoise() gives one by one. Requests through the model's
-// one exact context cache (infilld FIM) take turns instead.
+// Requests that advance in lockstep and come and go one by one (continuous batching): each
+// round() runs one step of every request in the batch, their forwards stacked in one pass
+// (each with its own K/V cache, if any); a request add()ed between rounds joins at the next
+// one, and one that finishes (stop, length, deadline, cancel, error) leaves in the round it
+// ends, its `done` called then. Requests through an exact context cache (infilld FIM) are
+// batched as far as the model has a cache for each (Denoisable::context_slots), the others
+// waiting their turn; through a model's one cache they take turns: only the oldest steps.
+// Each result is what denoise()
+// gives for its request alone.
+//
+// Which thread may call what: one thread (the engine worker) makes, adds and rounds; a
+// request's `cancel` may be set from any thread; `done` and the request's callbacks run on
+// the rounding thread.
+class DenoiseBatch {
+ public:
+  using Done = std::function<void(Expected<InfillResult>)>;
+  DenoiseBatch(Denoisable& model, const CanvasSpec& spec);  // both must outlive the batch
+  ~DenoiseBatch();
+  DenoiseBatch(const DenoiseBatch&) = delete;
+  DenoiseBatch& operator=(const DenoiseBatch&) = delete;
+
+  // Joins at the next round; a request the model or the layout refuses is answered at once.
+  void add(InfillRequest request, Done done);
+  // One step of each request; returns how many took one (those whose forwards it stacked,
+  // and those that ran their own).
+  size_t round();
+  size_t size() const { return entries_.size(); }
+  bool empty() const { return entries_.empty(); }
+
+ private:
+  struct Entry;
+  Denoisable& model_;
+  const CanvasSpec& spec_;
+  std::vector<std::unique_ptr<Entry>> entries_;  // oldest first
+};
+
+// Several requests at once through one DenoiseBatch, all joining at the start.
 std::vector<Expected<InfillResult>> denoise_batch(Denoisable& model, const CanvasSpec& spec,
                                                   std::span<const InfillRequest> requests);
 

@@ -185,7 +185,8 @@ Status forward(const ModelConfig& c, const TransformerWeights& w, std::span<cons
         n_keys = seg.cache->n_positions;
       }
       const AttentionShape shape{n, n_keys, seg.r0, c.n_heads, c.n_kv_heads, c.head_dim};
-      attention(q.data() + row0[i] * QD, keys, values, shape, mask, att.data() + row0[i] * QD);  // att [T, A*D]
+      const AttentionMask& seg_mask = seg.mask != nullptr ? *seg.mask : mask;
+      attention(q.data() + row0[i] * QD, keys, values, shape, seg_mask, att.data() + row0[i] * QD);  // att [T, A*D]
     }
     matmul(att.data(), T, L.wo, h.data());                              // h [T, H]
     add_inplace(x.data(), h.data(), T * H);

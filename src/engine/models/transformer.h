@@ -73,6 +73,9 @@ struct SequenceRows {
   // The rows that get logits (ascending, within [r0, r1)): the LM head, the largest matmul
   // of a small model, runs only on them. Empty: every computed row.
   std::span<const int64_t> head_rows;
+  // This sequence's own mask (a block-causal one depends on its context's length); null:
+  // the forward's. (CPU forward only.)
+  const AttentionMask* mask = nullptr;
 };
 
 // The checks every backend makes of a sequence before its forward (the CPU's and the
