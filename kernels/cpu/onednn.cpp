@@ -32,17 +32,23 @@ bool cap_isa() {
   return true;
 }
 
+// Primitives made for one OpenMP team size (a primitive fixes its thread count when made).
+struct Primitives {
+  // nullopt: oneDNN has no implementation for that key on this CPU.
+  std::map<Key, std::optional<dnnl::matmul>> matmuls;
+  std::map<std::pair<int64_t, int64_t>, dnnl::softmax_forward> softmaxes;
+  std::map<int64_t, dnnl::eltwise_forward> silus;
+  std::map<int64_t, dnnl::reorder> to_bf16s;
+};
+
 struct Context {
   bool capped = cap_isa();  // first: before the engine
   dnnl::engine engine{dnnl::engine::kind::cpu, 0};
   dnnl::stream stream{engine};
   std::mutex mutex;
-  // nullopt: oneDNN has no implementation for that key on this CPU.
-  std::map<Key, std::optional<dnnl::matmul>> primitives;
-  std::map<std::pair<int64_t, int64_t>, dnnl::softmax_forward> softmaxes;
-  std::map<int64_t, dnnl::eltwise_forward> silus;
-  std::map<int64_t, dnnl::reorder> to_bf16s;
-  int threads = 0;  // the OpenMP team size the cached primitives were made for
+  // By team size: forwards switch between one thread and all (size_team_for), often within
+  // one request (its prompt, then its blocks), so each size keeps its own.
+  std::map<int, Primitives> by_team;
 };
 
 // The cached primitive of `cache` for `key`, made by `make` on first use.
@@ -62,17 +68,8 @@ Context& context() {
   return c;
 }
 
-// Primitives fix their thread count when they are created: a change of count starts the
-// caches afresh (it happens when one process runs models of very different sizes).
-void sync_thread_count(Context& ctx) {
-  const int threads = omp_get_max_threads();
-  if (threads == ctx.threads) return;
-  ctx.threads = threads;
-  ctx.primitives.clear();
-  ctx.softmaxes.clear();
-  ctx.silus.clear();
-  ctx.to_bf16s.clear();
-}
+// The primitives for the current OpenMP team size.
+Primitives& primitives(Context& ctx) { return ctx.by_team[omp_get_max_threads()]; }
 
 memory::data_type dnnl_type(DType t) {
   switch (t) {
@@ -98,7 +95,7 @@ Descs descs(int64_t m, int64_t n, int64_t k, int64_t lda, int64_t ldb, int64_t l
 
 // The cached primitive for a shape, created on first use; nullptr when unsupported.
 const dnnl::matmul* primitive(Context& ctx, const Key& key, const Descs& d) {
-  auto& made = cached(ctx.primitives, key, [&] {
+  auto& made = cached(primitives(ctx).matmuls, key, [&] {
     std::optional<dnnl::matmul> prim;
     try {
       prim.emplace(dnnl::matmul::primitive_desc(dnnl::matmul::desc(d.a, d.b, d.c), ctx.engine));
@@ -116,7 +113,6 @@ bool run(int64_t m, int64_t n, int64_t k, const void* a, int64_t lda, const void
   std::lock_guard lock(ctx.mutex);
   const Descs d = descs(m, n, k, lda, ldb, ldc, b_transposed, dnnl_type(ab_type));
   const Key key{m, n, k, lda, ldb, ldc, b_transposed, static_cast<int>(ab_type), 0};
-  sync_thread_count(ctx);
   const dnnl::matmul* prim = primitive(ctx, key, d);
   if (prim == nullptr) return false;
   memory a_mem(d.a, ctx.engine, const_cast<void*>(a));
@@ -135,7 +131,7 @@ void size_team_for(double work) {
   // (about 50 per forward: one per op). Measured with the main job (bench/main_job.py): the
   // default model's block steps (~1.3e8) ran twice as slowly on two passive threads as on
   // one, on an idle 2-core AMD EPYC; the 0.5B shape's (~8e9) gain from two.
-  constexpr double kParallelWork = 5e8;
+  constexpr double kParallelWork = 1.5e9;
   const int team = work >= kParallelWork ? max_threads : 1;
   omp_set_num_threads(team);
   ThreadPool::global().set_team(team);
@@ -145,8 +141,7 @@ void softmax_rows(float* x, int64_t rows, int64_t cols) {
   Context& ctx = context();
   std::lock_guard lock(ctx.mutex);
   const memory::desc md({rows, cols}, memory::data_type::f32, memory::format_tag::ab);
-  sync_thread_count(ctx);
-  auto& prim = cached(ctx.softmaxes, std::make_pair(rows, cols), [&] {
+  auto& prim = cached(primitives(ctx).softmaxes, std::make_pair(rows, cols), [&] {
     return dnnl::softmax_forward(dnnl::softmax_forward::primitive_desc(
         dnnl::softmax_forward::desc(dnnl::prop_kind::forward_inference, md, /*axis=*/1), ctx.engine));
   });
@@ -159,8 +154,7 @@ void silu(float* x, int64_t n) {
   Context& ctx = context();
   std::lock_guard lock(ctx.mutex);
   const memory::desc md({n}, memory::data_type::f32, memory::format_tag::a);
-  sync_thread_count(ctx);
-  auto& prim = cached(ctx.silus, n, [&] {
+  auto& prim = cached(primitives(ctx).silus, n, [&] {
     return dnnl::eltwise_forward(dnnl::eltwise_forward::primitive_desc(
         dnnl::eltwise_forward::desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::eltwise_swish, md,
                                     /*alpha=*/1.0f),
@@ -176,8 +170,7 @@ void to_bf16(const float* src, int64_t n, uint16_t* dst) {
   std::lock_guard lock(ctx.mutex);
   const memory::desc from({n}, memory::data_type::f32, memory::format_tag::a);
   const memory::desc to({n}, memory::data_type::bf16, memory::format_tag::a);
-  sync_thread_count(ctx);
-  auto& prim = cached(ctx.to_bf16s, n, [&] {
+  auto& prim = cached(primitives(ctx).to_bf16s, n, [&] {
     return dnnl::reorder(dnnl::reorder::primitive_desc(ctx.engine, from, ctx.engine, to));
   });
   memory src_mem(from, ctx.engine, const_cast<float*>(src));
