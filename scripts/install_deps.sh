@@ -25,6 +25,8 @@ if [ "${INFILLD_MINIMAL:-0}" != "1" ]; then
   # The VS Code extension in real VS Code: Chromium, and the headers code-server's native
   # modules build against (editors/vscode/e2e/run.sh).
   packages+=(chromium libkrb5-dev libsecret-1-dev libxkbfile-dev libx11-dev)
+  # docs/serve.md's TLS reverse proxy in front of infilld serve (tests/serve/test_nginx.py).
+  packages+=(nginx-light)
 fi
 
 missing=()
@@ -34,6 +36,13 @@ done
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "installing: ${missing[*]}"
   $SUDO apt-get update -q
+  # Packages with a service (nginx) are installed, not started: the tests run their own.
+  policy=/usr/sbin/policy-rc.d
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null
+    $SUDO chmod +x "$policy"
+    trap '$SUDO rm -f "$policy"' EXIT
+  fi
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
