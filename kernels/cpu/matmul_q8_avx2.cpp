@@ -82,7 +82,10 @@ struct Tile {
 void matmul_q8_avx2(const float* x, int64_t n_rows, const Weight& w, float* y) {
   const int64_t k = w.cols;
   const int64_t n = w.rows;
-  thread_local QuantizedRows xq;  // kept between calls: no allocation per matmul
+  thread_local QuantizedRows kept;  // kept between calls: no allocation per matmul
+  // The pool's threads read this thread's rows: through a reference (in their lambda the
+  // name of a thread_local would be their own, empty, object).
+  QuantizedRows& xq = kept;
   quantize_rows_q8(x, n_rows, k, xq);
   const int64_t groups = k / kQ8Group;
   for_each_tile<kMR, kNR>(n_rows, n, k, 1, [&](int64_t t, int mr, int64_t j, int nr) {

@@ -9,6 +9,7 @@
 #include <random>
 #include <vector>
 
+#include "common/thread_pool.h"
 #include "kernels/cpu/convert.h"
 #include "kernels/cpu/matmul.h"
 #include "kernels/cpu/quantize.h"
@@ -124,5 +125,31 @@ TEST_CASE("matmul q8: the AVX2 and portable kernels agree and stay within the qu
       matmul_q8_avx2(x.data(), c.t, q, avx2.data());
       CHECK(max_rel(avx2, portable) < 1e-5);  // the same integer sums, other float order
     }
+  }
+}
+
+TEST_CASE("matmul q8: with the pool's threads sharing the weight blocks, the result is the portable kernel's") {
+  // A weight of several 256 KB blocks, so that more than one thread takes blocks: each must
+  // read the caller's quantized rows (not a thread-local copy of its own).
+  infilld::ThreadPool& pool = infilld::ThreadPool::global();
+  if (pool.size() < 2 || !cpu_has_avx2_fma()) {
+    MESSAGE("one core, or no AVX2: nothing to share");
+    return;
+  }
+  std::mt19937 rng(5);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  const int64_t t = 8, n = 2048, k = 512;  // 2048 x 544 bytes: 5 blocks
+  std::vector<float> x(static_cast<size_t>(t * k)), w(static_cast<size_t>(n * k));
+  for (float& v : x) v = normal(rng);
+  for (float& v : w) v = 0.05f * normal(rng);
+  std::vector<std::byte> storage;
+  const Weight q = quantize_q8(Weight{DType::F32, w.data(), n, k}, storage);
+  std::vector<float> portable(static_cast<size_t>(t * n)), shared(portable.size());
+  matmul_q8_portable(x.data(), t, q, portable.data());
+  pool.set_team(pool.size());
+  for (int round = 0; round < 3; ++round) {  // the pool's threads, once they have run before too
+    std::fill(shared.begin(), shared.end(), 0.0f);
+    matmul_q8_avx2(x.data(), t, q, shared.data());
+    CHECK(max_rel(shared, portable) < 1e-5);
   }
 }
