@@ -13,7 +13,7 @@ p50/p95 latency per request, and the engine's mean batch size from /metrics.
 
     bench/serve.py --infilld build/infilld [--model models/default] [--clients 1,2,4,8,16]
                    [--requests 4] [--max-tokens 16] [--rounds 2] [--quantize none|q8]
-                   [--lsp-requests 20] [--out bench/results/serve_default.json]
+                   [--context-lines 30,20] [--lsp-requests 20] [--out bench/results/serve_default.json]
 """
 import argparse
 import json
@@ -39,8 +39,9 @@ def machine():
     return {"cpu": cpu_model(), "cpu_flags": cpu_flags(), "cores": os.cpu_count(), "platform": platform.platform()}
 
 
-def prompts(n):
-    """FIM prompts: a function's text up to a line's middle, the rest of the file after it."""
+def prompts(n, before=30, after=20):
+    """FIM prompts: `before` lines and a line's first half, its second half and `after`
+    lines, cut from the repository's Python files."""
     out = []
     for root in ("tools", "bench", "tests/serve"):
         for name in sorted(os.listdir(os.path.join(REPO, root))):
@@ -53,8 +54,8 @@ def prompts(n):
                 if len(line.strip()) < 12:
                     continue
                 cut = len(line) // 2
-                prefix = "\n".join(lines[max(0, i - 30):i] + [line[:cut]])
-                suffix = "\n".join([line[cut:]] + lines[i + 1:i + 20])
+                prefix = "\n".join(lines[max(0, i - before):i] + [line[:cut]])
+                suffix = "\n".join([line[cut:]] + lines[i + 1:i + 1 + after])
                 out.append((prefix, suffix))
                 if len(out) == n:
                     return out
@@ -176,11 +177,13 @@ def main():
     ap.add_argument("--max-tokens", type=int, default=16)
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--quantize", default="none")
-    ap.add_argument("--lsp-requests", type=int, default=20)
+    ap.add_argument("--lsp-requests", type=int, default=20, help="0: no language-server comparison")
+    ap.add_argument("--context-lines", default="30,20", help="lines before and after the cut line")
     ap.add_argument("--out")
     a = ap.parse_args()
     clients = [int(c) for c in a.clients.split(",")]
-    work = prompts(max(clients) * a.requests)
+    before, after = (int(x) for x in a.context_lines.split(","))
+    work = prompts(max(clients) * a.requests, before, after)
     servers = {"batched": Server(a.infilld, a.model, 16, a.quantize),
                "one at a time": Server(a.infilld, a.model, 1, a.quantize)}
     rows = []
@@ -203,13 +206,15 @@ def main():
                                                     row["one at a time"]["completions_per_s"], 3)
             rows.append(row)
             print(json.dumps(row), flush=True)
-        overhead = lsp_overhead(a.infilld, a.model, servers["batched"].url, a.lsp_requests, a.max_tokens)
-        print(json.dumps({"lsp": overhead}), flush=True)
+        overhead = None
+        if a.lsp_requests > 0:
+            overhead = lsp_overhead(a.infilld, a.model, servers["batched"].url, a.lsp_requests, a.max_tokens)
+            print(json.dumps({"lsp": overhead}), flush=True)
     finally:
         for s in servers.values():
             s.stop()
     record = {"machine": machine(), "model": os.path.relpath(os.path.abspath(a.model), REPO),
-              "quantize": a.quantize, "max_tokens": a.max_tokens, "requests_per_client": a.requests,
+              "quantize": a.quantize, "max_tokens": a.max_tokens, "context_lines": a.context_lines, "requests_per_client": a.requests,
               "rounds": a.rounds, "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
               "rows": rows, "lsp_remote_overhead": overhead}
     if a.out:
