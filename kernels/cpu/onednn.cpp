@@ -128,9 +128,10 @@ bool run(int64_t m, int64_t n, int64_t k, const void* a, int64_t lda, const void
 void size_team_for(double work) {
   static const int max_threads = omp_get_max_threads();
   // Multiply-adds in one forward pass from which a second thread pays for its wake-ups
-  // (about 50 per forward: one per op). Measured with the main job (bench/main_job.py): the
-  // default model's block steps (~1.3e8) ran twice as slowly on two passive threads as on
-  // one, on an idle 2-core AMD EPYC; the 0.5B shape's (~8e9) gain from two.
+  // (about 50 per forward: one per op). Measured on an idle 2-core AMD EPYC (Zen 3) with
+  // `infilld bench forward --model models/default` (docs/decisions.md, issue 17's second
+  // part): two passive threads lost at 128 positions (1e9) and won from about 200 (1.6e9);
+  // the 0.5B shape (~5e8 per position) takes two from 3 positions.
   constexpr double kParallelWork = 1.5e9;
   const int team = work >= kParallelWork ? max_threads : 1;
   omp_set_num_threads(team);

@@ -1,5 +1,7 @@
 #include "completion/remote_backend.h"
 
+#include "completion/remote_stream.h"
+
 #include <curl/curl.h>
 
 #include <algorithm>
@@ -47,112 +49,31 @@ json request_body(const RemoteOptions& o, const FillRequest& r) {
   return body;
 }
 
-// One streamed event's text and whether it says the model ended (not the length limit).
-struct Piece {
-  std::string text;
-  bool finished = false, stopped = false;
-  std::string error;
-};
-
-// The message of an "error" member: {"error": {"message": ...}} or {"error": "..."}.
-std::string error_message(const json& err) {
-  if (err.is_string()) return err.get<std::string>();
-  if (err.is_object() && err.contains("message") && err["message"].is_string()) return err["message"].get<std::string>();
-  return err.dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
-Piece read_event(const std::string& kind, const json& e) {
-  Piece p;
-  if (const auto err = e.find("error"); err != e.end()) {
-    p.error = error_message(*err);
-    return p;
-  }
-  auto str = [](const json& v, const char* key) {
-    auto it = v.find(key);
-    return it != v.end() && it->is_string() ? it->get<std::string>() : std::string();
-  };
-  if (kind == "llamacpp") {
-    p.text = str(e, "content");
-    p.finished = e.value("stop", false);
-    p.stopped = p.finished && e.value("stopped_eos", false);
-  } else if (kind == "ollama") {
-    p.text = str(e, "response");
-    p.finished = e.value("done", false);
-    p.stopped = p.finished && str(e, "done_reason") == "stop";
-  } else if (e.contains("choices") && e["choices"].is_array() && !e["choices"].empty()) {
-    const json& c = e["choices"][0];
-    p.text = kind == "fim" && c.contains("delta") ? str(c["delta"], "content") : str(c, "text");
-    if (c.contains("finish_reason") && c["finish_reason"].is_string()) {
-      p.finished = true;
-      p.stopped = c["finish_reason"] == "stop";
-    }
-  }
-  return p;
-}
-
-// One transfer's state, shared with libcurl's callbacks.
-struct Stream {
-  const std::string* kind = nullptr;
-  bool ndjson = false;
-  CompletionBackend::Update on_update;
-  std::string pending;  // bytes not yet split into lines
-  std::string text;     // the middle so far
-  bool finished = false, stopped = false;
-  std::string error;
-  std::string body;     // a non-streamed answer (an error page), kept to quote
-  long status = 0;
-
-  void line(std::string_view l) {
-    if (!l.empty() && l.back() == '\r') l.remove_suffix(1);
-    if (!ndjson) {
-      if (l.substr(0, 5) != "data:") return;  // SSE comments, event names, blank separators
-      l.remove_prefix(5);
-      while (!l.empty() && l.front() == ' ') l.remove_prefix(1);
-      if (l == "[DONE]") return void(finished = true);
-    }
-    if (l.empty()) return;
-    const json e = json::parse(l, nullptr, false);
-    if (e.is_discarded() || !e.is_object()) return;
-    const Piece p = read_event(*kind, e);
-    if (!p.error.empty()) return void(error = p.error);
-    if (!p.text.empty()) {
-      text += p.text;
-      if (on_update) on_update(text);
-    }
-    if (p.finished) {
-      finished = true;
-      stopped = stopped || p.stopped;
-    }
-  }
+// One transfer's answer, shared with libcurl's write callback.
+struct Answer {
+  RemoteStream stream;
+  std::string body;  // the answer's first bytes, kept to quote when it is an error page
 };
 
 size_t on_data(char* data, size_t one, size_t n, void* user) {
-  auto* t = static_cast<Stream*>(user);
+  auto* t = static_cast<Answer*>(user);
   const size_t size = one * n;
-  t->pending.append(data, size);
   if (t->body.size() < 4096) t->body.append(data, std::min(size, 4096 - t->body.size()));
-  size_t start = 0;
-  for (size_t nl; (nl = t->pending.find('\n', start)) != std::string::npos; start = nl + 1)
-    t->line(std::string_view(t->pending).substr(start, nl - start));
-  t->pending.erase(0, start);
+  t->stream.feed(std::string_view(data, size));
   return size;
-}
-
-// The remote's message in an error answer ({"error": {"message"}} or {"error": "..."}), or
-// the start of the body.
-std::string quote_error(const std::string& body) {
-  const json e = json::parse(body, nullptr, false);
-  if (!e.is_discarded() && e.is_object() && e.contains("error")) return error_message(e["error"]);
-  return body.substr(0, 200);
 }
 
 // Runs `curl` on `multi` until it ends or the ticket is cancelled: the wait wakes at once on
 // cancel() (curl_multi_wakeup), so a superseded request's connection closes then, not at
 // libcurl's next progress tick. Returns the transfer's code, or CURLE_ABORTED_BY_CALLBACK.
 CURLcode perform(CURLM* multi, CURL* curl, const Ticket& ticket) {
-  curl_multi_add_handle(multi, curl);
-  CURLcode rc = CURLE_ABORTED_BY_CALLBACK;
-  for (int running = 1; running > 0 && !ticket.cancelled();) {
+  if (curl_multi_add_handle(multi, curl) != CURLM_OK) return CURLE_FAILED_INIT;
+  CURLcode rc = CURLE_FAILED_INIT;  // until the transfer reports how it ended
+  for (int running = 1; running > 0;) {
+    if (ticket.cancelled()) {
+      rc = CURLE_ABORTED_BY_CALLBACK;
+      break;
+    }
     if (const CURLMcode mc = curl_multi_perform(multi, &running); mc != CURLM_OK) {
       rc = CURLE_FAILED_INIT;
       break;
@@ -172,10 +93,7 @@ CURLcode perform(CURLM* multi, CURL* curl, const Ticket& ticket) {
 Expected<FillResult> run_transfer(const RemoteOptions& o, const std::string& key, const FillRequest& request,
                                   CURLM* multi, const Ticket& ticket, const CompletionBackend::Update& on_update) {
   const Wire wire = wire_of(o.kind);
-  Stream t;
-  t.kind = &o.kind;
-  t.ndjson = wire.ndjson;
-  t.on_update = on_update;
+  Answer t{RemoteStream(o.kind, on_update), {}};
   CURL* curl = curl_easy_init();
   if (curl == nullptr) return error("remote: cannot start a transfer (libcurl)");
   std::string url = o.url;
@@ -194,27 +112,33 @@ Expected<FillResult> run_transfer(const RemoteOptions& o, const std::string& key
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &t);
   curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(o.timeout_ms));
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  // The connection closes with the transfer: the multi handle is the transfer's own, so a
+  // connection kept for reuse would only hold a socket (and a thread of a threaded server)
+  // until the handle goes.
+  curl_easy_setopt(curl, CURLOPT_FORBID_REUSE, 1L);
   if (!o.ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, o.ca_file.c_str());
   char curl_error[CURL_ERROR_SIZE] = {0};
   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, curl_error);
   const CURLcode rc = perform(multi, curl, ticket);
-  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &t.status);
+  long status = 0;
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
   curl_slist_free_all(headers);
   curl_easy_cleanup(curl);
 
   FillResult result;
+  const std::string shown = url_without_userinfo(url);  // for messages
   if (rc == CURLE_ABORTED_BY_CALLBACK || ticket.cancelled()) {
-    result.text = t.text;
+    result.text = t.stream.text();
     result.finish = engine::FinishReason::Cancelled;
     return result;
   }
   if (rc != CURLE_OK)
-    return error("remote ", url, ": ", curl_error[0] != 0 ? curl_error : curl_easy_strerror(rc));
-  if (t.status != 200) return error("remote ", url, ": HTTP ", std::to_string(t.status), ": ", quote_error(t.body));
-  if (!t.pending.empty()) t.line(t.pending);  // a last line without its newline
-  if (!t.error.empty()) return error("remote ", url, ": ", t.error);
-  result.text = std::move(t.text);
-  result.finish = t.stopped ? engine::FinishReason::Stop : engine::FinishReason::Length;
+    return error("remote ", shown, ": ", curl_error[0] != 0 ? curl_error : curl_easy_strerror(rc));
+  if (status != 200) return error("remote ", shown, ": HTTP ", std::to_string(status), ": ", remote_error_message(t.body));
+  t.stream.end();  // a last line without its line break
+  if (!t.stream.error().empty()) return error("remote ", shown, ": ", t.stream.error());
+  result.text = t.stream.text();
+  result.finish = t.stream.stopped() ? engine::FinishReason::Stop : engine::FinishReason::Length;
   return result;
 }
 
@@ -229,12 +153,14 @@ Expected<std::unique_ptr<RemoteBackend>> RemoteBackend::make(RemoteOptions optio
   if (std::find(kinds().begin(), kinds().end(), options.kind) == kinds().end())
     return error("backend kind \"", options.kind, "\": expected infilld, openai, fim, llamacpp or ollama");
   if (options.url.rfind("http://", 0) != 0 && options.url.rfind("https://", 0) != 0)
-    return error("backend url \"", options.url, "\": expected http://... or https://...");
+    return error("backend url \"", url_without_userinfo(options.url), "\": expected http://... or https://...");
   std::unique_ptr<RemoteBackend> b(new RemoteBackend());
   if (!options.api_key_env.empty()) {
     const char* key = std::getenv(options.api_key_env.c_str());
     if (key == nullptr || *key == '\0')
       return error("backend apiKeyEnv: the environment variable ", options.api_key_env, " is not set");
+    if (std::string_view(key).find_first_of("\r\n") != std::string_view::npos)
+      return error("backend apiKeyEnv: the environment variable ", options.api_key_env, " holds a line break");
     b->api_key_ = key;
   }
   auto tokenizer = engine::Tokenizer::load(options.tokenizer_dir);
@@ -260,7 +186,7 @@ RemoteBackend::~RemoteBackend() {
   }
 }
 
-std::string RemoteBackend::describe() const { return "remote: " + options_.kind + " " + options_.url; }
+std::string RemoteBackend::describe() const { return "remote: " + options_.kind + " " + url_without_userinfo(options_.url); }
 
 void RemoteBackend::reap() {
   std::list<Transfer> ended;

@@ -9,8 +9,9 @@
 //   llamacpp  POST <url>/infill                          SSE, content
 //   ollama    POST <url>/api/generate                    NDJSON, response
 //
-// Every request streams, so that its text arrives as it is made and a cancelled request
-// aborts its transfer at once (libcurl's progress callback). HTTPS uses the system's CAs or
+// Every request streams, so that its text arrives as it is made, and a cancelled request
+// aborts its transfer at once (its wait on the connection is woken, curl_multi_wakeup); the
+// connection closes with its transfer. A user and password in the URL are used, never shown. HTTPS uses the system's CAs or
 // `ca_file`; libcurl honours the proxy environment variables (https_proxy, no_proxy...).
 // The key comes from the environment variable `api_key_env`, never from a settings file.
 //

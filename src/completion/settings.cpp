@@ -1,6 +1,7 @@
 #include "completion/settings.h"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <functional>
@@ -167,9 +168,15 @@ std::string read_backend(const json& v, BackendSettings& out) {
     } else if (name == "headers") {
       if (!value.is_object()) return at + "expected an object of header names to strings, found " + describe(value);
       for (const auto& [header, text] : value.items()) {
-        const bool bad_name = header.empty() || header.find_first_of(":\r\n ") != std::string::npos;
-        if (bad_name || !text.is_string() || text.get<std::string>().find_first_of("\r\n") != std::string::npos)
-          return at + "header \"" + header + "\": expected a name without ':' or spaces and a one-line string";
+        // A name is an HTTP token; a value one non-empty line (libcurl takes "Name:" with
+        // nothing after it as "remove this header").
+        const bool bad_name = header.empty() || std::any_of(header.begin(), header.end(), [](char c) {
+          return !std::isalnum(static_cast<unsigned char>(c)) && std::string_view("!#$%&'*+-.^_`|~").find(c) == std::string_view::npos;
+        });
+        if (bad_name || !text.is_string() || text.get<std::string>().empty() ||
+            text.get<std::string>().find_first_of("\r\n") != std::string::npos)
+          return at + "header \"" + header + "\": expected a name of letters, digits and !#$%&'*+-.^_`|~ and a "
+                      "non-empty one-line string";
         b.headers.emplace_back(header, text.get<std::string>());
       }
     } else {
@@ -198,7 +205,7 @@ std::string read_backend(const json& v, BackendSettings& out) {
 json backend_json(const BackendSettings& b) {
   json headers = json::object();
   for (const auto& [name, text] : b.headers) headers[name] = "(" + std::to_string(text.size()) + " characters)";
-  return {{"kind", b.kind}, {"url", b.url}, {"model", b.model}, {"apiKeyEnv", b.api_key_env},
+  return {{"kind", b.kind}, {"url", url_without_userinfo(b.url)}, {"model", b.model}, {"apiKeyEnv", b.api_key_env},
           {"timeoutMs", b.timeout_ms}, {"caFile", b.ca_file}, {"headers", headers}};
 }
 
@@ -400,6 +407,16 @@ engine::DecodeOptions decode_options(const Settings& s, engine::DecodeOptions o)
   if (s.top_p) o.top_p = *s.top_p;
   if (s.eps) o.eps = *s.eps;
   return o;
+}
+
+std::string url_without_userinfo(std::string_view url) {
+  const size_t scheme = url.find("://");
+  if (scheme == std::string_view::npos) return std::string(url);
+  const size_t host = scheme + 3;
+  const size_t end = url.find_first_of("/?#", host);
+  const size_t at = url.substr(0, end).rfind('@');
+  if (at == std::string_view::npos || at < host) return std::string(url);
+  return std::string(url.substr(0, host)) + std::string(url.substr(at + 1));
 }
 
 std::vector<std::string> settings_markdown_rows() {

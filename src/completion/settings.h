@@ -108,6 +108,10 @@ Status apply_flag(Settings& settings, std::string_view flag, std::string_view va
 // max_tokens and the deadline per request.
 engine::DecodeOptions decode_options(const Settings& settings, engine::DecodeOptions family_defaults);
 
+// `url` without a user and password ("https://user:key@host/v1" -> "https://host/v1"), for
+// logs and infilld/stats.
+std::string url_without_userinfo(std::string_view url);
+
 // The rows of docs/lsp.md's settings table ("| `key` | `--flag` | accepts | default | doc |")
 // and the settings part of `infilld complete --help`, both from the table.
 std::vector<std::string> settings_markdown_rows();

@@ -137,15 +137,17 @@ Status ModelDenoisable::run(std::span<const ForwardCall> calls, std::span<Logits
 Expected<std::pair<ModelDenoisable::Slot*, int64_t>> ModelDenoisable::pick_slot(const ForwardCall& call,
                                                                                  const AttentionMask& mask,
                                                                                  std::span<Slot* const> taken) {
+  // The call's own problems (its mask, its head rows) first: they are no slot's.
+  if (auto fresh = context_rows({}, call.tokens, mask, call.head_rows); !fresh) return fresh.error();
   Slot* best = nullptr;
   int64_t best_rows = -1;
   for (Slot& slot : slots_) {
     if (std::find(taken.begin(), taken.end(), &slot) != taken.end()) continue;
-    auto rows = context_rows(slot.cache.tokens(), call.tokens, mask, call.head_rows);
-    if (!rows) return rows.error();
-    if (*rows > best_rows || (*rows == best_rows && slot.last_used < best->last_used)) {
+    auto held = context_rows(slot.cache.tokens(), call.tokens, mask, call.head_rows);
+    const int64_t rows = held ? *held : 0;  // (a slot it cannot reuse is as good as an empty one)
+    if (rows > best_rows || (rows == best_rows && slot.last_used < best->last_used)) {
       best = &slot;
-      best_rows = *rows;
+      best_rows = rows;
     }
   }
   if (best == nullptr) return error("forward: more context-cache calls than the ", kContextSlots, " caches");

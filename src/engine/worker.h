@@ -40,7 +40,7 @@ class EngineWorker {
 
   // `model` must outlive the worker; only the worker thread calls it after this.
   EngineWorker(Denoisable& model, CanvasSpec spec);
-  ~EngineWorker();  // cancels what is queued, finishes the running request, joins
+  ~EngineWorker();  // cancels what is queued, runs the running requests to their end, joins
   EngineWorker(const EngineWorker&) = delete;
   EngineWorker& operator=(const EngineWorker&) = delete;
 

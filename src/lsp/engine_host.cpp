@@ -8,7 +8,7 @@ namespace infilld::lsp {
 EngineHost::~EngineHost() { shutdown(); }
 
 void EngineHost::shutdown() {
-  backend_.reset();  // cancels the queue, finishes the running step, joins
+  backend_.reset();  // cancels the queue (the server has cancelled what runs), joins
   if (loader_.joinable()) loader_.join();
   ++generation_;  // whatever the loader posted is stale now
 }

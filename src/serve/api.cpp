@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 
+#include "common/json_depth.h"
+
 namespace infilld::serve {
 
 namespace {
@@ -36,28 +38,10 @@ std::string describe(const json& v) {
   return s.size() > 60 ? s.substr(0, 57) + "..." : s;
 }
 
-// Bodies nest no deeper than this: the JSON library's dump and copies recurse, and a body
-// of a few MB of "[[[[" would exhaust an HTTP thread's stack.
+// Bodies nest no deeper than this (common/json_depth.h).
 constexpr int kMaxDepth = 64;
 
-bool too_deep(std::string_view text) {
-  int depth = 0;
-  bool in_string = false, escaped = false;
-  for (char c : text) {
-    if (in_string) {
-      if (escaped) escaped = false;
-      else if (c == '\\') escaped = true;
-      else if (c == '"') in_string = false;
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      if (++depth > kMaxDepth) return true;
-    } else if (c == ']' || c == '}') {
-      --depth;
-    }
-  }
-  return false;
-}
+bool too_deep(std::string_view text) { return json_nests_deeper_than(text, kMaxDepth); }
 
 Parsed fail(std::string field, std::string problem) {
   std::string message = field.empty() ? problem : field + ": " + problem;

@@ -1,6 +1,7 @@
 // What `infilld serve` counts, for GET /metrics in Prometheus's text format: requests by
 // endpoint and outcome, requests waiting and running, forwards, tokens, a latency
-// histogram and the engine's batch sizes (steps by how many requests took them together). Every method may be called from any thread.
+// histogram and the engine's batch sizes (steps by how many requests took them together).
+// Every method may be called from any thread.
 #pragma once
 
 #include <array>

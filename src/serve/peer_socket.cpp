@@ -30,9 +30,13 @@ bool end_of(const sockaddr_storage& a, std::string& address, int& port) {
   return true;
 }
 
+// An address as text without an IPv6 zone ("fe80::1%eth0" -> "fe80::1").
+std::string_view without_zone(std::string_view address) { return address.substr(0, address.find('%')); }
+
 }  // namespace
 
-int connection_socket(const std::string& remote_addr, int remote_port, int local_port) {
+int connection_socket(const std::string& remote_addr, int remote_port, const std::string& local_addr,
+                      int local_port) {
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd", ec)) {
     const int fd = std::atoi(entry.path().filename().c_str());
@@ -43,7 +47,9 @@ int connection_socket(const std::string& remote_addr, int remote_port, int local
     std::string peer_address, local_address;
     int peer_port = -1, port = -1;
     if (!end_of(peer, peer_address, peer_port) || !end_of(local, local_address, port)) continue;
-    if (peer_port == remote_port && port == local_port && peer_address == remote_addr) return fd;
+    if (peer_port == remote_port && port == local_port && peer_address == without_zone(remote_addr) &&
+        local_address == without_zone(local_addr))
+      return fd;
   }
   return -1;
 }

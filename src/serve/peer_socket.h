@@ -11,11 +11,14 @@
 
 namespace infilld::serve {
 
-// The socket of the connection from remote_addr:remote_port to local_port; -1 when none.
-int connection_socket(const std::string& remote_addr, int remote_port, int local_port);
+// The socket of the connection from remote_addr:remote_port to local_addr:local_port (as
+// cpp-httplib writes them); -1 when none.
+int connection_socket(const std::string& remote_addr, int remote_port, const std::string& local_addr,
+                      int local_port);
 
 // True when the peer has closed or reset the connection; false while it is open, with or
-// without bytes waiting to be read (a pipelined request).
+// without bytes waiting to be read (a pipelined request). A client that only half-closed
+// (shut its sending side, still reading) reads as closed: HTTP clients do not do that.
 bool peer_closed(int fd);
 
 }  // namespace infilld::serve

@@ -267,7 +267,7 @@ std::optional<Expected<completion::FillResult>> fill_while_connected(completion:
     wait->result = std::move(r);
     wait->done.notify_one();
   });
-  const int fd = connection_socket(req.remote_addr, req.remote_port, req.local_port);
+  const int fd = connection_socket(req.remote_addr, req.remote_port, req.local_addr, req.local_port);
   std::unique_lock lock(wait->mutex);
   while (!wait->done.wait_for(lock, std::chrono::milliseconds(100), [&] { return wait->result.has_value(); })) {
     if (fd < 0 || !peer_closed(fd)) continue;
@@ -334,7 +334,8 @@ void complete(Server::Impl& s, Api api, const std::string& endpoint, const httpl
 
   if (r.stream) return stream_response(s, res, backend, slot, std::move(r), std::move(*fill), prompt_tokens, id, created, endpoint, t0);
   auto whole = fill_while_connected(*backend, std::move(*fill), req);
-  if (!whole) return s.metrics.request(endpoint, "cancelled", seconds_since(t0));  // nobody to answer
+  // The client closed its side: most likely gone; one that only half-closed still reads this.
+  if (!whole) return finish(499, "cancelled", error_json("the client closed the connection: cancelled", "cancelled"));
   const Expected<completion::FillResult>& result = *whole;
   if (!result) return finish(500, "error", error_json(result.message(), "server_error"));
   const Outcome o = outcome_of(r, *result, prompt_tokens);

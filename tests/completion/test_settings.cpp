@@ -118,6 +118,8 @@ TEST_CASE("settings: the backend object is checked member by member and replaces
       {json{{"url", "http://h"}, {"timeoutMs", 0}}, "member \"timeoutMs\": expected an integer 1..3600000, found 0"},
       {json{{"url", "http://h"}, {"headers", {{"X-A", "1\r\nX-B: 2"}}}}, "member \"headers\": header \"X-A\""},
       {json{{"url", "http://h"}, {"headers", {{"Bad Name", "1"}}}}, "header \"Bad Name\""},
+      {json{{"url", "http://h"}, {"headers", {{"Authorization", ""}}}}, "header \"Authorization\""},
+      {json{{"url", "http://h"}, {"headers", {{"X-\tTab", "1"}}}}, "header \"X-\tTab\""},
       {json{{"url", "http://h"}, {"token", "k"}}, "member \"token\": not a backend member"},
       {json{{"url", 5}}, "member \"url\": expected a string, found 5"},
       {json("http://h"), "expected an object"},
@@ -142,6 +144,12 @@ TEST_CASE("settings: the backend object is checked member by member and replaces
   apply_settings(s, json{{"backend", {{"url", "http://h"}}}});
   apply_settings(s, json{{"backend", nullptr}});
   CHECK(s.backend == infilld::completion::BackendSettings{});
+  // A user and password in the URL are used, never read back.
+  REQUIRE(apply_settings(s, json{{"backend", {{"url", "https://me:secret@gpu-box:8443/v1?x=@"}}}}).errors.empty());
+  CHECK(s.backend.url == "https://me:secret@gpu-box:8443/v1?x=@");
+  CHECK(infilld::completion::settings_json(s)["backend"]["url"] == "https://gpu-box:8443/v1?x=@");
+  CHECK(infilld::completion::url_without_userinfo("http://h:1/a@b") == "http://h:1/a@b");
+  CHECK(infilld::completion::url_without_userinfo("not a url") == "not a url");
 }
 
 TEST_CASE("settings: a flag reads its value through the same key, with the same ranges and messages") {

@@ -161,15 +161,52 @@ TEST_CASE("fim denoiser: requests batched together each keep a context cache, st
     // (one that joins later may reuse the leading rows a finished request left in a cache)
     CHECK(results[i]->stats.positions <= solo->stats.positions);
   }
-  // The caches stay the requests' own: each again, one by one, reuses its whole context.
-  for (const InfillRequest& r : std::span(requests).last(ModelDenoisable::kContextSlots)) {
-    auto again = denoise(batched, spec, r);
+  // As many requests as caches, batched: each keeps its own, so each again, alone, reuses
+  // its whole context (at least its prefix and suffix: only the markers and blocks are new).
+  const std::span<const InfillRequest> eight(requests.data(), ModelDenoisable::kContextSlots);
+  ModelDenoisable kept(*model);
+  for (const auto& r : denoise_batch(kept, spec, eight)) REQUIRE(r);
+  for (const InfillRequest& r : eight) {
+    auto again = denoise(kept, spec, r);
     REQUIRE(again);
     ModelDenoisable fresh(*model);
     auto first = denoise(fresh, spec, r);
     REQUIRE(first);
     CHECK(again->tokens == first->tokens);
-    CHECK(again->stats.positions < first->stats.positions);
+    CHECK(first->stats.positions - again->stats.positions >= int64_t(r.prefix.size() + r.suffix.size()));
+  }
+}
+
+TEST_CASE("fim denoiser: through a model's one context cache, batched requests take turns") {
+  // The scripted model has one cache (Denoisable::context_slots() is 1): the batch steps only
+  // its oldest request, so no forward stacks two, and the results are those of each alone.
+  class Counting : public Scripted {
+   public:
+    using Scripted::Scripted;
+    size_t largest = 0;
+    infilld::Status canvas_logits_batch(std::span<const std::span<const int32_t>> canvases,
+                                        std::span<std::vector<float>*> logits) override {
+      largest = std::max(largest, canvases.size());
+      return Scripted::canvas_logits_batch(canvases, logits);
+    }
+  };
+  std::vector<InfillRequest> requests(3);
+  for (size_t i = 0; i < requests.size(); ++i) {
+    requests[i].prefix = {20, static_cast<int32_t>(21 + i)};
+    requests[i].suffix = {30};
+    requests[i].options.schedule = Schedule::Even;
+    requests[i].options.max_tokens = 8;
+    requests[i].options.steps = 4;
+  }
+  Counting batched(5, 6);
+  auto results = denoise_batch(batched, scripted_spec(), requests);
+  CHECK(batched.largest == 1);
+  for (size_t i = 0; i < requests.size(); ++i) {
+    Scripted alone(5, 6);
+    auto solo = denoise(alone, scripted_spec(), requests[i]);
+    REQUIRE(solo);
+    REQUIRE(results[i]);
+    CHECK(results[i]->tokens == solo->tokens);
   }
 }
 

@@ -55,6 +55,13 @@ describe('contributes.configuration', () => {
     }
   });
 
+  it('keeps what runs a program or sends code and keys elsewhere out of workspace settings', () => {
+    // A repository's .vscode/settings.json must not choose the executable, its arguments,
+    // or a remote engine (with an environment variable sent as its key).
+    for (const key of ['infilld.path', 'infilld.serverArgs', 'infilld.backend'])
+      assert.equal(properties[key].scope, 'machine', `${key} is machine-scoped`);
+  });
+
   it('accepts what docs/lsp.md\'s table (checked against the server\'s) says', { skip: !fs.existsSync(docsPath) }, () => {
     const section = fs.readFileSync(docsPath, 'utf8').split('## Settings')[1]?.split('\n## ')[0] ?? '';
     const accepts = new Map<string, string>();

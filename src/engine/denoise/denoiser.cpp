@@ -48,6 +48,11 @@ class Run {
   void step_prepared();
   // Finished (its result or error ready for take_result()).
   bool finished() const { return done_; }
+  // A run waiting for its turn: finished as cancelled if its request asks.
+  void finish_if_cancelled() {
+    if (!done_ && request_.cancel != nullptr && request_.cancel->load(std::memory_order_relaxed))
+      finish(FinishReason::Cancelled);
+  }
   // Scores and reveals with the step's logits, applies the layout's edits, reports
   // progress, ends early when a stop token is final.
   void end_step(Logits&& logits, double ms);
@@ -418,7 +423,10 @@ size_t DenoiseBatch::round() {
   size_t stepped = 0;
   for (auto& entry : entries_) {
     Run& run = *entry->run;
-    if (stepped == contexts) break;  // the others wait for a cache
+    if (stepped == contexts) {  // the others wait for a cache (a cancelled one need not)
+      run.finish_if_cancelled();
+      continue;
+    }
     if (!run.begin_step()) continue;
     ++stepped;
     if (run.batchable()) {

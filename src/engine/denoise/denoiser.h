@@ -79,8 +79,9 @@ Expected<InfillResult> denoise(Denoisable& model, const CanvasSpec& spec, const 
 // ends, its `done` called then. Requests through an exact context cache (infilld FIM) are
 // batched as far as the model has a cache for each (Denoisable::context_slots), the others
 // waiting their turn; through a model's one cache they take turns: only the oldest steps.
-// Each result is what denoise()
-// gives for its request alone.
+// Each result's tokens are what denoise() gives for its request alone (its positions
+// computed may be fewer: a context cache may hold another request's leading rows; its
+// forward time is the stacked forward's).
 //
 // Which thread may call what: one thread (the engine worker) makes, adds and rounds; a
 // request's `cancel` may be set from any thread; `done` and the request's callbacks run on
