@@ -24,6 +24,7 @@ import tempfile
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -454,6 +455,53 @@ def case_remote_ollama_and_keys(k):
         s.stop()
 
 
+class ProxyStandIn:
+    """A forward HTTP proxy stand-in (named so: a corporate proxy is not here): it takes
+    requests in the absolute form a client sends a proxy, records them and passes them on."""
+
+    def __init__(self):
+        import http.server
+        stand_in = self
+        self.seen = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                stand_in.seen.append(self.path)
+                target = urllib.parse.urlsplit(self.path)
+                upstream = http.client.HTTPConnection(target.hostname, target.port, timeout=60)
+                upstream.request("POST", target.path, body, {k: v for k, v in self.headers.items()
+                                                             if k.lower() not in ("proxy-connection", "host")})
+                answer = upstream.getresponse()
+                data = answer.read()
+                self.send_response(answer.status)
+                self.send_header("Content-Type", answer.getheader("Content-Type", "text/plain"))
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+        self.server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
+
+
+def case_remote_through_a_proxy(k):
+    """The remote backend honours the proxy environment (libcurl's http_proxy, no_proxy)."""
+    proxy = ProxyStandIn()
+    base = "http://127.0.0.1:%d" % k.server.port
+    try:
+        env = {key: v for key, v in os.environ.items() if key.lower() not in ("no_proxy", "http_proxy", "all_proxy")}
+        out = cli_remote(k, base, "infilld", env=dict(env, http_proxy=proxy.url))
+        check(out.returncode == 0 and json.loads(out.stdout)["text"] == k.text, "through the proxy: %s" % out.stderr)
+        check(proxy.seen == [base + "/v1/completions"], "the proxy saw %r" % proxy.seen)
+        out = cli_remote(k, base, "infilld", env=dict(env, http_proxy=proxy.url, no_proxy="127.0.0.1"))
+        check(out.returncode == 0 and len(proxy.seen) == 1, "no_proxy: the proxy saw %r" % proxy.seen)
+    finally:
+        proxy.server.shutdown()
+
+
 def case_api_key_and_limits(k):
     key_file = os.path.join(k.tmp, "key")
     with open(key_file, "w") as f:
@@ -509,7 +557,8 @@ def case_api_key_and_limits(k):
 
 CASES = [case_health_models, case_openai_matches_cli, case_streams, case_stop_sequences, case_bad_requests,
          case_metrics, case_disconnect_cancels, case_whole_answer_client_leaves, case_concurrent_clients,
-         case_disconnect_storm, case_remote_backends, case_remote_ollama_and_keys, case_api_key_and_limits]
+         case_disconnect_storm, case_remote_backends, case_remote_through_a_proxy, case_remote_ollama_and_keys,
+         case_api_key_and_limits]
 
 
 def main():

@@ -202,6 +202,16 @@ describe('infilld in VS Code (code-server, headless Chromium)', () => {
     await until('the rest shown again', async () => (await ui.ghostText()) === ghost.slice(1));
     const full = '        if n' + ghost;
     await ui.page.keyboard.press('Control+ArrowRight');
+    if (!/\W/.test(ghost.slice(1))) {
+      // The tiny model's suggestion is one word this time (which suggestion the typing
+      // ends on depends on which of its requests answered first): the word accept takes it
+      // all, which reaches the item's end: reported, then accepted.
+      await until('the one-word suggestion accepted', async () => (await ui.lineText(10)) === full);
+      const s1 = await stats();
+      assert.equal(s1['partially accepted'], s0['partially accepted'] + 1, `partial accepts ${s0['partially accepted']} -> ${s1['partially accepted']}`);
+      assert.equal(s1.accepted, s0.accepted + 1, `accepts ${s0.accepted} -> ${s1.accepted}`);
+      return;
+    }
     const word = await until('a word accepted', async () => {
       const line = await ui.lineText(10);
       return line.length > '        if n'.length + 1 ? line : false;

@@ -55,11 +55,11 @@ describe('contributes.configuration', () => {
     }
   });
 
-  it('keeps what runs a program or sends code and keys elsewhere out of workspace settings', () => {
-    // A repository's .vscode/settings.json must not choose the executable, its arguments,
-    // or a remote engine (with an environment variable sent as its key).
-    for (const key of ['infilld.path', 'infilld.serverArgs', 'infilld.backend'])
-      assert.equal(properties[key].scope, 'machine', `${key} is machine-scoped`);
+  it('stays off in untrusted workspaces, whose settings could choose the program or the backend', () => {
+    // infilld.path, infilld.serverArgs and infilld.backend are read from workspace settings
+    // too: only a workspace the user trusts may set them.
+    assert.equal(manifest.capabilities?.untrustedWorkspaces?.supported, false);
+    for (const key of ['infilld.path', 'infilld.serverArgs', 'infilld.backend']) assert.ok(properties[key], key);
   });
 
   it('accepts what docs/lsp.md\'s table (checked against the server\'s) says', { skip: !fs.existsSync(docsPath) }, () => {
