@@ -26,7 +26,7 @@ if [ "${INFILLD_MINIMAL:-0}" != "1" ]; then
   # modules build against (editors/vscode/e2e/run.sh).
   packages+=(chromium libkrb5-dev libsecret-1-dev libxkbfile-dev libx11-dev)
   # docs/serve.md's TLS reverse proxy in front of infilld serve (tests/serve/test_nginx.py).
-  packages+=(nginx-light)
+  packages+=(nginx-light openssl)
 fi
 
 missing=()
