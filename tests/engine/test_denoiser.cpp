@@ -2,6 +2,7 @@
 // so each case shows exactly which positions are revealed at each step.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <map>
@@ -431,6 +432,40 @@ TEST_CASE("denoiser: a batch gives each request what it gets alone, in shared fo
   // The first round holds all three valid requests in one forward.
   REQUIRE_FALSE(m.batch_sizes.empty());
   CHECK(m.batch_sizes.front() == 3);
+}
+
+TEST_CASE("denoiser: a stacked forward that fails fails only the request that made it fail") {
+  // The model refuses any pass holding a canvas with token 12 (as a device might refuse one
+  // request's call): stacked, the pass fails; each call again alone, only that one does.
+  class Refusing : public ScriptedModel {
+   public:
+    std::vector<size_t> batch_sizes;
+    Status canvas_logits_batch(std::span<const std::span<const int32_t>> canvases,
+                               std::span<std::vector<float>*> logits) override {
+      batch_sizes.push_back(canvases.size());
+      for (auto c : canvases)
+        if (std::find(c.begin(), c.end(), 12) != c.end()) return infilld::error("canvas with 12 refused");
+      return ScriptedDenoisable::canvas_logits_batch(canvases, logits);
+    }
+  };
+  Refusing m;
+  for (int i = 0; i < 8; ++i) m.plan[2 + i] = {int32_t(1 + i), 2.0f};
+  std::vector<InfillRequest> requests = {request(4), request(4), request(4)};
+  requests[1].prefix = {12};  // a valid token the model refuses
+  auto batched = denoise_batch(m, spec(false), requests);
+  REQUIRE(batched.size() == 3);
+  REQUIRE_FALSE(batched[1].is_ok());
+  CHECK(batched[1].message().find("canvas with 12 refused") != std::string::npos);
+  for (size_t i : {size_t(0), size_t(2)}) {
+    ScriptedModel alone_model;
+    alone_model.plan = m.plan;
+    auto alone = denoise(alone_model, spec(false), requests[i]);
+    REQUIRE(alone.is_ok());
+    REQUIRE(batched[i].is_ok());
+    CHECK(batched[i]->tokens == alone->tokens);
+  }
+  REQUIRE_FALSE(m.batch_sizes.empty());
+  CHECK(m.batch_sizes.front() == 3);  // it was stacked first
 }
 
 TEST_CASE("denoiser: factor decoding reveals the confident run, the random policy follows its seed") {

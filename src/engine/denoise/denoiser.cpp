@@ -443,14 +443,12 @@ size_t DenoiseBatch::round() {
     std::vector<Logits*> outs;
     for (Logits& l : logits) outs.push_back(&l);
     const auto t = Clock::now();
-    Status s = model_.forward(calls, outs);
-    const double ms = ms_since(t);
-    for (size_t i = 0; i < batch.size(); ++i) {
-      if (s) {
-        batch[i]->end_step(std::move(logits[i]), ms);
-      } else {
-        batch[i]->fail(s);
-      }
+    if (Status s = model_.forward(calls, outs); s) {
+      const double ms = ms_since(t);
+      for (size_t i = 0; i < batch.size(); ++i) batch[i]->end_step(std::move(logits[i]), ms);
+    } else {
+      // One request's call may be what failed: each again alone, so that only it fails.
+      for (Run* run : batch) run->step_prepared();
     }
   }
   // The finished leave now, each answered (the others keep their places: oldest first).
