@@ -396,16 +396,26 @@ TEST_CASE("denoiser: DreamOn's expand grows the span and a revealed end-of-text 
   CHECK(out->tokens.size() == 2);
 }
 
+namespace {
+
+// Records how many canvases each pass stacks; refuses any pass holding a canvas with the
+// token `refuse` (as a device might refuse one request's call).
+class BatchCountingModel : public ScriptedModel {
+ public:
+  std::vector<size_t> batch_sizes;
+  int32_t refuse = -1;
+  Status canvas_logits_batch(std::span<const std::span<const int32_t>> canvases,
+                             std::span<std::vector<float>*> logits) override {
+    batch_sizes.push_back(canvases.size());
+    for (auto c : canvases)
+      if (std::find(c.begin(), c.end(), refuse) != c.end()) return error("canvas with ", refuse, " refused");
+    return ScriptedDenoisable::canvas_logits_batch(canvases, logits);
+  }
+};
+
+}  // namespace
+
 TEST_CASE("denoiser: a batch gives each request what it gets alone, in shared forwards") {
-  class BatchCountingModel : public ScriptedModel {
-   public:
-    std::vector<size_t> batch_sizes;
-    Status canvas_logits_batch(std::span<const std::span<const int32_t>> canvases,
-                         std::span<std::vector<float>*> logits) override {
-      batch_sizes.push_back(canvases.size());
-      return ScriptedDenoisable::canvas_logits_batch(canvases, logits);
-    }
-  };
   BatchCountingModel m;
   for (int i = 0; i < 12; ++i) m.plan[2 + i] = {int32_t(1 + (i * 5) % 13), 1.0f + 0.37f * float((i * 7) % 11)};
   m.plan[6].token = kEos;  // the 5th span token of the 8-token request: an early stop
@@ -435,20 +445,10 @@ TEST_CASE("denoiser: a batch gives each request what it gets alone, in shared fo
 }
 
 TEST_CASE("denoiser: a stacked forward that fails fails only the request that made it fail") {
-  // The model refuses any pass holding a canvas with token 12 (as a device might refuse one
-  // request's call): stacked, the pass fails; each call again alone, only that one does.
-  class Refusing : public ScriptedModel {
-   public:
-    std::vector<size_t> batch_sizes;
-    Status canvas_logits_batch(std::span<const std::span<const int32_t>> canvases,
-                               std::span<std::vector<float>*> logits) override {
-      batch_sizes.push_back(canvases.size());
-      for (auto c : canvases)
-        if (std::find(c.begin(), c.end(), 12) != c.end()) return infilld::error("canvas with 12 refused");
-      return ScriptedDenoisable::canvas_logits_batch(canvases, logits);
-    }
-  };
-  Refusing m;
+  // The model refuses any pass holding a canvas with token 12: stacked, the pass fails; each
+  // call again alone, only that one does.
+  BatchCountingModel m;
+  m.refuse = 12;
   for (int i = 0; i < 8; ++i) m.plan[2 + i] = {int32_t(1 + i), 2.0f};
   std::vector<InfillRequest> requests = {request(4), request(4), request(4)};
   requests[1].prefix = {12};  // a valid token the model refuses
