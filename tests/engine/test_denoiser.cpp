@@ -413,6 +413,13 @@ class BatchCountingModel : public ScriptedModel {
   }
 };
 
+// What `request` gets alone, from a fresh model with the same plan.
+Expected<InfillResult> alone(const ScriptedModel& like, const InfillRequest& request) {
+  ScriptedModel model;
+  model.plan = like.plan;
+  return denoise(model, spec(false), request);
+}
+
 }  // namespace
 
 TEST_CASE("denoiser: a batch gives each request what it gets alone, in shared forwards") {
@@ -430,14 +437,12 @@ TEST_CASE("denoiser: a batch gives each request what it gets alone, in shared fo
   REQUIRE(batched.size() == 4);
   CHECK_FALSE(batched[3].is_ok());
   for (size_t i = 0; i < 3; ++i) {
-    ScriptedModel alone_model;
-    alone_model.plan = m.plan;
-    auto alone = denoise(alone_model, spec(false), requests[i]);
-    REQUIRE(alone.is_ok());
+    auto solo = alone(m, requests[i]);
+    REQUIRE(solo.is_ok());
     REQUIRE(batched[i].is_ok());
-    CHECK(batched[i]->tokens == alone->tokens);
-    CHECK(batched[i]->finish == alone->finish);
-    CHECK(batched[i]->stats.forwards == alone->stats.forwards);
+    CHECK(batched[i]->tokens == solo->tokens);
+    CHECK(batched[i]->finish == solo->finish);
+    CHECK(batched[i]->stats.forwards == solo->stats.forwards);
   }
   // The first round holds all three valid requests in one forward.
   REQUIRE_FALSE(m.batch_sizes.empty());
@@ -457,12 +462,10 @@ TEST_CASE("denoiser: a stacked forward that fails fails only the request that ma
   REQUIRE_FALSE(batched[1].is_ok());
   CHECK(batched[1].message().find("canvas with 12 refused") != std::string::npos);
   for (size_t i : {size_t(0), size_t(2)}) {
-    ScriptedModel alone_model;
-    alone_model.plan = m.plan;
-    auto alone = denoise(alone_model, spec(false), requests[i]);
-    REQUIRE(alone.is_ok());
+    auto solo = alone(m, requests[i]);
+    REQUIRE(solo.is_ok());
     REQUIRE(batched[i].is_ok());
-    CHECK(batched[i]->tokens == alone->tokens);
+    CHECK(batched[i]->tokens == solo->tokens);
   }
   REQUIRE_FALSE(m.batch_sizes.empty());
   CHECK(m.batch_sizes.front() == 3);  // it was stacked first
