@@ -1,11 +1,16 @@
 #!/usr/bin/env python3
 """The README's main job (`infilld complete --show examples/primes.py:10:9` with the default
 model) timed side by side: the CPU's own instruction set and AVX2 forced (INFILLD_CPU_ISA),
-OpenMP's waiting threads passive (infilld's policy) and active (OpenMP's default), on a
-quiet machine and beside one CPU-bound process. Rounds interleave the configurations; the
-figures are medians of wall time, written as one JSON object with the machine they ran on.
+OpenMP's waiting threads as infilld sets them (passive, OMP_WAIT_POLICY unset: the process
+sets it and starts again) and active (OpenMP's default), on a quiet machine and beside one
+CPU-bound process. With --cuda-libs, also infilld's own policy with those libraries
+preloaded (LD_PRELOAD), which is what every start cost while the binary linked the CUDA
+runtime and cuBLAS (before the CUDA backend became a module loaded on first use).
+Rounds interleave the configurations; the figures are medians of wall time, written as
+one JSON object with the machine they ran on.
 
     bench/main_job.py --infilld build/infilld [--rounds 5] [--out bench/results/main_job.json]
+        [--cuda-libs /usr/local/cuda/lib64/libcudart.so.13:/usr/local/cuda/lib64/libcublas.so.13]
 """
 import argparse
 import json
@@ -37,10 +42,14 @@ def cpu_flags():
     return []
 
 
-def run_once(binary, isa, policy):
+def run_once(binary, isa, policy, preload):
     env = dict(os.environ)
-    env.pop("INFILLD_MODEL", None)
-    env["OMP_WAIT_POLICY"] = policy
+    for k in ("INFILLD_MODEL", "OMP_WAIT_POLICY", "LD_PRELOAD"):
+        env.pop(k, None)
+    if policy != "infilld":
+        env["OMP_WAIT_POLICY"] = policy
+    if preload:
+        env["LD_PRELOAD"] = preload
     if isa:
         env["INFILLD_CPU_ISA"] = isa
     else:
@@ -60,8 +69,11 @@ def main():
     ap.add_argument("--infilld", required=True)
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--out")
+    ap.add_argument("--cuda-libs", help="colon-separated CUDA libraries to preload for the 'as linked before' rows")
     a = ap.parse_args()
-    configs = [(isa, policy) for isa in ("", "avx2") for policy in ("passive", "active")]
+    configs = [(isa, policy, "") for isa in ("", "avx2") for policy in ("infilld", "active")]
+    if a.cuda_libs:
+        configs += [(isa, "infilld", a.cuda_libs) for isa in ("", "avx2")]
     results = {}
     for load in ("quiet", "busy"):
         hog = None
@@ -79,13 +91,15 @@ def main():
             if hog is not None:
                 hog.kill()
                 hog.wait()
-        for (isa, policy), ms in samples.items():
-            key = "%s %s %s" % (isa or "native", policy, load)
+        for (isa, policy, preload), ms in samples.items():
+            key = "%s %s%s %s" % (isa or "native", "passive" if policy == "infilld" else policy,
+                                  " cuda-preloaded" if preload else "", load)
             results[key] = {"median_ms": round(statistics.median(ms), 1), "min_ms": round(min(ms), 1),
-                            "forwards": forwards[(isa, policy)]}
+                            "forwards": forwards[(isa, policy, preload)]}
             print(key, results[key], flush=True)
     record = {"machine": cpu_model(), "cpu_flags": cpu_flags(), "cores": os.cpu_count(),
-              "benchmark": "bench/main_job.py", "rounds": a.rounds, "results": results}
+              "benchmark": "bench/main_job.py", "rounds": a.rounds, "cuda_libs_preloaded": a.cuda_libs or None,
+              "results": results}
     if a.out:
         with open(a.out, "w") as f:
             json.dump(record, f, indent=1)

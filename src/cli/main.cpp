@@ -8,7 +8,10 @@
 
 #include "cli/commands.h"
 #include "completion/settings.h"
-#ifdef INFILLD_HAVE_CUDA
+#if defined(INFILLD_CUDA_MODULE)
+#include "cli/cuda_module.h"
+#include "engine/backend.h"
+#elif defined(INFILLD_HAVE_CUDA)
 #include "engine/cuda/register.h"
 #endif
 
@@ -99,7 +102,9 @@ namespace {
 // spin after each parallel region, and under load a spinning team made keystroke latency
 // ten times worse (bench/README.md, keystroke replay) and the CLI's main job 20 times
 // slower. Our own pool (common/thread_pool.h) waits on a condition variable. libgomp reads
-// OMP_WAIT_POLICY when it loads, before main: so infilld sets it and starts again.
+// OMP_WAIT_POLICY when it loads, before main: so infilld sets it and starts again (about
+// 10 ms, now that the CUDA libraries are not loaded at start; an executable's
+// .preinit_array runs too early: libc's start-up then resets the environment).
 void prefer_passive_openmp(char** argv) {
   if (std::getenv("OMP_WAIT_POLICY") != nullptr) return;  // the user's choice stands
   setenv("OMP_WAIT_POLICY", "passive", 1);
@@ -110,8 +115,10 @@ void prefer_passive_openmp(char** argv) {
 
 int main(int argc, char** argv) {
   using namespace infilld::cli;
-#ifdef INFILLD_HAVE_CUDA
-  infilld::engine::cuda::register_cuda_backend();  // --device auto and cuda (engine/backend.h)
+#if defined(INFILLD_CUDA_MODULE)
+  infilld::engine::set_cuda_backend_loader(&load_cuda_module);  // loaded on first use (engine/backend.h)
+#elif defined(INFILLD_HAVE_CUDA)
+  infilld::engine::cuda::register_cuda_backend();  // the emulator build: linked in
 #endif
   std::vector<std::string_view> args(argv + 1, argv + argc);
   prefer_passive_openmp(argv);

@@ -2,8 +2,11 @@
 // --device / the "device" setting: auto (CUDA when this build has the backend and a GPU is
 // present), cpu, or cuda (an error when it cannot be had).
 //
-// The CUDA backend is a separate library (so that the engine links without CUDA): main()
-// registers it with register_cuda_backend() (engine/cuda/register.h) in builds that have it.
+// The CUDA backend is a separate library (so that the engine links without CUDA). In the
+// infilld binary it is a module, libinfilld_cuda.so, loaded on first use (src/cli/cuda_module.h):
+// the CUDA runtime and cuBLAS cost ~100 ms of every process start, and a process on a
+// machine without an NVIDIA driver never loads them. The emulator build registers it
+// directly with register_cuda_backend() (engine/cuda/register.h).
 #pragma once
 
 #include <memory>
@@ -29,6 +32,11 @@ struct CudaBackend {
   std::string (*describe)() = nullptr;  // e.g. "NVIDIA H200 (139.8 GiB)"
 };
 void set_cuda_backend(const CudaBackend* backend);
+// A loader called once, on first use, instead: it returns the backend, or null with the
+// reason in `why`. Set once by main() before any thread starts, like set_cuda_backend.
+using CudaBackendLoader = const CudaBackend* (*)(std::string* why);
+void set_cuda_backend_loader(CudaBackendLoader load);
+// This build can run models on a GPU (a backend registered, or a loader for one).
 bool has_cuda_backend();
 
 struct Backend {

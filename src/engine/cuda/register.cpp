@@ -31,3 +31,7 @@ const CudaBackend kBackend{&kernels::cuda::device_count, &create, &describe};
 void register_cuda_backend() { set_cuda_backend(&kBackend); }
 
 }  // namespace infilld::engine::cuda
+
+extern "C" [[gnu::visibility("default")]] const infilld::engine::CudaBackend* infilld_cuda_backend() {
+  return &infilld::engine::cuda::kBackend;
+}
