@@ -1,12 +1,20 @@
 #include "common/thread_pool.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <string>
 
 namespace infilld {
 
 namespace {
+
+// A polite busy-wait step (the PAUSE instruction on x86).
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
 
 // The [begin, end) of chunk `i` out of `chunks` over n items.
 std::pair<int64_t, int64_t> chunk_range(int64_t n, int chunks, int i) {
@@ -16,13 +24,14 @@ std::pair<int64_t, int64_t> chunk_range(int64_t n, int chunks, int i) {
 }  // namespace
 
 ThreadPool::ThreadPool(int n_threads) {
-  for (int i = 1; i < std::max(1, n_threads); ++i) workers_.emplace_back([this, i] { worker_loop(i); });
+  for (int i = 1; i < std::max(1, n_threads); ++i) workers_.emplace_back([this] { worker_loop(); });
 }
 
 ThreadPool::~ThreadPool() {
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
+    generation_.fetch_add(1);
   }
   wake_.notify_all();
   for (std::thread& t : workers_) t.join();
@@ -30,48 +39,71 @@ ThreadPool::~ThreadPool() {
 
 void ThreadPool::parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn) {
   if (n <= 0) return;
-  const int chunks = static_cast<int>(std::clamp<int64_t>(n / std::max<int64_t>(grain, 1), 1, std::min(team_, size())));
-  if (chunks == 1) {
+  const int team = std::min(team_, size());
+  const int chunks = static_cast<int>(std::clamp<int64_t>(n / std::max<int64_t>(grain, 1), 1, 4 * team));
+  if (chunks == 1 || team == 1) {
     fn(0, n);
     return;
   }
+  int64_t generation = 0;
   {
     std::lock_guard lock(mutex_);
     job_ = &fn;
     job_n_ = n;
     job_chunks_ = chunks;
-    pending_ = chunks - 1;
-    ++generation_;
+    next_chunk_ = 0;
+    unfinished_ = chunks;
+    helpers_ = team - 1;
+    generation = generation_.fetch_add(1) + 1;
   }
   wake_.notify_all();
-  auto [b, e] = chunk_range(n, chunks, 0);
-  fn(b, e);
+  run_chunks(generation);
   std::unique_lock lock(mutex_);
-  done_.wait(lock, [this] { return pending_ == 0; });
+  done_.wait(lock, [this] { return unfinished_ == 0; });
   job_ = nullptr;
 }
 
-void ThreadPool::worker_loop(int index) {
-  int64_t seen = 0;
+void ThreadPool::run_chunks(int64_t generation) {
   for (;;) {
     const std::function<void(int64_t, int64_t)>* job = nullptr;
     int64_t n = 0;
     int chunks = 0;
+    int i = 0;
     {
-      std::unique_lock lock(mutex_);
-      wake_.wait(lock, [&] { return stopping_ || generation_ != seen; });
-      if (stopping_) return;
-      seen = generation_;
+      std::lock_guard lock(mutex_);
+      if (generation_.load() != generation || job_ == nullptr || next_chunk_ >= job_chunks_) return;
       job = job_;
       n = job_n_;
       chunks = job_chunks_;
+      i = next_chunk_++;
     }
-    if (index < chunks) {
-      auto [b, e] = chunk_range(n, chunks, index);
-      (*job)(b, e);
-      std::lock_guard lock(mutex_);
-      if (--pending_ == 0) done_.notify_one();
+    auto [b, e] = chunk_range(n, chunks, i);
+    (*job)(b, e);
+    std::lock_guard lock(mutex_);
+    if (--unfinished_ == 0) done_.notify_one();
+  }
+}
+
+void ThreadPool::worker_loop() {
+  // How long a worker polls for the next job before it sleeps: a forward pass of a small
+  // model issues its matmuls a few tens of microseconds apart, and a futex wake-up costs
+  // about as much as one of them (AMD EPYC Zen 3, docs/decisions.md, "The thread pool").
+  constexpr auto kSpin = std::chrono::microseconds(50);
+  int64_t seen = 0;
+  for (;;) {
+    const auto spin_end = std::chrono::steady_clock::now() + kSpin;
+    while (generation_.load(std::memory_order_acquire) == seen && std::chrono::steady_clock::now() < spin_end)
+      for (int i = 0; i < 64; ++i) cpu_relax();
+    int64_t generation = 0;
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [&] { return stopping_ || generation_.load() != seen; });
+      if (stopping_) return;
+      generation = seen = generation_.load();
+      if (helpers_ == 0) continue;  // enough workers on this job already
+      --helpers_;
     }
+    run_chunks(generation);
   }
 }
 

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -29,8 +30,11 @@ class ThreadPool {
   // so a small model's step does not pay a wake-up per op on an idle machine.
   void set_team(int n) { team_ = std::clamp(n, 1, size()); }
 
-  // Splits [0, n) into at most size() contiguous chunks of at least `grain` items and runs
-  // fn(begin, end) on each, the calling thread taking the first chunk.
+  // Splits [0, n) into contiguous chunks of at least `grain` items (up to 4 per thread) and
+  // runs fn(begin, end) on each. Threads claim chunks one at a time, the caller too, so a
+  // helper the OS has not scheduled yet (a busy machine) delays nothing: the caller takes
+  // what is left. Workers spin briefly after a job before they sleep, so the matmuls of one
+  // forward pass do not each pay a wake-up.
   void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn);
 
   // The process-wide pool used by the CPU kernels: one thread per core
@@ -38,7 +42,10 @@ class ThreadPool {
   static ThreadPool& global();
 
  private:
-  void worker_loop(int index);
+  void worker_loop();
+  // Claims and runs chunks of the job of `generation` until none is left; false when that
+  // job is over (a new one started, or all its chunks were claimed).
+  void run_chunks(int64_t generation);
 
   std::vector<std::thread> workers_;
   int team_ = 1 << 30;  // clamped to size() where used
@@ -48,8 +55,10 @@ class ThreadPool {
   const std::function<void(int64_t, int64_t)>* job_ = nullptr;
   int64_t job_n_ = 0;
   int job_chunks_ = 0;
-  int64_t generation_ = 0;
-  int pending_ = 0;
+  int next_chunk_ = 0;   // the next chunk to claim, under mutex_
+  int unfinished_ = 0;   // chunks claimed or not, not yet run to the end, under mutex_
+  int helpers_ = 0;      // workers the job may use (team - 1), under mutex_
+  std::atomic<int64_t> generation_{0};  // read without the lock by spinning workers
   bool stopping_ = false;
 };
 

@@ -23,9 +23,12 @@ void matmul_converted_panels(const float* x, int64_t n_rows, const Weight& w, fl
 }
 
 namespace {
-// Up to this many rows BF16 weights take the AVX2 kernel on AVX2 machines (measured with
-// bench_matmul_paths: 2-4x faster than the panels up to 8 rows, even at 16, slower above).
-constexpr int64_t kAvx2KernelRows = 16;
+// Up to this many rows BF16 weights take the AVX2 kernel on AVX2 machines. Measured with
+// bench_matmul_paths on an AMD EPYC (Zen 3, AVX2, 2 threads; bench/results/
+// matmul_paths_q8_*_zen3.jsonl): 2-4x faster than the float32 panels up to 16 rows, 2.4x at
+// 32 (default model) and 1.2x at 32 and 64 (0.5B shape), level or slower from ~128. (The
+// first measurement, on a Xeon with AVX2 forced, put the crossover at 16.)
+constexpr int64_t kAvx2KernelRows = 64;
 // Up to this many rows Q8_0 weights take the integer kernel; above, float32 panels
 // (bench_matmul_paths; docs/decisions.md, "8-bit weights": at 16 rows the kernel is 1.5x
 // faster on the 0.5B shape's matrices and 1.2x slower on the default model's small ones).
@@ -43,7 +46,7 @@ void matmul(const float* x, int64_t n_rows, const Weight& w, float* y) {
     // oneDNN 2.6 has no BF16 matmul below AVX-512: asking it would round the activations
     // for nothing. A few rows (a keystroke's block step) are bound by reading the weights:
     // our AVX2 kernel reads them as stored, 2-4x faster than converting panels; from about
-    // 16 rows the panels' float32 sgemm computes faster (docs/decisions.md, "BF16 on AVX2").
+    // 64-128 rows the panels' float32 sgemm computes faster (docs/decisions.md, "BF16 on AVX2").
     if (isa == CpuIsa::Avx2 && n_rows <= kAvx2KernelRows) return matmul_bf16_avx2(x, n_rows, w, y);
     return matmul_converted_panels(x, n_rows, w, y);
   }

@@ -127,15 +127,19 @@ bool run(int64_t m, int64_t n, int64_t k, const void* a, int64_t lda, const void
 
 void size_team_for(double work) {
   static const int max_threads = omp_get_max_threads();
-  // Multiply-adds in one forward pass from which a second thread pays for its wake-ups
-  // (about 50 per forward: one per op). Measured on an idle 2-core AMD EPYC (Zen 3) with
-  // `infilld bench forward --model models/default` (docs/decisions.md, issue 17's second
-  // part): two passive threads lost at 128 positions (1e9) and won from about 200 (1.6e9);
-  // the 0.5B shape (~5e8 per position) takes two from 3 positions.
+  // OpenMP's team (oneDNN's ops): multiply-adds in one forward pass from which a second
+  // thread pays for its wake-ups (about 50 per forward: one per op). Measured on an idle
+  // 2-core AMD EPYC (Zen 3) with `infilld bench forward --model models/default`
+  // (docs/decisions.md, issue 17's second part): two passive threads lost at 128 positions
+  // (1e9) and won from about 200 (1.6e9); the 0.5B shape (~5e8 per position) takes two
+  // from 3 positions.
   constexpr double kParallelWork = 1.5e9;
   const int team = work >= kParallelWork ? max_threads : 1;
   omp_set_num_threads(team);
-  ThreadPool::global().set_team(team);
+  // Our pool (the AVX2 and q8 kernels) splits whatever has more than one block of weight
+  // rows: its workers claim chunks and poll briefly between jobs, so a small forward gains
+  // from the second core too (docs/decisions.md, "The thread pool").
+  ThreadPool::global().set_team(ThreadPool::global().size());
 }
 
 void softmax_rows(float* x, int64_t rows, int64_t cols) {

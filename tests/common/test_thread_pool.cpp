@@ -1,6 +1,10 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 #include <vector>
 
 #include "common/thread_pool.h"
@@ -15,4 +19,30 @@ TEST_CASE("thread pool: covers every index exactly once, call after call") {
       });
     for (auto& h : hits) CHECK(h.load() == 20);
   }
+}
+
+TEST_CASE("thread pool: the caller runs the chunks a slow helper has not claimed") {
+  // The helper's first chunk waits (up to 5 s) until the caller has run all the others:
+  // with chunks claimed one at a time the caller takes them; with one fixed chunk per
+  // thread it would run only its own, and the helper would time out.
+  infilld::ThreadPool pool(2);
+  const auto caller = std::this_thread::get_id();
+  std::mutex mutex;
+  std::condition_variable changed;
+  int by_caller = 0, by_helper = 0;
+  std::vector<std::atomic<int>> hits(8);
+  pool.parallel_for(8, 1, [&](int64_t b, int64_t e) {
+    std::unique_lock lock(mutex);
+    if (std::this_thread::get_id() == caller) {
+      by_caller += static_cast<int>(e - b);
+      changed.notify_all();
+    } else {
+      changed.wait_for(lock, std::chrono::seconds(5), [&] { return by_caller + by_helper + (e - b) == 8; });
+      by_helper += static_cast<int>(e - b);
+    }
+    for (int64_t i = b; i < e; ++i) hits[i]++;
+  });
+  CHECK(by_caller + by_helper == 8);
+  CHECK(by_helper <= 1);  // the helper ran at most the one chunk it held
+  for (auto& h : hits) CHECK(h.load() == 1);
 }
