@@ -27,18 +27,8 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-
-
-def cpu_info():
-    model, flags = "unknown", []
-    with open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("model name") and model == "unknown":
-                model = line.split(":", 1)[1].strip()
-            if line.startswith("flags") and not flags:
-                flags = line.split(":", 1)[1].split()
-    keep = ("avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512_vnni", "avx512_bf16", "amx_tile")
-    return model, [f for f in keep if f in flags]
+sys.path.insert(0, HERE)
+from main_job import cpu_flags, cpu_model, write_record  # noqa: E402
 
 
 def shape(model_dir):
@@ -86,7 +76,7 @@ def main():
     a = ap.parse_args()
     models = a.model or [os.path.join(ROOT, "models", "default")]
     positions = [int(p) for p in a.positions.split(",")]
-    cpu, flags = cpu_info()
+    cpu, flags = cpu_model(), cpu_flags()
     isas = [""] + (["avx2"] if "avx512f" in flags else [])
 
     bounds = json.loads(subprocess.run([a.bounds], capture_output=True, text=True, check=True).stdout)
@@ -127,9 +117,7 @@ def main():
                                            text=True).stdout.strip(),
               "bounds": bounds, "rounds": a.rounds, "repeat": a.repeat, "results": rows}
     if a.out:
-        with open(a.out, "w") as f:
-            json.dump(record, f, indent=1)
-            f.write("\n")
+        write_record(a.out, record)
     return 0
 
 

@@ -8,8 +8,12 @@ median) and the same forward in PyTorch eager (same token ids, same warm-up and 
 A, B, A, B... Each round gives a ratio torch/infilld; the result is the median ratio.
 Records bench/results/forward_vs_torch_<dtype>.json with the machine it ran on.
 
+With --torch-dtype f32 PyTorch gets the same weights widened to float32 (on a CPU without
+AVX-512 BF16, Debian's PyTorch is far slower in BF16 than in float32: issue 21 compares
+infilld on the BF16 file with PyTorch at its fastest).
+
 Usage: /usr/bin/python3 bench/forward_vs_torch.py --infilld build/infilld [--dtype bf16|f32]
-       [--positions 32,512] [--rounds 3] [--repeat 3]
+       [--torch-dtype f32] [--positions 32,512] [--rounds 3] [--repeat 3]
 """
 import argparse
 import datetime
@@ -141,6 +145,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--infilld", required=True)
     ap.add_argument("--dtype", choices=("bf16", "f32"), default="bf16")
+    ap.add_argument("--torch-dtype", choices=("same", "f32"), default="same",
+                    help="PyTorch's weights: as stored, or widened to float32")
     ap.add_argument("--positions", default="32,512")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--repeat", type=int, default=3)
@@ -153,7 +159,8 @@ def main():
     # (family 6 model 207) and falls back to SSE3 kernels (docs/decisions.md). Give it its
     # AVX-512 kernels, so the comparison is against PyTorch at its best here. The variable
     # is read when the library loads, i.e. at `import torch` below.
-    os.environ.setdefault("OPENBLAS_CORETYPE", "Cooperlake")
+    if "avx512f" in open("/proc/cpuinfo").read():
+        os.environ.setdefault("OPENBLAS_CORETYPE", "Cooperlake")
     import torch
     torch.set_num_threads(os.cpu_count())
 
@@ -165,6 +172,8 @@ def main():
     with open(os.path.join(model_dir, "config.json")) as f:
         cfg = json.load(f)
     W = load_torch_weights(model_dir, torch)
+    if args.torch_dtype == "f32":
+        W = {name: t.float() for name, t in W.items()}
 
     rounds = []
     for r in range(args.rounds):
@@ -186,7 +195,8 @@ def main():
         }
     result = {
         "benchmark": "forward pass, random Open-dCoder-0.5B-shaped checkpoint",
-        "dtype": args.dtype, "positions": positions, "rounds": args.rounds, "repeat": args.repeat,
+        "dtype": args.dtype, "torch_dtype": "f32" if args.torch_dtype == "f32" else args.dtype,
+        "infilld_isa": os.environ.get("INFILLD_CPU_ISA", "native"), "positions": positions, "rounds": args.rounds, "repeat": args.repeat,
         "torch": torch.__version__, "torch_threads": torch.get_num_threads(),
         "torch_env": {"OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE")},
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),

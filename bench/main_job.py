@@ -38,8 +38,16 @@ def cpu_flags():
         for line in f:
             if line.startswith("flags"):
                 flags = line.split(":", 1)[1].split()
-                return [f for f in ("avx2", "fma", "avx512f", "avx512_bf16", "amx_tile") if f in flags]
+                return [f for f in ("avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512_vnni", "avx512_bf16",
+                                    "amx_tile") if f in flags]
     return []
+
+
+def write_record(path, record):
+    """A benchmark's result file: one JSON object, indented, with a final newline."""
+    with open(path, "w") as f:
+        json.dump(record, f, indent=1)
+        f.write("\n")
 
 
 def run_once(binary, isa, policy, preload):
@@ -101,9 +109,7 @@ def main():
               "benchmark": "bench/main_job.py", "rounds": a.rounds, "cuda_libs_preloaded": a.cuda_libs or None,
               "results": results}
     if a.out:
-        with open(a.out, "w") as f:
-            json.dump(record, f, indent=1)
-            f.write("\n")
+        write_record(a.out, record)
     return 0
 
 

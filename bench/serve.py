@@ -32,7 +32,7 @@ REPO = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(REPO, "tools"))
 from lsp_client import LspClient  # noqa: E402
 sys.path.insert(0, HERE)
-from main_job import cpu_flags, cpu_model  # noqa: E402
+from main_job import cpu_flags, cpu_model, write_record  # noqa: E402
 
 
 def machine():
@@ -218,9 +218,7 @@ def main():
               "rounds": a.rounds, "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
               "rows": rows, "lsp_remote_overhead": overhead}
     if a.out:
-        with open(a.out, "w") as f:
-            json.dump(record, f, indent=1)
-            f.write("\n")
+        write_record(a.out, record)
     return 0
 
 

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <string>
+#include <utility>
 
 namespace infilld {
 
@@ -53,6 +54,7 @@ void ThreadPool::parallel_for(int64_t n, int64_t grain, const std::function<void
     job_chunks_ = chunks;
     next_chunk_ = 0;
     unfinished_ = chunks;
+    failure_ = nullptr;
     helpers_ = team - 1;
     generation = generation_.fetch_add(1) + 1;
   }
@@ -61,6 +63,7 @@ void ThreadPool::parallel_for(int64_t n, int64_t grain, const std::function<void
   std::unique_lock lock(mutex_);
   done_.wait(lock, [this] { return unfinished_ == 0; });
   job_ = nullptr;
+  if (failure_ != nullptr) std::rethrow_exception(std::exchange(failure_, nullptr));
 }
 
 void ThreadPool::run_chunks(int64_t generation) {
@@ -78,8 +81,18 @@ void ThreadPool::run_chunks(int64_t generation) {
       i = next_chunk_++;
     }
     auto [b, e] = chunk_range(n, chunks, i);
-    (*job)(b, e);
+    std::exception_ptr failure;
+    try {
+      (*job)(b, e);
+    } catch (...) {
+      failure = std::current_exception();
+    }
     std::lock_guard lock(mutex_);
+    if (failure != nullptr) {
+      if (failure_ == nullptr) failure_ = failure;
+      unfinished_ -= job_chunks_ - next_chunk_;  // the chunks nobody will claim now
+      next_chunk_ = job_chunks_;
+    }
     if (--unfinished_ == 0) done_.notify_one();
   }
 }
@@ -92,8 +105,10 @@ void ThreadPool::worker_loop() {
   int64_t seen = 0;
   for (;;) {
     const auto spin_end = std::chrono::steady_clock::now() + kSpin;
-    while (generation_.load(std::memory_order_acquire) == seen && std::chrono::steady_clock::now() < spin_end)
-      for (int i = 0; i < 64; ++i) cpu_relax();
+    for (int i = 1; generation_.load(std::memory_order_acquire) == seen; ++i) {
+      cpu_relax();
+      if (i % 64 == 0 && std::chrono::steady_clock::now() >= spin_end) break;  // the clock now and then
+    }
     int64_t generation = 0;
     {
       std::unique_lock lock(mutex_);

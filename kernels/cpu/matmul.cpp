@@ -30,9 +30,10 @@ namespace {
 // first measurement, on a Xeon with AVX2 forced, put the crossover at 16.)
 constexpr int64_t kAvx2KernelRows = 64;
 // Up to this many rows Q8_0 weights take the integer kernel; above, float32 panels
-// (bench_matmul_paths; docs/decisions.md, "8-bit weights": at 16 rows the kernel is 1.5x
-// faster on the 0.5B shape's matrices and 1.2x slower on the default model's small ones).
-constexpr int64_t kQ8KernelRows = 16;
+// (bench_matmul_paths on an AMD EPYC Zen 3, bench/results/matmul_paths_q8_*_zen3.jsonl:
+// 1.5x faster than the panels at 16 rows on the 0.5B shape, 1.1x at 32 and 64; on the
+// default model's small matrices level to 1.2x slower at 16; docs/decisions.md, "8-bit weights").
+constexpr int64_t kQ8KernelRows = 64;
 }  // namespace
 
 void matmul(const float* x, int64_t n_rows, const Weight& w, float* y) {

@@ -101,7 +101,7 @@ namespace {
 // machine with the editor and its other tools; OpenMP's default makes idle worker threads
 // spin after each parallel region, and under load a spinning team made keystroke latency
 // ten times worse (bench/README.md, keystroke replay) and the CLI's main job 20 times
-// slower. Our own pool (common/thread_pool.h) waits on a condition variable. libgomp reads
+// slower. Our own pool (common/thread_pool.h) polls for 50 us after a job, then sleeps. libgomp reads
 // OMP_WAIT_POLICY when it loads, before main: so infilld sets it and starts again (about
 // 10 ms, now that the CUDA libraries are not loaded at start; an executable's
 // .preinit_array runs too early: libc's start-up then resets the environment).

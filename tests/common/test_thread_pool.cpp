@@ -4,6 +4,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
@@ -44,5 +45,22 @@ TEST_CASE("thread pool: the caller runs the chunks a slow helper has not claimed
   });
   CHECK(by_caller + by_helper == 8);
   CHECK(by_helper <= 1);  // the helper ran at most the one chunk it held
+  for (auto& h : hits) CHECK(h.load() == 1);
+}
+
+TEST_CASE("thread pool: an exception from a chunk reaches the caller, and the pool goes on") {
+  infilld::ThreadPool pool(2);
+  std::atomic<int> ran{0};
+  CHECK_THROWS_AS(pool.parallel_for(8, 1,
+                                    [&](int64_t b, int64_t) {
+                                      ran++;
+                                      if (b == 2) throw std::runtime_error("chunk 2");
+                                    }),
+                  std::runtime_error);
+  CHECK(ran.load() <= 8);
+  std::vector<std::atomic<int>> hits(100);
+  pool.parallel_for(100, 1, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) hits[i]++;
+  });
   for (auto& h : hits) CHECK(h.load() == 1);
 }

@@ -152,5 +152,5 @@ TEST_CASE("matmul q8: with the pool's threads sharing the weight blocks, the res
     matmul_q8_avx2(x.data(), t, q, shared.data());
     CHECK(max_rel(shared, portable) < 1e-5);
   }
-  pool.set_team(1);  // as a small forward leaves it (size_team_for sets it per forward)
+  pool.set_team(1);  // back to one thread for the cases after this one
 }
