@@ -29,18 +29,22 @@ namespace {
 // 32 (default model) and 1.2x at 32 and 64 (0.5B shape), level or slower from ~128. (The
 // first measurement, on a Xeon with AVX2 forced, put the crossover at 16.)
 constexpr int64_t kAvx2KernelRows = 64;
-// Up to this many rows Q8_0 weights take the integer kernel; above, float32 panels
-// (bench_matmul_paths on an AMD EPYC Zen 3, bench/results/matmul_paths_q8_*_zen3.jsonl:
-// 1.5x faster than the panels at 16 rows on the 0.5B shape, 1.1x at 32 and 64; on the
-// default model's small matrices level to 1.2x slower at 16; docs/decisions.md, "8-bit weights").
-constexpr int64_t kQ8KernelRows = 64;
+// Up to this many rows Q8_0 weights take the integer kernel; above, float32 panels. On an
+// AMD EPYC Zen 3 (bench/results/matmul_paths_q8_*_zen3.jsonl, and the forward side by side,
+// docs/decisions.md "The thread pool, the kernel's row limit..."): the kernel is 1.5x faster
+// than the panels at 16 rows on the 0.5B shape's matrices and its forward at 32 positions
+// 1.6x faster with the kernel; on short rows (the default model's K = 256) the kernel is
+// level at 16 rows and its forward 1.3-1.5x slower with the kernel at 32 and 64 positions.
+constexpr int64_t kQ8KernelRows = 16;
+constexpr int64_t kQ8KernelRowsLongK = 64;  // for rows of 512 values or more
+constexpr int64_t kQ8LongK = 512;
 }  // namespace
 
 void matmul(const float* x, int64_t n_rows, const Weight& w, float* y) {
   if (n_rows <= 0 || w.rows <= 0) return;
   const CpuIsa isa = cpu_isa();
   if (w.dtype == DType::Q8_0) {
-    if (n_rows > kQ8KernelRows) return matmul_converted_panels(x, n_rows, w, y);
+    if (n_rows > (w.cols >= kQ8LongK ? kQ8KernelRowsLongK : kQ8KernelRows)) return matmul_converted_panels(x, n_rows, w, y);
     return isa >= CpuIsa::Avx2 ? matmul_q8_avx2(x, n_rows, w, y) : matmul_q8_portable(x, n_rows, w, y);
   }
   if (w.dtype == DType::BF16 && isa < CpuIsa::Avx512) {
