@@ -1,6 +1,7 @@
 #include "context/postprocess.h"
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstring>
 #include <vector>
@@ -144,6 +145,38 @@ std::string trim_to_valid_syntax(std::string out, const PostprocessInput& in) {
   return out;
 }
 
+// A degenerate loop, the way a small model fails: the same piece of 1 to 16 characters,
+// with a letter or digit in it, at least 8 times in a row over at least 24 characters
+// (` 0, 0, 0, 0, 0, 0, 0, 0, 0`). Separator lines (`# -----`) have no letter or digit; a
+// short list of zeros stays under the bound. Returns where the middle is cut, after the
+// loop's first piece, or npos.
+constexpr size_t kLoopMaxPiece = 16;
+constexpr size_t kLoopMinRepeats = 8;
+constexpr size_t kLoopMinChars = 24;
+
+size_t loop_cut(std::string_view text) {
+  size_t best = std::string_view::npos;
+  for (size_t p = 1; p <= kLoopMaxPiece && p < text.size(); ++p) {
+    // Runs of text[j] == text[j + p]: a run of length L from j repeats text[j, j + p)
+    // 1 + L / p times.
+    size_t run_start = 0, run = 0;
+    for (size_t j = 0; j + p < text.size() && j < best; ++j) {
+      if (text[j] != text[j + p]) {
+        run = 0;
+        continue;
+      }
+      if (run++ == 0) run_start = j;
+      if (run + p < std::max(kLoopMinChars, kLoopMinRepeats * p)) continue;
+      const std::string_view piece = text.substr(run_start, p);
+      if (std::none_of(piece.begin(), piece.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)); }))
+        continue;
+      best = std::min(best, run_start + p);
+      break;
+    }
+  }
+  return best;
+}
+
 // How many of `lines` the shape keeps: one line, or the syntactic unit by indentation.
 // *settled: the cut falls on lines the model has finished, so more text cannot move it.
 size_t shape_cut(const std::vector<std::string_view>& lines, const PostprocessInput& in, bool* settled) {
@@ -180,13 +213,14 @@ size_t shape_cut(const std::vector<std::string_view>& lines, const PostprocessIn
 }  // namespace
 
 bool settled(const PostprocessInput& in) {
+  if (loop_cut(in.middle) != std::string_view::npos) return true;  // cut there, whatever follows
   bool done = false;
   shape_cut(split_lines(in.middle), in, &done);
   return done;
 }
 
 std::string postprocess(const PostprocessInput& in) {
-  std::vector<std::string_view> lines = split_lines(in.middle);
+  std::vector<std::string_view> lines = split_lines(in.middle.substr(0, loop_cut(in.middle)));
   bool done = false;
   lines.resize(shape_cut(lines, in, &done));
   // Drop trailing lines that repeat the next non-blank lines of the suffix.

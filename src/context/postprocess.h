@@ -1,8 +1,9 @@
 // Turning the model's raw middle into a suggestion a programmer accepts: cut to the shape
 // (one line, or the syntactic unit by indentation), drop what duplicates the text after the
 // cursor, balance brackets and quotes against the suffix, keep the file's indentation
-// style, drop empty or repetitive suggestions, and (with a grammar) cut a multi-line
-// suggestion back to where the file still parses.
+// style, cut a degenerate loop (the same short piece over and over) after its first piece,
+// drop empty or repetitive suggestions, and (with a grammar) cut a multi-line suggestion
+// back to where the file still parses.
 #pragma once
 
 #include <string>
@@ -28,7 +29,8 @@ std::string postprocess(const PostprocessInput& in);
 
 // Whether the suggestion is settled, so that more of the middle cannot change it: true once
 // the shape's cut (the first line's end; the end of the unit) falls on lines the middle has
-// finished, since what follows is dropped. The decode loop stops there (InfillRequest::settled).
+// finished, or the middle has fallen into a loop, since what follows is dropped. The decode
+// loop stops there (InfillRequest::settled).
 bool settled(const PostprocessInput& in);
 
 }  // namespace infilld::context

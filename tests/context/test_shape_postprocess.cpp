@@ -162,3 +162,24 @@ TEST_CASE("postprocess: settled once the shape's cut falls on finished lines, an
   CHECK_FALSE(settled({"\n    g();\n  }", c_prefix, "\n}\n", ShapeKind::MultiLine}));
   CHECK(settled({"\n    g();\n  }\n", c_prefix, "\n}\n", ShapeKind::MultiLine}));
 }
+
+TEST_CASE("postprocess: a degenerate loop is cut after its first piece, and settles the suggestion") {
+  const std::string prefix = "def is_prime(n):\n    for d in range(2, n):\n        ";
+  const std::string suffix = "\n    return True\n";
+  const std::string loop = " if == 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,";
+  for (ShapeKind shape : {ShapeKind::SingleLine, ShapeKind::MultiLine}) {
+    CHECK(postprocess({loop, prefix, suffix, shape}) == " if == 1, 0");
+    CHECK(settled({loop, prefix, suffix, shape}));
+    // Settled means final: more of the loop, or anything else, changes nothing.
+    for (const char* more : {" 0, 0,", "\n        x = 1\n", "abc"})
+      CHECK(postprocess({loop + more, prefix, suffix, shape}) == " if == 1, 0");
+  }
+  // Repeated lines are a loop too: the first is kept.
+  const std::string lines = "x = 0\nx = 0\nx = 0\nx = 0\nx = 0\nx = 0\nx = 0\nx = 0\n";
+  CHECK(postprocess({lines, prefix, suffix, ShapeKind::MultiLine}) == "x = 0");
+  // Not loops: separators (no letter or digit), a short list, a loop still under the bound.
+  for (const char* fine : {"# ----------------------------------------", "[0, 0, 0, 0, 0, 0]", "0, 0, 0, 0, 0, 0, 0"}) {
+    CHECK(postprocess({fine, prefix, suffix, ShapeKind::SingleLine}) == fine);
+    CHECK_FALSE(settled({fine, prefix, suffix, ShapeKind::SingleLine}));
+  }
+}
