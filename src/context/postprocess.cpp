@@ -170,7 +170,9 @@ size_t loop_cut(std::string_view text) {
       const std::string_view piece = text.substr(run_start, p);
       if (std::none_of(piece.begin(), piece.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)); }))
         continue;
-      best = std::min(best, run_start + p);
+      size_t cut = run_start + p;
+      while (cut < text.size() && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) ++cut;  // whole characters
+      best = std::min(best, cut);
       break;
     }
   }
@@ -210,19 +212,30 @@ size_t shape_cut(const std::vector<std::string_view>& lines, const PostprocessIn
   return lines.size();
 }
 
+// The middle as the shape keeps it (whole lines), then cut where it falls into a loop.
+// *settled: more of the middle cannot change it (the shape's cut is final, or a loop is in
+// the kept lines: a line the shape may still cut at is one the loop has not reached).
+std::string_view shaped_middle(const PostprocessInput& in, bool* settled) {
+  const std::vector<std::string_view> lines = split_lines(in.middle);
+  const size_t keep = shape_cut(lines, in, settled);
+  const std::string_view kept =
+      in.middle.substr(0, static_cast<size_t>(lines[keep - 1].data() + lines[keep - 1].size() - in.middle.data()));
+  const size_t loop = loop_cut(kept);
+  if (loop != std::string_view::npos) *settled = true;
+  return kept.substr(0, loop);
+}
+
 }  // namespace
 
 bool settled(const PostprocessInput& in) {
-  if (loop_cut(in.middle) != std::string_view::npos) return true;  // cut there, whatever follows
   bool done = false;
-  shape_cut(split_lines(in.middle), in, &done);
+  shaped_middle(in, &done);
   return done;
 }
 
 std::string postprocess(const PostprocessInput& in) {
-  std::vector<std::string_view> lines = split_lines(in.middle.substr(0, loop_cut(in.middle)));
   bool done = false;
-  lines.resize(shape_cut(lines, in, &done));
+  std::vector<std::string_view> lines = split_lines(shaped_middle(in, &done));
   // Drop trailing lines that repeat the next non-blank lines of the suffix.
   std::vector<std::string_view> next;
   for (std::string_view l : split_lines(in.suffix))

@@ -183,3 +183,22 @@ TEST_CASE("postprocess: a degenerate loop is cut after its first piece, and sett
     CHECK_FALSE(settled({fine, prefix, suffix, ShapeKind::SingleLine}));
   }
 }
+
+TEST_CASE("postprocess: the loop cut keeps whole characters, and comes after the shape's cut") {
+  const std::string prefix = "def f(xs):\n    for x in xs:\n        ";
+  // The run of equal bytes starts inside the character before the loop: the cut still
+  // ends on a whole character.
+  std::string middle = "\xC2\xA9";  // ©
+  for (int i = 0; i < 9; ++i) middle += "1\xC3\xA9";  // 1é
+  const std::string out = postprocess({middle, prefix, "", ShapeKind::SingleLine});
+  CHECK(out == "\xC2\xA9" "1\xC3\xA9");
+  // A block's closing line settles the unit; a loop that more text would complete, reaching
+  // back into the kept lines, must not change it.
+  const std::string c_prefix = "int f(int x) {\n  if (x) {";
+  const std::string unit = "\n    g();\n  } while (x);\n";
+  REQUIRE(settled({unit, c_prefix, "\n}\n", ShapeKind::MultiLine}));
+  const std::string now = postprocess({unit, c_prefix, "\n}\n", ShapeKind::MultiLine});
+  std::string more = unit;
+  for (int i = 0; i < 8; ++i) more += "  } while (x);\n";
+  CHECK(postprocess({more, c_prefix, "\n}\n", ShapeKind::MultiLine}) == now);
+}
