@@ -158,18 +158,22 @@ size_t loop_cut(std::string_view text) {
   size_t best = std::string_view::npos;
   for (size_t p = 1; p <= kLoopMaxPiece && p < text.size(); ++p) {
     // Runs of text[j] == text[j + p]: a run of length L from j repeats text[j, j + p)
-    // 1 + L / p times.
+    // 1 + L / p times. Every window of a run holds the same characters, so whether its
+    // piece has a letter or digit is decided once per run.
     size_t run_start = 0, run = 0;
+    bool without_alnum = false;  // this run's piece has none: not a loop, however long
     for (size_t j = 0; j + p < text.size() && j < best; ++j) {
       if (text[j] != text[j + p]) {
         run = 0;
+        without_alnum = false;
         continue;
       }
       if (run++ == 0) run_start = j;
-      if (run + p < std::max(kLoopMinChars, kLoopMinRepeats * p)) continue;
+      if (without_alnum || run + p < std::max(kLoopMinChars, kLoopMinRepeats * p)) continue;
       const std::string_view piece = text.substr(run_start, p);
-      if (std::none_of(piece.begin(), piece.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)); }))
-        continue;
+      without_alnum =
+          std::none_of(piece.begin(), piece.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)); });
+      if (without_alnum) continue;
       size_t cut = run_start + p;
       while (cut < text.size() && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) ++cut;  // whole characters
       best = std::min(best, cut);
