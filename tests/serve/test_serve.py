@@ -391,6 +391,16 @@ def case_remote_backends(k):
     check(out.returncode == 2 and "Couldn't connect" in out.stderr, "no server: %r" % out.stderr)
 
 
+def serve_in_background(handler):
+    """An HTTP server for a stand-in's handler on a free loopback port, quiet, on a daemon
+    thread. Returns (server, its base URL)."""
+    import http.server
+    handler.log_message = lambda self, *args: None
+    server = http.server.HTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, "http://127.0.0.1:%d" % server.server_address[1]
+
+
 class OllamaStandIn:
     """A recording stand-in for Ollama's /api/generate (no Ollama here): it keeps the
     request and streams NDJSON the way Ollama does."""
@@ -413,11 +423,7 @@ class OllamaStandIn:
                     self.wfile.write((json.dumps(line) + "\n").encode())
                     self.wfile.flush()
 
-            def log_message(self, *args):
-                pass
-        self.server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
+        self.server, self.url = serve_in_background(Handler)
 
 
 def case_remote_ollama_and_keys(k):
@@ -480,11 +486,7 @@ class ProxyStandIn:
                 self.end_headers()
                 self.wfile.write(data)
 
-            def log_message(self, *args):
-                pass
-        self.server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
+        self.server, self.url = serve_in_background(Handler)
 
 
 def case_remote_through_a_proxy(k):
