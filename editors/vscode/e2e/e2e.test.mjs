@@ -15,6 +15,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as util from 'node:util';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { recordStatus, Ui } from './ui.mjs';
 import { sleep, startWorkbench, until } from './workbench.mjs';
@@ -353,19 +354,26 @@ describe('infilld in VS Code (code-server, headless Chromium)', () => {
       await until(`the server to log "${expected}"`, () => serverLogText().includes(expected), 15000);
     }
     // The backend object, as a user writes it into settings.json (still the model here, so
-    // the cases after this one keep their engine).
-    // (Written again if VS Code's watch of the file missed the first write.)
+    // the cases after this one keep their engine): in the JSON editor, saved there.
     const logged = () => /settings changed: backend \{[^\n]*"timeoutMs":5000/.test(serverLogText());
-    for (let attempt = 0; attempt < 3 && !logged(); ++attempt) {
-      const user = JSON.parse(fs.readFileSync(wb.userSettingsFile, 'utf8'));
-      user['infilld.backend'] = { kind: 'local', timeoutMs: 5000 };
-      fs.writeFileSync(wb.userSettingsFile, JSON.stringify(user, null, 2));
-      await until('the server to log the backend change', logged, 10000).catch(() => {});
-    }
+    const user = JSON.parse(fs.readFileSync(wb.userSettingsFile, 'utf8'));
+    user['infilld.backend'] = { kind: 'local', timeoutMs: 5000 };
+    await ui.writeSettingsJson(user);
+    const saved = () => {
+      try {
+        return util.isDeepStrictEqual(JSON.parse(fs.readFileSync(wb.userSettingsFile, 'utf8')), user);
+      } catch {
+        return false;  // not written yet, or half written
+      }
+    };
+    await until('settings.json saved as written in the editor', saved, 15000);
+    await until('the server to log the backend change', logged, 15000).catch(() => {});
+    await ui.closeModal();
     assert.ok(logged(), 'the server never logged the backend written into settings.json');
   });
 
   it('a bad model folder shows the error state with its reason', async () => {
+    await ui.openSettings();
     await ui.setSetting('model', path.join(root, 'no-such-model'));
     const { label } = await until('the error state', async () => {
       const s = await ui.status();

@@ -154,6 +154,32 @@ export class Ui {
     await this.page.waitForSelector('.settings-editor .suggest-input-container');
   }
 
+  /**
+   * Replaces the user settings with `settings` as a user does it in settings.json: opened by
+   * the settings editor's "Open Settings (JSON)" button, edited and saved in the editor. VS Code reloads
+   * its configuration from its own save; a write from outside would wait on its file watcher,
+   * which a busy machine can starve.
+   */
+  async writeSettingsJson(settings) {
+    // The settings editor's own button (its title bar), as a user clicks it.
+    await this.page.click('[aria-label="Open Settings (JSON)"]');
+    const editor = '.monaco-editor[data-uri$="/User/settings.json"]';
+    await this.page.waitForSelector(`${editor} .view-lines`);
+    await this.page.click(`${editor} .view-lines`);
+    await this.page.keyboard.press('Control+A');
+    await this.page.keyboard.press('Delete');
+    // One line: typed line by line, the editor would indent each after the last.
+    await this.page.keyboard.insertText(JSON.stringify(settings));
+    await this.page.keyboard.press('Control+S');
+  }
+
+  /** Closes the modal editor (the settings editor opens in one) if one is open. */
+  async closeModal() {
+    const close = this.page.locator('[aria-label^="Close Modal Editor"]').first();
+    if (await close.isVisible().catch(() => false)) await close.click();
+    await until('no modal editor', async () => !(await close.isVisible().catch(() => false)));
+  }
+
   /** The settings editor's row for `infilld.<key>`, found by its label ("maxTokens" -> "Max Tokens"). */
   async settingRow(key) {
     const label = key.replace(/([A-Z])/g, ' $1').replace(/^./, (c) => c.toUpperCase());
