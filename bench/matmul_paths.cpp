@@ -23,6 +23,7 @@
 #include "kernels/cpu/cpu_isa.h"
 #include "kernels/cpu/matmul.h"
 #include "kernels/cpu/onednn.h"
+#include "kernels/cpu/packed_bf16.h"
 #include "kernels/cpu/quantize.h"
 
 namespace {
@@ -41,7 +42,7 @@ std::string cpu_model() {
 struct Path {
   const char* name;
   std::function<void(const float*, int64_t, const Weight&, float*)> run;
-  bool q8 = false;  // runs on the quantized copy of the weights
+  enum Weights { Stored, Q8, Packed } weights = Stored;  // which copy of the weights it runs on
 };
 
 std::vector<Weight> bench_weights(const infilld::engine::Model& model) {
@@ -84,16 +85,22 @@ int main(int argc, char** argv) {
     }
 
   namespace k = infilld::kernels;
+  std::vector<std::vector<std::byte>> packed_storage(weights.size());
+  std::vector<Weight> weights_packed;
+  for (size_t i = 0; i < weights.size(); ++i) weights_packed.push_back(k::pack_bf16(weights[i], packed_storage[i]));
   std::vector<Path> paths = {{"f32_panels", k::matmul_converted_panels}};
-  if (k::cpu_has_avx2_fma()) paths.push_back({"avx2_bf16", k::matmul_bf16_avx2});
+  if (k::cpu_has_avx2_fma()) {
+    paths.push_back({"avx2_bf16", k::matmul_bf16_avx2});
+    paths.push_back({"avx2_bf16_packed", k::matmul_bf16_packed_avx2, Path::Packed});
+  }
   if (k::cpu_isa() >= k::CpuIsa::Avx512 && k::cpu_has_avx512_bf16())
     paths.push_back({"avx512_bf16", k::matmul_bf16_avx512});
   if (k::cpu_isa() >= k::CpuIsa::Avx512)
     paths.push_back({"onednn", [](const float* x, int64_t t, const Weight& m, float* y) {
                        if (!k::onednn::linear(x, t, m, y)) k::matmul_converted_panels(x, t, m, y);
                      }});
-  paths.push_back({"q8_f32_panels", k::matmul_converted_panels, true});
-  if (k::cpu_has_avx2_fma()) paths.push_back({"q8_avx2", k::matmul_q8_avx2, true});
+  paths.push_back({"q8_f32_panels", k::matmul_converted_panels, Path::Q8});
+  if (k::cpu_has_avx2_fma()) paths.push_back({"q8_avx2", k::matmul_q8_avx2, Path::Q8});
   std::printf("{\"machine\": \"%s\", \"isa\": \"%s\", \"isa_detected\": \"%s\", \"model\": \"%s\"}\n", cpu_model().c_str(),
               std::string(k::cpu_isa_name(k::cpu_isa())).c_str(),
               std::string(k::cpu_isa_name(k::cpu_isa_detected())).c_str(), model_dir.c_str());
@@ -118,7 +125,8 @@ int main(int argc, char** argv) {
     for (int r = 0; r < rounds + 1; ++r)  // round 0 warms up
       for (size_t p = 0; p < paths.size(); ++p) {
         const auto t0 = Clock::now();
-        for (const Weight& m : paths[p].q8 ? weights_q8 : weights) paths[p].run(x.data(), T, m, y.data());
+        const auto& set = paths[p].weights == Path::Q8 ? weights_q8 : paths[p].weights == Path::Packed ? weights_packed : weights;
+        for (const Weight& m : set) paths[p].run(x.data(), T, m, y.data());
         const double took = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
         if (r > 0) ms[p].push_back(took);
       }

@@ -6,6 +6,7 @@
 
 #include "kernels/cpu/convert.h"
 #include "kernels/cpu/onednn.h"
+#include "kernels/cpu/packed_bf16.h"
 
 namespace infilld::kernels {
 
@@ -25,7 +26,13 @@ void swiglu(const float* gate, const float* up, float* out, int64_t n) {
 }
 
 void embedding(const Weight& table, const int32_t* ids, int64_t n_ids, float* out) {
-  for (int64_t i = 0; i < n_ids; ++i) to_f32(table.dtype, table.row(ids[i]), table.cols, out + i * table.cols);
+  for (int64_t i = 0; i < n_ids; ++i) {
+    if (table.packed) {
+      unpack_bf16_rows(table, ids[i], 1, out + i * table.cols);
+    } else {
+      to_f32(table.dtype, table.row(ids[i]), table.cols, out + i * table.cols);
+    }
+  }
 }
 
 }  // namespace infilld::kernels

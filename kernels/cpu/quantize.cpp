@@ -3,10 +3,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <thread>
 
 #include "common/thread_pool.h"
 #include "kernels/cpu/convert.h"
+#include "kernels/cpu/load_threads.h"
 
 namespace infilld::kernels {
 
@@ -62,21 +62,13 @@ Weight quantize_q8(const Weight& w, std::vector<std::byte>& storage) {
   Weight q{DType::Q8_0, nullptr, w.rows, w.cols};
   storage.assign(static_cast<size_t>(q.bytes()), std::byte{0});
   q.data = storage.data();
-  // Threads of its own: a model loads on any thread, and the pool belongs to the engine
-  // worker (a language server loads the next model while the current one runs).
-  auto rows = [&](int64_t r0, int64_t r1) {
+  on_load_threads(w.rows, w.bytes(), [&](int64_t r0, int64_t r1) {
     std::vector<float> row(static_cast<size_t>(w.cols));
     for (int64_t r = r0; r < r1; ++r) {
       to_f32(w.dtype, w.row(r), w.cols, row.data());
       quantize_row(row.data(), w.cols, storage.data() + r * q.row_bytes());
     }
-  };
-  const int64_t n_threads = std::clamp<int64_t>(w.bytes() >> 20, 1, std::max(1u, std::thread::hardware_concurrency()));
-  std::vector<std::thread> threads;
-  for (int64_t i = 1; i < n_threads; ++i)
-    threads.emplace_back(rows, w.rows * i / n_threads, w.rows * (i + 1) / n_threads);
-  rows(0, w.rows / n_threads);
-  for (std::thread& t : threads) t.join();
+  });
   return q;
 }
 

@@ -1,6 +1,8 @@
 // A weight matrix or vector as the kernels read it: row-major [rows, cols] in its dtype,
 // pointing into the mapped checkpoint file (its stored dtype, not copied) or, for Q8_0,
-// into the blocks the model quantized at load (quantize.h).
+// into the blocks the model quantized at load (quantize.h). On AVX2 CPUs BF16 matrices are
+// repacked at load into panels of 16 rows (packed_bf16.h): `packed` says so, and row() does
+// not apply.
 #pragma once
 
 #include <cstddef>
@@ -19,12 +21,13 @@ struct Weight {
   const void* data = nullptr;
   int64_t rows = 0;  // for a vector: 1
   int64_t cols = 0;
+  bool packed = false;  // BF16 in panels of 16 rows (packed_bf16.h)
 
   bool empty() const { return data == nullptr; }
   int64_t row_bytes() const {
     return dtype == DType::Q8_0 ? cols / kQ8Group * kQ8BlockBytes : cols * static_cast<int64_t>(dtype_size(dtype));
   }
-  int64_t bytes() const { return rows * row_bytes(); }
+  int64_t bytes() const { return (packed ? (rows + 15) / 16 * 16 : rows) * row_bytes(); }
   const std::byte* row(int64_t r) const { return static_cast<const std::byte*>(data) + r * row_bytes(); }
 };
 

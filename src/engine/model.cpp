@@ -67,14 +67,7 @@ void Model::quantize_q8() {
     w = kernels::quantize_q8(stored, quantized_.emplace_back());
     release_pages(stored.data, static_cast<size_t>(stored.bytes()));
   };
-  quantize(weights_.embed);
-  for (LayerWeights& L : weights_.layers)
-    for (kernels::Weight* w : matrices(L)) quantize(*w);
-  if (config_.tied_embeddings) {
-    weights_.lm_head = weights_.embed;
-  } else {
-    quantize(weights_.lm_head);
-  }
+  transform_matrices(weights_, config_.tied_embeddings, quantize);
   quantization_ = Quantization::Q8;
 }
 
@@ -90,6 +83,9 @@ Status Model::forward(std::span<const int32_t> tokens, const AttentionMask& mask
   return forward({&all, 1}, mask, {&o, 1});
 }
 
+
+ModelDenoisable::ModelDenoisable(const Model& model)
+    : model_(model), weights_(model.weights(), model.config().tied_embeddings) {}
 
 Status ModelDenoisable::run(std::span<const ForwardCall> calls, std::span<Logits* const> out) {
   // Every call in one stacked forward; a context-cache call through a slot of its own.
@@ -123,7 +119,8 @@ Status ModelDenoisable::run(std::span<const ForwardCall> calls, std::span<Logits
       }
     }
   }
-  Status s = model_.forward(stacked, model_.own_mask(), out);
+  if (!model_.has_weights()) return error("the model was loaded without its weights");
+  Status s = engine::forward(c, weights_.weights(), stacked, model_.own_mask(), out);
   for (size_t i = 0; i < taken.size(); ++i) {
     if (s) {
       taken[i]->cache.commit(filled[i]);

@@ -14,6 +14,7 @@
 #include "common/status.h"
 #include "engine/checkpoint/checkpoint.h"
 #include "engine/context_cache.h"
+#include "engine/cpu_weights.h"
 #include "engine/denoisable.h"
 #include "engine/models/model_config.h"
 #include "engine/models/transformer.h"
@@ -89,7 +90,8 @@ class Model {
 // own, their context-cache calls stacked in one forward.
 class ModelDenoisable : public Denoisable {
  public:
-  explicit ModelDenoisable(const Model& model) : model_(model) {}
+  // Lays out the model's weights for this CPU (cpu_weights.h).
+  explicit ModelDenoisable(const Model& model);
   int64_t n_vocab() const override { return model_.config().n_vocab; }
   bool has_cache(ForwardCall::Cache cache) const override {
     return has_cache_for(model_.config().attention, cache);
@@ -112,6 +114,7 @@ class ModelDenoisable : public Denoisable {
                                                 std::span<Slot* const> taken);
 
   const Model& model_;
+  CpuWeights weights_;
   std::vector<Slot> slots_ = std::vector<Slot>(kContextSlots);
   uint64_t clock_ = 0;  // counts forwards, for last_used
 };

@@ -1,5 +1,5 @@
 // A tiny random Dream-architecture checkpoint written by the test itself (config.json and
-// an F32 model.safetensors, no tokenizer), for engine tests that need real weights without
+// a model.safetensors in F32 or BF16, no tokenizer), for engine tests that need real weights without
 // Python. The Python tools make the checkpoints of the parity tests; this one only needs to
 // be a valid model.
 #pragma once
@@ -17,9 +17,11 @@ namespace infilld::test {
 
 // `overrides` are laid over config.json (e.g. {"model_type": "infilld_fim", ...}: the same
 // Qwen2 tensors serve our own format); a "vocab_size" there also sizes the embedding and
-// the LM head (48 rows otherwise).
+// the LM head (48 rows otherwise). `bf16`: the tensors stored in BF16 (rounded to nearest
+// even) instead of F32.
 inline std::filesystem::path write_tiny_dream(const std::string& folder, uint32_t seed = 1,
-                                              const nlohmann::json& overrides = nlohmann::json::object()) {
+                                              const nlohmann::json& overrides = nlohmann::json::object(),
+                                              bool bf16 = false) {
   namespace fs = std::filesystem;
   const int64_t V = overrides.value("vocab_size", int64_t{48}), H = 32, L = 2, A = 4, K = 2, D = H / A, F = 64;
   const fs::path dir = fs::temp_directory_path() / ("infilld-test-" + folder);
@@ -55,14 +57,21 @@ inline std::filesystem::path write_tiny_dream(const std::string& folder, uint32_
   std::normal_distribution<float> normal(0.0f, 1.0f);
   nlohmann::json header = nlohmann::json::object();
   std::vector<float> data;
+  const size_t element = bf16 ? 2 : 4;
   for (const auto& [name, shape] : specs) {
     int64_t n = 1;
     for (int64_t d : shape) n *= d;
     const bool norm = name.find("norm") != std::string::npos;
     const float scale = shape.size() == 2 ? 1.0f / std::sqrt(float(shape[1])) : 0.1f;
-    const size_t begin = data.size() * 4;
+    const size_t begin = data.size() * element;
     for (int64_t i = 0; i < n; ++i) data.push_back(norm ? 1.0f + 0.1f * normal(rng) : scale * normal(rng));
-    header[name] = {{"dtype", "F32"}, {"shape", shape}, {"data_offsets", {begin, data.size() * 4}}};
+    header[name] = {{"dtype", bf16 ? "BF16" : "F32"}, {"shape", shape}, {"data_offsets", {begin, data.size() * element}}};
+  }
+  std::vector<uint16_t> halves;
+  for (float v : data) {  // BF16: the top half of the float32, rounded to nearest even
+    uint32_t bits;
+    std::memcpy(&bits, &v, 4);
+    halves.push_back(static_cast<uint16_t>((bits + 0x7fffu + ((bits >> 16) & 1u)) >> 16));
   }
   std::string text = header.dump();
   text.append((8 - text.size() % 8) % 8, ' ');
@@ -72,7 +81,11 @@ inline std::filesystem::path write_tiny_dream(const std::string& folder, uint32_
   for (int i = 0; i < 8; ++i) len_bytes[i] = static_cast<char>((len >> (8 * i)) & 0xff);
   out.write(len_bytes, 8);
   out.write(text.data(), static_cast<std::streamsize>(text.size()));
-  out.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size() * 4));
+  if (bf16) {
+    out.write(reinterpret_cast<const char*>(halves.data()), static_cast<std::streamsize>(halves.size() * 2));
+  } else {
+    out.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size() * 4));
+  }
   return dir;
 }
 

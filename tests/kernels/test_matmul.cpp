@@ -11,7 +11,9 @@
 #include "kernels/cpu/convert.h"
 #include "kernels/cpu/cpu_isa.h"
 #include "kernels/cpu/matmul.h"
+#include "kernels/cpu/elementwise.h"
 #include "kernels/cpu/onednn.h"
+#include "kernels/cpu/packed_bf16.h"
 
 using namespace infilld;
 using namespace infilld::kernels;
@@ -49,7 +51,7 @@ TEST_CASE("matmul: every path matches the reference on odd shapes") {
   std::mt19937 rng(7);
   std::normal_distribution<float> normal(0.0f, 1.0f);
   for (Case c : {Case{1, 1, 1}, Case{3, 5, 7}, Case{5, 9, 33}, Case{17, 70, 96}, Case{4, 300, 130},
-                 Case{33, 257, 256}, Case{2, 1000, 896}}) {
+                 Case{33, 257, 256}, Case{2, 1000, 896}, Case{61, 35, 40}}) {
     CAPTURE(c.t);
     CAPTURE(c.n);
     CAPTURE(c.k);
@@ -96,6 +98,29 @@ TEST_CASE("matmul: every path matches the reference on odd shapes") {
       // arithmetic up to the order of the additions.
       matmul_bf16_avx2(x.data(), c.t, wb, y.data());
       CHECK(max_rel_error(y, ref_bf) < 1e-5);
+      // The same weights packed in panels of 16 rows (the last one padded), as the CPU
+      // backend lays them out on AVX2 machines: every shape through matmul's dispatch, the
+      // kernel itself and the float32 panels.
+      std::vector<std::byte> storage;
+      const Weight packed = pack_bf16(wb, storage);
+      CHECK(packed.packed);
+      CHECK(packed.bytes() == (c.n + 15) / 16 * 16 * c.k * 2);
+      matmul_bf16_packed_avx2(x.data(), c.t, packed, y.data());
+      CHECK(max_rel_error(y, ref_bf) < 1e-5);
+      std::fill(y.begin(), y.end(), 0.0f);
+      matmul(x.data(), c.t, packed, y.data());
+      CHECK(max_rel_error(y, ref_bf) < 1e-5);
+      matmul_converted_panels(x.data(), c.t, packed, y.data());
+      CHECK(max_rel_error(y, ref_bf) < 1e-5);
+      // Rows back out of the panels: exactly the stored values.
+      std::vector<float> rows(c.n * c.k);
+      unpack_bf16_rows(packed, 0, c.n, rows.data());
+      CHECK(rows == w_bf_as_f32);
+      const std::vector<int32_t> ids = {static_cast<int32_t>(c.n - 1), 0};
+      std::vector<float> looked_up(2 * c.k);
+      embedding(packed, ids.data(), 2, looked_up.data());
+      CHECK(std::equal(looked_up.begin(), looked_up.begin() + c.k, w_bf_as_f32.begin() + (c.n - 1) * c.k));
+      CHECK(std::equal(looked_up.begin() + c.k, looked_up.end(), w_bf_as_f32.begin()));
     } else {
       MESSAGE("AVX2 path not tested: this CPU lacks AVX2 + FMA");
     }

@@ -46,6 +46,20 @@ struct TransformerWeights {
   kernels::Weight lm_head;        // [V, H]; the embedding when tied
 };
 
+// Replaces every matrix of `w` by f(matrix) (quantizing or repacking them): the embedding,
+// each layer's seven, and the LM head, which stays the embedding when `tied`.
+template <class F>
+void transform_matrices(TransformerWeights& w, bool tied, F&& f) {
+  f(w.embed);
+  for (LayerWeights& L : w.layers)
+    for (kernels::Weight* m : matrices(L)) f(*m);
+  if (tied) {
+    w.lm_head = w.embed;
+  } else {
+    f(w.lm_head);
+  }
+}
+
 // Finds every tensor the config needs, checks its shape, and points at it.
 // Errors: "missing tensor NAME (expected shape [..])", "tensor NAME: expected shape [..], found [..]".
 Expected<TransformerWeights> bind_weights(const Checkpoint& checkpoint, const ModelConfig& config);
