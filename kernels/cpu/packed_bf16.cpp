@@ -22,6 +22,7 @@ inline int64_t packed_index(int64_t r, int64_t k, int64_t cols) {
 bool can_pack_bf16(const Weight& w) { return w.dtype == DType::BF16 && !w.packed && w.rows > 0 && w.cols > 0; }
 
 Weight pack_bf16(const Weight& w, std::vector<std::byte>& storage) {
+  if (!can_pack_bf16(w)) return w;
   Weight packed = w;
   packed.packed = true;
   storage.assign(static_cast<size_t>(packed.bytes()), std::byte{0});  // the padding rows stay zero

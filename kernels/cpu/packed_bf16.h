@@ -24,13 +24,11 @@
 
 namespace infilld::kernels {
 
-constexpr int64_t kPanelRows = 16;
-
 // Whether w can be packed: a BF16 matrix in rows.
 bool can_pack_bf16(const Weight& w);
 
-// Packs w (can_pack_bf16) into `storage`, resized; returns the packed weight that points into
-// it. Runs on threads of its own (load_threads.h).
+// Packs w into `storage`, resized; returns the packed weight that points into it (w itself
+// where !can_pack_bf16(w)). Runs on threads of its own (load_threads.h).
 Weight pack_bf16(const Weight& w, std::vector<std::byte>& storage);
 
 // Rows [r0, r0 + n) of a packed weight as float32, row-major [n, cols] (the embedding lookup

@@ -15,19 +15,21 @@ namespace infilld::kernels {
 // Q8_0: each run of 32 values of a row is one block of an F16 scale and 32 int8 values.
 constexpr int64_t kQ8Group = 32;
 constexpr int64_t kQ8BlockBytes = 2 + kQ8Group;
+// Packed BF16 (packed_bf16.h): panels of this many rows.
+constexpr int64_t kPanelRows = 16;
 
 struct Weight {
   DType dtype = DType::F32;
   const void* data = nullptr;
   int64_t rows = 0;  // for a vector: 1
   int64_t cols = 0;
-  bool packed = false;  // BF16 in panels of 16 rows (packed_bf16.h)
+  bool packed = false;  // BF16 in panels of kPanelRows rows (packed_bf16.h)
 
   bool empty() const { return data == nullptr; }
   int64_t row_bytes() const {
     return dtype == DType::Q8_0 ? cols / kQ8Group * kQ8BlockBytes : cols * static_cast<int64_t>(dtype_size(dtype));
   }
-  int64_t bytes() const { return (packed ? (rows + 15) / 16 * 16 : rows) * row_bytes(); }
+  int64_t bytes() const { return (packed ? (rows + kPanelRows - 1) / kPanelRows * kPanelRows : rows) * row_bytes(); }
   const std::byte* row(int64_t r) const { return static_cast<const std::byte*>(data) + r * row_bytes(); }
 };
 

@@ -47,7 +47,11 @@ int cmd_forward(Args args) {
   } else if (flags->has("context-length")) {
     return fail("--context-length is for block-causal models (infilld FIM); this one attends fully");
   }
-  if (Status s = model->forward(*ids, mask, logits); !s) return fail(s.message());
+  // Through the CPU backend, with the weights as it lays them out (engine/cpu_weights.h).
+  engine::ModelDenoisable cpu(*model);
+  engine::ForwardCall call(*ids);
+  call.mask = mask;
+  if (Status s = cpu.forward(call, logits); !s) return fail(s.message());
   const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   const int64_t shape[2] = {static_cast<int64_t>(ids->size()), model->config().n_vocab};
   if (Status s = write_npy_f32(*out, logits.values, shape); !s) return fail(s.message());

@@ -99,9 +99,11 @@ Status ModelDenoisable::run(std::span<const ForwardCall> calls, std::span<Logits
   for (const ForwardCall& call : calls) {
     const auto n = static_cast<int64_t>(call.tokens.size());
     switch (call.cache) {
-      case ForwardCall::Cache::None:
-        stacked.push_back({call.tokens, 0, n, nullptr, call.head_rows});
+      case ForwardCall::Cache::None: {
+        const AttentionMask* mask = call.mask ? &masks.emplace_back(*call.mask) : nullptr;
+        stacked.push_back({call.tokens, 0, n, nullptr, call.head_rows, mask});
         break;
+      }
       case ForwardCall::Cache::Kv:
         stacked.push_back({call.tokens, call.r0, call.r1, call.kv, call.head_rows});
         break;

@@ -27,6 +27,7 @@ TEST_CASE("cpu weights: packed on AVX2, and the CPU backend's forward gives the 
     CHECK(cpu.packed() == packs);
     CHECK(cpu.weights().layers.at(0).w_gate.packed == packs);
     CHECK(cpu.weights().lm_head.packed == packs);
+    CHECK(cpu.weights().embed.packed == (packs && tied));  // an untied embedding is read by rows only
     CHECK((cpu.weights().lm_head.data == cpu.weights().embed.data) == tied);
     CHECK_FALSE(model->weights().embed.packed);  // the model keeps its weights as stored
     if (!packs) MESSAGE("not packed: this CPU's matmul is not the AVX2 kernel (run with INFILLD_CPU_ISA=avx2)");

@@ -105,11 +105,13 @@ TEST_CASE("matmul: every path matches the reference on odd shapes") {
       const Weight packed = pack_bf16(wb, storage);
       CHECK(packed.packed);
       CHECK(packed.bytes() == (c.n + 15) / 16 * 16 * c.k * 2);
+      std::fill(y.begin(), y.end(), 0.0f);  // each path below writes every output itself
       matmul_bf16_packed_avx2(x.data(), c.t, packed, y.data());
       CHECK(max_rel_error(y, ref_bf) < 1e-5);
       std::fill(y.begin(), y.end(), 0.0f);
       matmul(x.data(), c.t, packed, y.data());
       CHECK(max_rel_error(y, ref_bf) < 1e-5);
+      std::fill(y.begin(), y.end(), 0.0f);
       matmul_converted_panels(x.data(), c.t, packed, y.data());
       CHECK(max_rel_error(y, ref_bf) < 1e-5);
       // Rows back out of the panels: exactly the stored values.

@@ -328,10 +328,16 @@ void Run::end_step(Logits&& logits, double ms) {
   } else {
     std::vector<Candidate> scored;
     std::vector<double> scores;
+    std::vector<std::span<const float>> rows;
     for (int64_t p : positions_) {
-      const std::span<const float> row = row_for(p);
-      if (row.empty()) return fail(error("the forward gave no logits for position ", p));
-      const Scored s = scorer_.score(row);
+      rows.push_back(row_for(p));
+      if (rows.back().empty()) return fail(error("the forward gave no logits for position ", p));
+    }
+    std::vector<Scored> all;
+    scorer_.score_all(rows, all);
+    for (size_t i = 0; i < positions_.size(); ++i) {
+      const int64_t p = positions_[i];
+      const Scored s = all[i];
       if (s.token < 0) return fail(error("position ", p, " has no token the model may choose"));
       // A stop the layout reveals only at the block's first masked position waits.
       if (layout_->stop_leftmost_only && p != positions_.front() && is_stop(s.token)) continue;

@@ -5,6 +5,7 @@
 #include <limits>
 #include <numeric>
 
+#include "common/thread_pool.h"
 #include "kernels/cpu/scoring.h"
 
 namespace infilld::engine {
@@ -19,25 +20,38 @@ int32_t Scorer::argmax(std::span<const float> row) const {
   return std::max(best, 0);
 }
 
+void Scorer::score_all(std::span<const std::span<const float>> rows, std::vector<Scored>& out) {
+  out.resize(rows.size());
+  if (!greedy()) {  // draws from the generator: in order
+    for (size_t i = 0; i < rows.size(); ++i) out[i] = score(rows[i]);
+    return;
+  }
+  ThreadPool::global().parallel_for(static_cast<int64_t>(rows.size()), 1, [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; ++i) out[i] = score_greedy(rows[i]);
+  });
+}
+
+Scored Scorer::score_greedy(std::span<const float> row) const {
+  kernels::ScoreArgs a;
+  a.logits = row.data();
+  a.n_rows = 1;
+  a.row_stride = static_cast<int64_t>(row.size());
+  a.excluded0 = excluded_;
+  a.excluded1 = excluded2_;
+  a.policy = options_.policy == Policy::Margin    ? kernels::ScorePolicy::Margin
+             : options_.policy == Policy::Entropy ? kernels::ScorePolicy::Entropy
+                                                  : kernels::ScorePolicy::Confidence;
+  int32_t token = 0;
+  float score = 0.0f;
+  a.tokens = &token;
+  a.scores = &score;
+  kernels::score_rows(a);
+  return Scored{token, score};
+}
+
 Scored Scorer::score(std::span<const float> row) {
   const int64_t V = static_cast<int64_t>(row.size());
-  if (options_.temperature == 0.0 && options_.policy != Policy::Random) {  // greedy: the vectorised kernel
-    kernels::ScoreArgs a;
-    a.logits = row.data();
-    a.n_rows = 1;
-    a.row_stride = V;
-    a.excluded0 = excluded_;
-    a.excluded1 = excluded2_;
-    a.policy = options_.policy == Policy::Margin    ? kernels::ScorePolicy::Margin
-               : options_.policy == Policy::Entropy ? kernels::ScorePolicy::Entropy
-                                                    : kernels::ScorePolicy::Confidence;
-    int32_t token = 0;
-    float score = 0.0f;
-    a.tokens = &token;
-    a.scores = &score;
-    kernels::score_rows(a);
-    return Scored{token, score};
-  }
+  if (greedy()) return score_greedy(row);  // the vectorised kernel
   const double inv_t = options_.temperature > 0.0 ? 1.0 / options_.temperature : 1.0;
   p_.resize(static_cast<size_t>(V));
   for (int64_t i = 0; i < V; ++i) p_[i] = static_cast<double>(row[i]) * inv_t;

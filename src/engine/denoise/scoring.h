@@ -29,6 +29,9 @@ class Scorer {
   //    keeps the smallest set whose cumulative probability reaches p), p = softmax, x0 ~ p.
   // Scores use p: confidence p(x0), margin p1 - p2, entropy sum p log p; random is uniform.
   Scored score(std::span<const float> row);
+  // score() of each row, into out[i]. At temperature 0 (no random draws) the rows are spread
+  // over the thread pool: a block step scores ~16 rows of a whole vocabulary.
+  void score_all(std::span<const std::span<const float>> rows, std::vector<Scored>& out);
 
   // A second token not to choose, or -1 (DreamOn's expand once the span is at its maximum).
   void exclude_also(int32_t token) { excluded2_ = token; }
@@ -38,6 +41,9 @@ class Scorer {
 
  private:
   DecodeOptions options_;
+  bool greedy() const { return options_.temperature == 0.0 && options_.policy != Policy::Random; }
+  Scored score_greedy(std::span<const float> row) const;  // thread-safe: reads the row only
+
   int32_t excluded_ = -1;
   int32_t excluded2_ = -1;
   std::mt19937_64 rng_;
