@@ -66,3 +66,24 @@ TEST_CASE("attention: matches a direct implementation for every mask kind") {
     for (size_t i = 0; i < out.size(); ++i) CHECK(out[i] == doctest::Approx(ref[i]).epsilon(1e-4));
   }
 }
+
+TEST_CASE("attention: a block step after a cached context and a prompt, against a direct implementation") {
+  std::mt19937 rng(5);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  // A block step after a cached context (16 rows against 140 keys), and a prompt of 70 rows,
+  // with grouped heads and a head size that is not a multiple of 8.
+  for (AttentionShape s : {AttentionShape{16, 140, 124, 6, 2, 12}, AttentionShape{70, 70, 0, 4, 2, 16}}) {
+    CAPTURE(s.n_queries);
+    std::vector<float> q(s.n_queries * s.n_heads * s.head_dim), k(s.n_keys * s.n_kv_heads * s.head_dim),
+        v(k.size()), out(q.size());
+    for (auto* buf : {&q, &k, &v})
+      for (float& x : *buf) x = 2.0f * normal(rng);
+    for (AttentionMask m : {AttentionMask{MaskKind::Full}, AttentionMask{MaskKind::Causal},
+                            AttentionMask{MaskKind::BlockCausal, 124, 8}}) {
+      std::fill(out.begin(), out.end(), 0.0f);
+      attention(q.data(), k.data(), v.data(), s, m, out.data());
+      auto ref = naive(q, k, v, s, m);
+      for (size_t i = 0; i < out.size(); ++i) CHECK(out[i] == doctest::Approx(ref[i]).epsilon(1e-4).scale(1.0));
+    }
+  }
+}
