@@ -33,7 +33,6 @@ int cmd_forward(Args args) {
   auto model = engine::Model::load(*dir, *options);
   if (!model) return fail(model.message());
   engine::Logits logits;
-  const auto start = std::chrono::steady_clock::now();
   // Block-causal models (infilld FIM) need to know where the context ends: the tokens
   // after it are blocks of the model's block length.
   AttentionMask mask{model->config().attention, 0, 1};
@@ -47,8 +46,10 @@ int cmd_forward(Args args) {
   } else if (flags->has("context-length")) {
     return fail("--context-length is for block-causal models (infilld FIM); this one attends fully");
   }
-  // Through the CPU backend, with the weights as it lays them out (engine/cpu_weights.h).
+  // Through the CPU backend, with the weights as it lays them out (engine/cpu_weights.h);
+  // the time printed is the forward's, after that.
   engine::ModelDenoisable cpu(*model);
+  const auto start = std::chrono::steady_clock::now();
   engine::ForwardCall call(*ids);
   call.mask = mask;
   if (Status s = cpu.forward(call, logits); !s) return fail(s.message());
