@@ -33,25 +33,30 @@ void attention(const float* q, const float* k, const float* v, const AttentionSh
   const int64_t kv_stride = s.n_kv_heads * D;
   const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(D)));
   // Heads are packed into dense [rows, D] buffers first: oneDNN's fast kernels want
-  // unit-stride rows, and strided views fall back to its slow reference code.
-  std::vector<float> scores(static_cast<size_t>(T * S)), q_h(T * D), o_h(T * D), k_g(S * D), v_g(S * D);
+  // unit-stride rows, and strided views fall back to its slow reference code. The query
+  // heads that share a key/value head are stacked, [group * T, D], so that each group costs
+  // one matmul, one softmax and one matmul (a block step's small products are dominated by
+  // the cost of each call).
+  std::vector<float> scores(static_cast<size_t>(group * T * S)), q_g(group * T * D), o_g(group * T * D), k_g(S * D),
+      v_g(S * D);
   auto pack = [D](const float* src, int64_t rows, int64_t stride, float* dst) {
     for (int64_t r = 0; r < rows; ++r) std::copy(src + r * stride, src + r * stride + D, dst + r * D);
   };
-  for (int64_t h = 0; h < s.n_heads; ++h) {
-    const int64_t g = h / group;
-    if (h % group == 0) {
-      pack(k + g * D, S, kv_stride, k_g.data());
-      pack(v + g * D, S, kv_stride, v_g.data());
+  for (int64_t g = 0; g < s.n_kv_heads; ++g) {
+    pack(k + g * D, S, kv_stride, k_g.data());
+    pack(v + g * D, S, kv_stride, v_g.data());
+    for (int64_t i = 0; i < group; ++i) pack(q + (g * group + i) * D, T, q_stride, q_g.data() + i * T * D);
+    // scores[group * T, S] = q_g . k_g^T
+    onednn::gemm_f32(/*b_transposed=*/true, group * T, S, D, q_g.data(), D, k_g.data(), D, scores.data(), S);
+    for (int64_t i = 0; i < group; ++i) scale_and_mask(scores.data() + i * T * S, T, S, s.query_offset, mask, scale);
+    onednn::softmax_rows(scores.data(), group * T, S);
+    // o_g[group * T, D] = scores . v_g
+    onednn::gemm_f32(/*b_transposed=*/false, group * T, D, S, scores.data(), S, v_g.data(), D, o_g.data(), D);
+    for (int64_t i = 0; i < group; ++i) {
+      const int64_t h = g * group + i;
+      for (int64_t t = 0; t < T; ++t)
+        std::copy(o_g.data() + (i * T + t) * D, o_g.data() + (i * T + t + 1) * D, out + t * q_stride + h * D);
     }
-    pack(q + h * D, T, q_stride, q_h.data());
-    // scores[T, S] = q_h[T, D] . k_g[S, D]^T
-    onednn::gemm_f32(/*b_transposed=*/true, T, S, D, q_h.data(), D, k_g.data(), D, scores.data(), S);
-    scale_and_mask(scores.data(), T, S, s.query_offset, mask, scale);
-    onednn::softmax_rows(scores.data(), T, S);
-    // o_h[T, D] = scores[T, S] . v_g[S, D]
-    onednn::gemm_f32(/*b_transposed=*/false, T, D, S, scores.data(), S, v_g.data(), D, o_h.data(), D);
-    for (int64_t t = 0; t < T; ++t) std::copy(o_h.data() + t * D, o_h.data() + (t + 1) * D, out + t * q_stride + h * D);
   }
 }
 
