@@ -5,9 +5,10 @@
 // onednn.h). Where oneDNN cannot run BF16, our kernels do: AVX-512 BF16 dot products, or
 // AVX2 + FMA with the weights widened in registers (the CPUs without AVX-512; oneDNN is not
 // asked there). Everything else (F16, CPUs without AVX2) converts panels of W to float32 on
-// the fly (256 rows at a time, never the whole matrix) for a float32 matmul. On AVX2 CPUs the
-// CPU backend repacks BF16 matrices at load (packed_bf16.h): those take our packed kernel. The ISA is
-// cpu_isa.h's: INFILLD_CPU_ISA=avx2 forces the AVX2 path on a bigger machine. Q8_0 weights
+// the fly (256 rows at a time, never the whole matrix) for a float32 matmul. On AVX2 CPUs
+// the CPU backend repacks BF16 matrices at load (packed_bf16.h): those take our packed
+// kernel. The ISA is cpu_isa.h's: INFILLD_CPU_ISA=avx2 forces the AVX2 path on a bigger
+// machine. Q8_0 weights
 // (quantized at load, quantize.h) take our integer kernels for a few rows, float32 panels
 // for many.
 #pragma once

@@ -2,7 +2,8 @@
 // kernel (AVX2 without AVX-512, or INFILLD_CPU_ISA=avx2), every BF16 matrix is repacked once,
 // when the model is placed on the CPU, into the panels that kernel reads
 // (kernels/cpu/packed_bf16.h), and the mapped pages of the stored matrix leave resident
-// memory (an untied embedding, read only by rows, stays as stored); elsewhere they are the model's own weights as bound (or quantized) at load.
+// memory (an untied embedding, read only by rows, stays as stored); elsewhere they are the
+// model's own weights as bound (or quantized) at load.
 //
 // The Model keeps its weights as stored, so the same model can still be placed on a GPU or
 // run by Model::forward.

@@ -89,6 +89,7 @@ ModelDenoisable::ModelDenoisable(const Model& model)
 
 Status ModelDenoisable::run(std::span<const ForwardCall> calls, std::span<Logits* const> out) {
   // Every call in one stacked forward; a context-cache call through a slot of its own.
+  if (!model_.has_weights()) return error("the model was loaded without its weights");  // before any slot
   const ModelConfig& c = model_.config();
   std::vector<SequenceRows> stacked;
   std::vector<AttentionMask> masks;
@@ -121,7 +122,6 @@ Status ModelDenoisable::run(std::span<const ForwardCall> calls, std::span<Logits
       }
     }
   }
-  if (!model_.has_weights()) return error("the model was loaded without its weights");
   Status s = engine::forward(c, weights_.weights(), stacked, model_.own_mask(), out);
   for (size_t i = 0; i < taken.size(); ++i) {
     if (s) {
